@@ -1,0 +1,46 @@
+"""Typed configuration of every doran process, read from `DORAN_*` environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings"]
+
+
+class Settings(BaseSettings):
+    """All knobs of a doran process; frozen so a stage cannot drift from what it started with."""
+
+    model_config = SettingsConfigDict(env_prefix="DORAN_", frozen=True, extra="ignore")
+
+    broker_address: str | None = Field(
+        default=None,
+        description="Kafka bootstrap servers (a Redpanda address in production); unset: start the embedded broker.",
+    )
+    consumer_group_prefix: str = Field(default="doran", description="Prefix of each stage's consumer group.")
+    processing_guarantee: Literal["exactly-once", "at-least-once"] = Field(
+        default="exactly-once", description="Quix Streams processing guarantee of the stages."
+    )
+    relay_url: str = Field(
+        default="wss://solver-relay-v2.chaindefuser.com/ws",
+        description="NEAR Intents solver relay websocket (JSON-RPC 2.0).",
+    )
+    relay_api_key: SecretStr | None = Field(default=None, description="Bearer token for the relay, if it needs one.")
+    policy_file: Path | None = Field(
+        default=None, description="JSON policy of the decide stage; unset: the built-in demo policy."
+    )
+    # The seed contract names this variable without a prefix; keep that name working.
+    executor_state_dir: Path = Field(
+        default=Path(".state/executor"),
+        validation_alias=AliasChoices("EXECUTOR_STATE_DIR", "DORAN_EXECUTOR_STATE_DIR"),
+        description="Durable idempotency state of the executor (a PVC at /var/lib/unrip/executor-state on k3s).",
+    )
+    executor_allow_missing_state: bool = Field(
+        default=False,
+        description="Start the executor even though its consumer group has committed offsets and its state is empty.",
+    )
+    stats_dir: Path = Field(default=Path(".state/stats"), description="Where each stage writes its counters.")
+    health_port: int | None = Field(default=None, description="Port of the liveness/readiness HTTP endpoint.")
