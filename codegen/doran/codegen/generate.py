@@ -60,7 +60,9 @@ def render(schemas_dir: Path) -> Rendered:
     for topic in schemas.topics:
         bundle = schemas.bundle(topic.name)
         sources = f"{schemas.envelope} + {topic.payload_schema}"
-        bundle = {"$comment": _header(sources, schemas.contract_sha256, comment=""), **bundle}
+        # The hash is over the bundle's own content, so it changes only when this topic's contract does.
+        content_sha256 = hashlib.sha256(json.dumps(bundle, sort_keys=True).encode()).hexdigest()
+        bundle = {"$comment": _header(sources, content_sha256, comment=""), **bundle}
         data = (json.dumps(bundle, indent=2, ensure_ascii=False) + "\n").encode()
         files[CONTRACTS_DIR / "schemas" / f"{topic.name}.schema.json"] = data
         bundle_ids[topic.name] = bundle["$id"]
@@ -70,7 +72,7 @@ def render(schemas_dir: Path) -> Rendered:
                 "constant": _constant(topic.name),
                 "event_class": event_title(schemas.payload_title(topic.name)),
                 "schema_id": bundle["$id"],
-                "schema_sha256": hashlib.sha256(data).hexdigest(),
+                "schema_sha256": content_sha256,
             }
         )
 

@@ -80,7 +80,7 @@ TOPICS: Final = MappingProxyType(
             description="Quote requests exactly as the NEAR Intents solver relay sent them.",
             event_model=NearIntentsQuoteRawEvent,
             schema_id="https://schemas.doran.dev/v1/topics/raw.near_intents.quote.schema.json",
-            schema_sha256="b88fcbd9a8ded70447a34b0d4816339ac9d0db652badb2f5f7e0fc2690c4db3e",
+            schema_sha256="ef9d6ea8d3cf7ac760e23b6411c70c642c008677ebbfea3faf949b4d31deda39",
         ),
         NORM_SWAP_DEMAND: TopicSpec(
             name=NORM_SWAP_DEMAND,
@@ -95,7 +95,7 @@ TOPICS: Final = MappingProxyType(
             description="Quote requests normalized into swap demands with exactly one fixed side.",
             event_model=SwapDemandEvent,
             schema_id="https://schemas.doran.dev/v1/topics/norm.swap_demand.schema.json",
-            schema_sha256="6b60ffce7d43d2f5180db7522e7012e704d5523b05fb8f6d6dcfeb37661acf28",
+            schema_sha256="65aec617fc764ebb06a98a20d86fcd0b3d5f11c8bb44f732b3d4349262e5ca0d",
         ),
         CMD_EXECUTE_TRADE: TopicSpec(
             name=CMD_EXECUTE_TRADE,
@@ -110,7 +110,7 @@ TOPICS: Final = MappingProxyType(
             description="Trade commands the policy accepted; the executor runs each command_id at most once.",
             event_model=ExecuteTradeEvent,
             schema_id="https://schemas.doran.dev/v1/topics/cmd.execute_trade.schema.json",
-            schema_sha256="53baf9b4f627061e55c9458a10e92ffa9a68f3abe6417cf821353d9e2d493801",
+            schema_sha256="be0f7d3b0e2e3d0f1f3fa1241e84f34e9625a4c38c5ff86c5a03f50203d3bb0e",
         ),
         EXEC_TRADE_RESULT: TopicSpec(
             name=EXEC_TRADE_RESULT,
@@ -125,7 +125,7 @@ TOPICS: Final = MappingProxyType(
             description="Exactly one terminal result per trade command.",
             event_model=TradeResultEvent,
             schema_id="https://schemas.doran.dev/v1/topics/exec.trade_result.schema.json",
-            schema_sha256="640e4ee62c9c5ae367acbe594d6aa7a9edfb8775d4c0d575004f5489273e85b4",
+            schema_sha256="21f9411adf60aac51f245d1e325f2a01ac725bf564479ce82cbb91335f35da57",
         ),
         DLQ_DORAN: TopicSpec(
             name=DLQ_DORAN,
@@ -140,7 +140,7 @@ TOPICS: Final = MappingProxyType(
             description="Messages a stage rejected, with the reason and the original bytes; never silently dropped.",
             event_model=DeadLetterEvent,
             schema_id="https://schemas.doran.dev/v1/topics/dlq.doran.schema.json",
-            schema_sha256="e06acc3fe9fe2867f0c399cd68a608a9d1ef83d6998d49226bf2782399f78c92",
+            schema_sha256="770410e741a6edb9d531fc74d5656995ef825f9c7af50a05e0a1645198a37132",
         ),
     }
 )
