@@ -1,0 +1,122 @@
+"""The venue boundary of the executor: a `VenueAdapter` protocol and a deterministic simulated venue.
+
+`SimulatedAdapter` is the venue of tests and the demo (a real NEAR Intents settlement needs keys and
+funds that do not exist here). Its append-only, fsync'd JSONL log IS the simulated venue's truth:
+a line on disk means the venue executed the command, so `lookup` after a crash reads that log, and
+tests count its lines to prove no command_id was executed twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, Protocol
+
+import orjson
+from doran.contracts import ExecuteTrade
+from doran.executor.errors import ExecutorStateError
+
+__all__ = ["EXECUTION_LOG_NAME", "SimulatedAdapter", "VenueAdapter", "VenueFill", "read_execution_log"]
+
+EXECUTION_LOG_NAME = "simulated-venue.jsonl"
+FillCode = Literal["FILLED", "VENUE_REJECTED"]
+
+
+@dataclass(frozen=True, slots=True)
+class VenueFill:
+    """What the venue did with one command: filled it or rejected it, with a human-readable note."""
+
+    command_id: str
+    result_code: FillCode
+    note: str
+
+    @property
+    def filled(self) -> bool:
+        """Whether the trade happened."""
+        return self.result_code == "FILLED"
+
+
+class VenueAdapter(Protocol):
+    """A venue that executes trade commands and can say afterwards whether it executed one."""
+
+    def execute(self, command: ExecuteTrade) -> VenueFill:
+        """Execute the command once; raise VenueUnreachableError only if the venue certainly never got it.
+
+        Any other exception leaves the command `processing`; the next start resolves it via `lookup`.
+        """
+        ...
+
+    def lookup(self, command_id: str) -> VenueFill | None:
+        """What the venue did with a command, None if it never executed it; VenueLookupError if unknown."""
+        ...
+
+
+def read_execution_log(path: Path) -> list[VenueFill]:
+    """Every execution in a simulated venue's log, in order; a torn last line (crash mid-write) is none."""
+    if not path.exists():
+        return []
+    fills = []
+    data = path.read_bytes()
+    lines = data.split(b"\n")
+    # The text after the last newline is a write the crash interrupted: fsync never returned for it.
+    for number, line in enumerate(lines[:-1], start=1):
+        try:
+            entry = orjson.loads(line)
+            fills.append(VenueFill(str(entry["command_id"]), entry["result_code"], str(entry["note"])))
+        except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
+            raise ExecutorStateError(
+                f"Simulated venue log {path} line {number} is not an execution: {exc}"
+            ) from exc
+    return fills
+
+
+class SimulatedAdapter:
+    """Deterministic venue: sha256(command_id) rejects about one command in `reject_one_in`, fills others."""
+
+    def __init__(self, log_path: Path, *, reject_one_in: int = 16) -> None:
+        if reject_one_in < 1:
+            raise ValueError(f"reject_one_in must be at least 1, got {reject_one_in}")
+        self.log_path = log_path
+        self.reject_one_in = reject_one_in
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._executed = {fill.command_id: fill for fill in reversed(read_execution_log(log_path))}
+        self._fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+
+    def decide_fill(self, command: ExecuteTrade) -> VenueFill:
+        """The fill this venue gives a command; a pure function of the command."""
+        digest = hashlib.sha256(command.command_id.encode()).digest()
+        if int.from_bytes(digest[:8], "big") % self.reject_one_in == 0:
+            return VenueFill(command.command_id, "VENUE_REJECTED", "simulated venue rejected the trade")
+        note = (
+            f"simulated fill: {command.amount_in} {command.asset_in} "
+            f"for {command.amount_out} {command.asset_out}"
+        )
+        return VenueFill(command.command_id, "FILLED", note[:1024])
+
+    def execute(self, command: ExecuteTrade) -> VenueFill:
+        """Execute: append the fill to the log and fsync it before returning (every call, duplicates too)."""
+        fill = self.decide_fill(command)
+        line = orjson.dumps(
+            {"command_id": fill.command_id, "result_code": fill.result_code, "note": fill.note}
+        )
+        os.write(self._fd, line + b"\n")
+        os.fsync(self._fd)
+        self._executed.setdefault(fill.command_id, fill)
+        return fill
+
+    def lookup(self, command_id: str) -> VenueFill | None:
+        """The first execution of the command in the log, None if there is none."""
+        return self._executed.get(command_id)
+
+    def execution_counts(self) -> Counter[str]:
+        """How many times the log shows each command_id executed (read from disk)."""
+        return Counter(fill.command_id for fill in read_execution_log(self.log_path))
+
+    def close(self) -> None:
+        """Release the log file."""
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1

@@ -1,0 +1,41 @@
+"""Exceptions of the executor.
+
+DoranError (doran.errors)
+ └── ExecutorError
+      ├── IdempotencyHistoryLost  offsets say commands were consumed, the state says none were
+      ├── ExecutorStateError      a stored record is unreadable, or a result has no begun command
+      ├── VenueUnreachableError   the venue was not reached: the command certainly did not execute
+      └── VenueLookupError        the venue cannot tell whether it executed a command
+"""
+
+from __future__ import annotations
+
+from doran.errors import DoranError
+
+__all__ = [
+    "ExecutorError",
+    "ExecutorStateError",
+    "IdempotencyHistoryLost",
+    "VenueLookupError",
+    "VenueUnreachableError",
+]
+
+
+class ExecutorError(DoranError):
+    """Root of the executor's errors."""
+
+
+class IdempotencyHistoryLost(ExecutorError):  # noqa: N818 - the name the executor contract uses
+    """The executor's durable state is missing or empty although its consumer group has committed offsets."""
+
+
+class ExecutorStateError(ExecutorError):
+    """The executor state file holds something the executor did not write, or misses a record it needs."""
+
+
+class VenueUnreachableError(ExecutorError):
+    """Raised by `VenueAdapter.execute` only when the venue certainly did not receive the command."""
+
+
+class VenueLookupError(ExecutorError):
+    """Raised by `VenueAdapter.lookup` when the venue cannot say whether it executed a command."""

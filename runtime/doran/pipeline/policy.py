@@ -1,0 +1,180 @@
+"""The decide stage's policy: which pairs to quote, amount bounds, minimum ttl, prices and spread.
+
+Loaded from a JSON file (`DORAN_POLICY_FILE`) or the built-in `default_policy()`. Shape::
+
+    {"name": "demo", "min_ttl_ms": 1000, "spread_bps": 30,
+     "assets": {"nep141:wrap.near": {"decimals": 24, "min_amount": "1", "max_amount": "10"}, ...},
+     "pairs": [{"asset_in": "nep141:wrap.near", "asset_out": "nep141:usdt.tether-token.near"}, ...],
+     "prices": [{"asset_in": "...", "asset_out": "...", "numerator": 3, "denominator": 1}, ...]}
+
+A price is whole asset_out tokens per whole asset_in token as an integer fraction; the assets'
+decimals scale it to base units exactly. Amounts are u128 strings; nothing here is a float.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Self
+
+from doran.pipeline.amounts import parse_u128
+from doran.pipeline.errors import PolicyError
+from doran.pipeline.pricing import BPS, BaseUnitPrice
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+
+__all__ = ["AllowedPair", "AssetLimits", "PairPrice", "Policy", "default_policy", "load_policy"]
+
+_FROZEN = ConfigDict(frozen=True, extra="forbid")
+AssetIdText = Annotated[str, Field(min_length=8, max_length=256, pattern=r"^nep(?:141|171|245):\S+$")]
+U128Text = Annotated[str, Field(pattern=r"^(?:0|[1-9][0-9]{0,38})$")]
+
+
+class AssetLimits(BaseModel):
+    """Per-asset facts: decimals, and the inclusive bounds of any amount of it in a trade (base units)."""
+
+    model_config = _FROZEN
+    decimals: int = Field(ge=0, le=38)
+    min_amount: U128Text
+    max_amount: U128Text
+
+    @model_validator(mode="after")
+    def _bounds_are_ordered(self) -> Self:
+        low, high = parse_u128(self.min_amount), parse_u128(self.max_amount)
+        if low is None or high is None:
+            raise ValueError("min_amount and max_amount must be u128 decimal strings (at most 2^128-1)")
+        if low < 1:
+            raise ValueError("min_amount must be at least 1: a zero amount trades nothing")
+        if low > high:
+            raise ValueError(f"min_amount {self.min_amount} exceeds max_amount {self.max_amount}")
+        return self
+
+    @property
+    def bounds(self) -> tuple[int, int]:
+        """(min, max) as ints."""
+        return int(self.min_amount), int(self.max_amount)
+
+
+class AllowedPair(BaseModel):
+    """A direction the solver quotes: it receives asset_in and pays asset_out."""
+
+    model_config = _FROZEN
+    asset_in: AssetIdText
+    asset_out: AssetIdText
+
+
+class PairPrice(BaseModel):
+    """numerator/denominator whole asset_out tokens per whole asset_in token."""
+
+    model_config = _FROZEN
+    asset_in: AssetIdText
+    asset_out: AssetIdText
+    numerator: int = Field(ge=1)
+    denominator: int = Field(ge=1)
+
+
+class Policy(BaseModel):
+    """A complete, self-consistent quoting policy; every asset a pair or price names has limits."""
+
+    model_config = _FROZEN
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    min_ttl_ms: int = Field(ge=0)
+    spread_bps: int = Field(ge=0, lt=BPS)
+    assets: dict[AssetIdText, AssetLimits]
+    pairs: list[AllowedPair]
+    prices: list[PairPrice]
+    _allowed: frozenset[tuple[str, str]] = PrivateAttr()
+    _prices: dict[tuple[str, str], tuple[PairPrice, BaseUnitPrice]] = PrivateAttr()
+
+    @model_validator(mode="after")
+    def _assets_are_known(self) -> Self:
+        named = [(p.asset_in, p.asset_out) for p in self.pairs] + [
+            (p.asset_in, p.asset_out) for p in self.prices
+        ]
+        unknown = sorted({a for pair in named for a in pair} - self.assets.keys())
+        if unknown:
+            raise ValueError(f"assets without limits (add them to 'assets'): {', '.join(unknown)}")
+        directions = [(p.asset_in, p.asset_out) for p in self.prices]
+        if len(set(directions)) != len(directions):
+            raise ValueError("a direction has more than one price")
+        if any(a == b for a, b in named):
+            raise ValueError("a pair or price swaps an asset for itself")
+        return self
+
+    def model_post_init(self, context: Any, /) -> None:
+        # Index once: decide() runs per message and must stay O(1).
+        self._allowed = frozenset((p.asset_in, p.asset_out) for p in self.pairs)
+        self._prices = {
+            (p.asset_in, p.asset_out): (
+                p,
+                BaseUnitPrice.from_whole_units(
+                    p.numerator,
+                    p.denominator,
+                    self.assets[p.asset_in].decimals,
+                    self.assets[p.asset_out].decimals,
+                ),
+            )
+            for p in self.prices
+        }
+
+    def allows(self, asset_in: str, asset_out: str) -> bool:
+        """Whether the solver quotes this direction."""
+        return (asset_in, asset_out) in self._allowed
+
+    def price_of(self, asset_in: str, asset_out: str) -> tuple[PairPrice, BaseUnitPrice] | None:
+        """The configured price of a direction and its base-unit form, or None when there is none."""
+        return self._prices.get((asset_in, asset_out))
+
+
+def load_policy(path: Path) -> Policy:
+    """Read and validate a policy file; raises PolicyError naming the file and every problem."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PolicyError(f"Policy file {path} cannot be read: {exc}") from exc
+    try:
+        # strict: a JSON number with a fraction (or 3.0) is never taken for an integer.
+        return Policy.model_validate_json(text, strict=True)
+    except ValidationError as exc:
+        raise PolicyError(f"Policy file {path} is not a valid policy: {exc}") from exc
+
+
+# Demo reference prices in USD per whole token, as fractions, with decimals and bounds per asset.
+# Rough market levels; the demo needs plausible numbers, not live ones.
+_DEMO_ASSETS: dict[str, tuple[int, int, int, int, int]] = {
+    # asset id: (usd numerator, usd denominator, decimals, min base units exponent, max base units exponent)
+    "nep141:wrap.near": (3, 1, 24, 21, 30),
+    "nep141:usdt.tether-token.near": (1, 1, 6, 3, 12),
+    "nep141:17208628f84f5d6ad33f0da3bbbeb27ffcb398eac501a31bd6ad2011e36133a1": (1, 1, 6, 3, 12),
+    "nep141:eth.omft.near": (3500, 1, 18, 12, 21),
+    "nep141:btc.omft.near": (100_000, 1, 8, 2, 10),
+    "nep141:sol.omft.near": (150, 1, 9, 5, 14),
+}
+
+
+def default_policy() -> Policy:
+    """The built-in demo policy: every direction between the demo assets, priced via USD, 30 bps spread."""
+    assets = {
+        asset: AssetLimits(decimals=decimals, min_amount=str(10**low), max_amount=str(10**high))
+        for asset, (_, _, decimals, low, high) in _DEMO_ASSETS.items()
+    }
+    directions = [(a, b) for a in _DEMO_ASSETS for b in _DEMO_ASSETS if a != b]
+    prices = []
+    for asset_in, asset_out in directions:
+        in_num, in_den, *_ = _DEMO_ASSETS[asset_in]
+        out_num, out_den, *_ = _DEMO_ASSETS[asset_out]
+        # (in_num/in_den) / (out_num/out_den) whole asset_out per whole asset_in.
+        prices.append(
+            PairPrice(
+                asset_in=asset_in,
+                asset_out=asset_out,
+                numerator=in_num * out_den,
+                denominator=in_den * out_num,
+            )
+        )
+    return Policy(
+        name="demo",
+        min_ttl_ms=1_000,
+        spread_bps=30,
+        assets=assets,
+        pairs=[AllowedPair(asset_in=a, asset_out=b) for a, b in directions],
+        prices=prices,
+    )
