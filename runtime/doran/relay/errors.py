@@ -1,0 +1,28 @@
+"""Errors of the relay client.
+
+RelayError
+ ├── RelayConfigError        the relay URL is unusable; retrying cannot help
+ ├── RelayRejectedError      the relay refused the handshake (401/403) or the subscription
+ └── RelayUnavailableError   the relay stayed unreachable for the allowed reconnect attempts
+"""
+
+from __future__ import annotations
+
+__all__ = ["RelayConfigError", "RelayError", "RelayRejectedError", "RelayUnavailableError"]
+
+
+# Derives from Exception until doran.wire.DoranError lands; then it becomes the base.
+class RelayError(Exception):
+    """Root of every relay client failure."""
+
+
+class RelayConfigError(RelayError):
+    """The relay URL is not a ws:// or wss:// URL."""
+
+
+class RelayRejectedError(RelayError):
+    """The relay answered with 401/403 or an error to `subscribe`: check DORAN_RELAY_API_KEY."""
+
+
+class RelayUnavailableError(RelayError):
+    """The relay could not be reached within the configured number of reconnect attempts."""
