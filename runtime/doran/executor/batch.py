@@ -27,8 +27,9 @@ def run_batch(
     """Run a batch of commands exactly once each; outcomes in input order, their results durable on return.
 
     A command_id repeated inside the batch is a duplicate of its first occurrence. If the adapter
-    raises, the results obtained so far are completed durably before the exception propagates; the
-    command that raised stays `processing` and takes the recovered path when it is delivered again.
+    raises, the results obtained so far are completed durably and the commands not yet reached are
+    forgotten (they will count as new) before the exception propagates; the command that raised
+    stays `processing` and takes the recovered path when it is delivered again.
     """
     view: dict[str, CommandRecord] = store.snapshot(command.payload.command_id for command in commands)
     new: dict[str, ExecuteTradeEvent] = {}
@@ -42,6 +43,7 @@ def run_batch(
     results: list[TradeResultEvent] = []
     # command_id -> (event_id, result) of its first occurrence in this batch.
     finished: dict[str, tuple[str, TradeResultEvent]] = {}
+    reached: set[str] = set()
     try:
         for command in commands:
             command_id = command.payload.command_id
@@ -57,13 +59,17 @@ def run_batch(
                     )
                 )
                 continue
+            reached.add(command_id)
             outcome = execute_command(command, view, adapter, now=now)
             outcomes.append(outcome)
             if outcome.result is not None:
                 results.append(outcome.result)
                 finished[command_id] = (command.event_id, outcome.result)
-    finally:
+    except BaseException:
         store.complete(results, now=now)
+        store.forget(command_id for command_id in new if command_id not in reached)
+        raise
+    store.complete(results, now=now)
     return outcomes
 
 

@@ -97,7 +97,12 @@ def _encode(value: Any) -> str:
 
 
 def _decode(value: str | bytes) -> Any:
-    return orjson.loads(value)
+    try:
+        return orjson.loads(value)
+    except orjson.JSONDecodeError as exc:
+        raise ExecutorStateError(
+            f"Executor state holds a value that is not JSON (written by another tool, or pickled?): {exc}"
+        ) from exc
 
 
 class ExecutorStore:
@@ -190,6 +195,21 @@ class ExecutorStore:
         if not updates:
             return
         self._db.update(updates)
+        self._db.commit(blocking=True)
+
+    def forget(self, command_ids: Iterable[str]) -> None:
+        """Delete `processing` records this store began but the venue never saw, and commit durably.
+
+        Only for commands begun by this instance whose adapter call never started (a batch that
+        failed part-way): they then count as new when delivered again, instead of as recovered.
+        """
+        forgotten = [
+            command_id for command_id in command_ids if self._begun.pop(command_id, None) is not None
+        ]
+        if not forgotten:
+            return
+        for command_id in forgotten:
+            del self._db[command_id]
         self._db.commit(blocking=True)
 
     def __len__(self) -> int:
