@@ -3,21 +3,33 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
+from doran.contracts import NORM_SWAP_DEMAND, bundled_schema
 from doran.pipeline import PolicyError, default_policy, load_policy
 from doran.pipeline.amounts import U128_MAX
 
-DEMO_ASSETS = {
-    "nep141:wrap.near",
-    "nep141:usdt.tether-token.near",
-    "nep141:17208628f84f5d6ad33f0da3bbbeb27ffcb398eac501a31bd6ad2011e36133a1",
-    "nep141:eth.omft.near",
-    "nep141:btc.omft.near",
-    "nep141:sol.omft.near",
-}
+SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "relay-quotes.jsonl"
+ASSET_ID = re.compile(bundled_schema(NORM_SWAP_DEMAND)["$defs"]["AssetId"]["pattern"])
+
+
+def sample_assets() -> set[str]:
+    """Every well-formed asset id the sample relay recording asks quotes for."""
+    assets = set()
+    for line in SAMPLES.read_text().splitlines():
+        try:
+            frame = json.loads(line)
+        except ValueError:
+            continue  # the recording holds deliberately broken frames
+        data = frame.get("params", {}).get("data") if isinstance(frame, dict) else None
+        if isinstance(data, dict):
+            for field in ("defuse_asset_identifier_in", "defuse_asset_identifier_out"):
+                if isinstance(data.get(field), str) and ASSET_ID.fullmatch(data[field]):
+                    assets.add(data[field])
+    return assets
 
 
 def small_policy() -> dict[str, Any]:
@@ -42,11 +54,13 @@ def write(tmp_path: Path, document: object) -> Path:
     return path
 
 
-def test_default_policy_quotes_every_direction_between_the_demo_assets() -> None:
+def test_default_policy_quotes_every_direction_between_the_sample_assets() -> None:
     policy = default_policy()
-    assert set(policy.assets) == DEMO_ASSETS
-    for asset_in in DEMO_ASSETS:
-        for asset_out in DEMO_ASSETS - {asset_in}:
+    demo_assets = sample_assets()
+    assert len(demo_assets) >= 6
+    assert set(policy.assets) == demo_assets
+    for asset_in in demo_assets:
+        for asset_out in demo_assets - {asset_in}:
             assert policy.allows(asset_in, asset_out)
             assert policy.price_of(asset_in, asset_out) is not None
     assert not policy.allows("nep141:wrap.near", "nep141:wrap.near")

@@ -137,30 +137,52 @@ def load_policy(path: Path) -> Policy:
         raise PolicyError(f"Policy file {path} is not a valid policy: {exc}") from exc
 
 
-# Demo reference prices in USD per whole token, as fractions, with decimals and bounds per asset.
-# Rough market levels; the demo needs plausible numbers, not live ones.
-_DEMO_ASSETS: dict[str, tuple[int, int, int, int, int]] = {
-    # asset id: (usd numerator, usd denominator, decimals, min base units exponent, max base units exponent)
-    "nep141:wrap.near": (3, 1, 24, 21, 30),
-    "nep141:usdt.tether-token.near": (1, 1, 6, 3, 12),
-    "nep141:17208628f84f5d6ad33f0da3bbbeb27ffcb398eac501a31bd6ad2011e36133a1": (1, 1, 6, 3, 12),
-    "nep141:eth.omft.near": (3500, 1, 18, 12, 21),
-    "nep141:btc.omft.near": (100_000, 1, 8, 2, 10),
-    "nep141:sol.omft.near": (150, 1, 9, 5, 14),
+# Demo reference prices in USD per whole token (as fractions) and decimals: the real NEAR Intents
+# asset ids of samples/relay-quotes.jsonl at rough market levels; the demo needs plausible, not live.
+_DEMO_ASSETS: dict[str, tuple[int, int, int]] = {
+    # asset id: (usd numerator, usd denominator, decimals)
+    "nep141:wrap.near": (3, 1, 24),
+    "nep141:usdt.tether-token.near": (1, 1, 6),
+    "nep141:17208628f84f5d6ad33f0da3bbbeb27ffcb398eac501a31bd6ad2011e36133a1": (1, 1, 6),  # native USDC
+    "nep141:eth.omft.near": (3500, 1, 18),
+    "nep141:btc.omft.near": (100_000, 1, 8),
+    "nep141:sol.omft.near": (150, 1, 9),
+    "nep141:zec.omft.near": (40, 1, 8),
+    "nep141:eth-0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48.omft.near": (1, 1, 6),  # USDC on Ethereum
+    "nep141:base-0x833589fcd6edb6e08f4c7c32d4f71b54bda02913.omft.near": (1, 1, 6),  # USDC on Base
+    "nep141:arb-0xaf88d065e77c8cc2239327c5edb3a432268e5831.omft.near": (1, 1, 6),  # USDC on Arbitrum
+    "nep245:v2_1.omni.hot.tg:56_11111111111111111111": (600, 1, 18),  # BNB via HOT omni
+    "nep245:v2_1.omni.hot.tg:43114_11111111111111111111": (25, 1, 18),  # AVAX via HOT omni
+    "nep245:v2_1.omni.hot.tg:137_qiStmoQJDQPTebaPjgx5VBxZv6L": (1, 1, 6),  # USDC on Polygon via HOT omni
 }
+# Trade size bounds of the demo, in USD: one cent to one million.
+_DEMO_MIN_USD = (1, 100)
+_DEMO_MAX_USD = (1_000_000, 1)
+
+
+def _usd_to_base_units(usd: tuple[int, int], price: tuple[int, int], decimals: int, *, round_up: bool) -> int:
+    """usd / price whole tokens in base units, exactly rounded the asked way."""
+    scale: int = 10**decimals
+    dividend = usd[0] * price[1] * scale
+    divisor = usd[1] * price[0]
+    return -(-dividend // divisor) if round_up else dividend // divisor
 
 
 def default_policy() -> Policy:
-    """The built-in demo policy: every direction between the demo assets, priced via USD, 30 bps spread."""
+    """The built-in demo policy: every direction between the sample assets, priced via USD, 30 bps spread."""
     assets = {
-        asset: AssetLimits(decimals=decimals, min_amount=str(10**low), max_amount=str(10**high))
-        for asset, (_, _, decimals, low, high) in _DEMO_ASSETS.items()
+        asset: AssetLimits(
+            decimals=decimals,
+            min_amount=str(max(1, _usd_to_base_units(_DEMO_MIN_USD, (num, den), decimals, round_up=True))),
+            max_amount=str(_usd_to_base_units(_DEMO_MAX_USD, (num, den), decimals, round_up=False)),
+        )
+        for asset, (num, den, decimals) in _DEMO_ASSETS.items()
     }
     directions = [(a, b) for a in _DEMO_ASSETS for b in _DEMO_ASSETS if a != b]
     prices = []
     for asset_in, asset_out in directions:
-        in_num, in_den, *_ = _DEMO_ASSETS[asset_in]
-        out_num, out_den, *_ = _DEMO_ASSETS[asset_out]
+        in_num, in_den, _ = _DEMO_ASSETS[asset_in]
+        out_num, out_den, _ = _DEMO_ASSETS[asset_out]
         # (in_num/in_den) / (out_num/out_den) whole asset_out per whole asset_in.
         prices.append(
             PairPrice(
