@@ -1,0 +1,45 @@
+# One command per task; CI runs the same targets (.ci/run -> make test).
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | sha256sum | cut -c1-12)
+SRC    := runtime codegen tests
+
+.DEFAULT_GOAL := help
+.PHONY: help install codegen codegen-check lint typecheck test test-fast bench-contracts bench demo clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+$(STAMP):
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]'
+	rm -f $(VENV)/.installed-* && touch $@
+
+install: $(STAMP) ## create .venv and install doran with every extra (pinned by constraints.txt)
+
+codegen: $(STAMP) ## render generated/ and docs/contracts.md from schemas/
+	$(BIN)/doran contracts codegen
+
+codegen-check: $(STAMP) ## fail if generated/ or docs/ differ from a fresh render
+	$(BIN)/doran contracts codegen --check
+
+lint: $(STAMP) ## ruff, mypy, import layers, schema conventions, generated output up to date
+	$(BIN)/ruff check $(SRC)
+	$(BIN)/mypy runtime codegen
+	$(BIN)/lint-imports
+	$(BIN)/doran contracts lint
+	$(BIN)/doran contracts codegen --check
+
+test: lint ## everything CI runs: lint, then unit + integration tests (starts its own broker)
+	$(BIN)/pytest -q
+
+test-fast: $(STAMP) ## unit tests only (no broker)
+	$(BIN)/pytest -q -m "not integration"
+
+bench-contracts: $(STAMP) ## hot-path validator vs the jsonschema reference, us/message
+	$(BIN)/python -m benchmarks.contracts
+
+clean: ## remove the venv and caches
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,120 @@
+"""`doran contracts lint`: the conventions every doran schema keeps, checked with file + JSON pointer.
+
+Conventions: $id/title/description on every schema; a description on every property; objects
+closed unless `x-doran-open` states why; amounts are U128 strings, asset ids AssetId, `*_at`
+timestamps Timestamp; no JSON numbers except integers; every topic has valid and invalid golden
+examples that behave as they claim.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+
+from doran.codegen.schemaset import SchemaFile, SchemaSet, pointer
+
+__all__ = ["EXAMPLES_DIR", "LintFinding", "lint"]
+
+EXAMPLES_DIR = "examples"
+_FIELD_REFS = {"amount": "U128", "asset": "AssetId"}
+
+
+@dataclass(frozen=True, order=True)
+class LintFinding:
+    """One broken convention: where (file + JSON pointer), which rule, what to do."""
+
+    file: str
+    pointer: str
+    rule: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}#{self.pointer} [{self.rule}] {self.message}"
+
+
+def lint(schemas: SchemaSet) -> list[LintFinding]:
+    """Every convention broken anywhere in schemas/, sorted by file and pointer."""
+    findings = [f for schema_file in schemas.files.values() for f in _lint_file(schema_file)]
+    findings += _lint_examples(schemas)
+    return sorted(findings)
+
+
+def _lint_file(schema_file: SchemaFile) -> Iterator[LintFinding]:
+    doc = schema_file.document
+    for key in ("$id", "title", "description"):
+        if not doc.get(key):
+            yield LintFinding(schema_file.path, f"/{key}", "SCHEMA_METADATA", f"every schema needs a {key}")
+    yield from _walk(schema_file.path, doc, [])
+
+
+def _walk(file: str, node: Any, path: list[Any]) -> Iterator[LintFinding]:
+    if isinstance(node, list):
+        for index, item in enumerate(node):
+            yield from _walk(file, item, [*path, index])
+        return
+    if not isinstance(node, dict):
+        return
+    here = pointer(path)
+    if node.get("type") == "number" or (isinstance(node.get("type"), list) and "number" in node["type"]):
+        yield LintFinding(file, here, "NO_FLOATS", "JSON numbers may be floats; use integer, or a U128 string for money")
+    if node.get("type") == "object" and "additionalProperties" not in node and "x-doran-open" not in node:
+        yield LintFinding(
+            file, here, "CLOSED_OBJECTS", 'object is open: add "additionalProperties": false or state why in "x-doran-open"'
+        )
+    for name, prop in (node.get("properties") or {}).items():
+        where = pointer([*path, "properties", name])
+        if not isinstance(prop, dict) or not prop.get("description"):
+            yield LintFinding(file, where, "PROPERTY_DESCRIPTION", f'property "{name}" needs a description')
+            continue
+        for prefix, definition in _FIELD_REFS.items():
+            if name.startswith(prefix) and not _uses(prop, definition):
+                yield LintFinding(file, where, "TYPED_FIELDS", f'"{name}" must reference {definition} (or be null)')
+        if name.endswith("_at") and not _uses(prop, "Timestamp"):
+            yield LintFinding(file, where, "TYPED_FIELDS", f'"{name}" must reference Timestamp')
+    for key, value in node.items():
+        yield from _walk(file, value, [*path, key])
+
+
+def _uses(prop: dict[str, Any], definition: str) -> bool:
+    if prop.get("type") == "null":
+        return True
+    ref = prop.get("$ref")
+    return isinstance(ref, str) and ref.endswith(f"/$defs/{definition}")
+
+
+def _lint_examples(schemas: SchemaSet) -> Iterator[LintFinding]:
+    for topic in schemas.topics:
+        validator = Draft202012Validator(schemas.bundle(topic.name))
+        folder = schemas.root / EXAMPLES_DIR / topic.name
+        for kind in ("valid", "invalid"):
+            files = sorted((folder / kind).glob("*.json"))
+            rel_dir = f"{EXAMPLES_DIR}/{topic.name}/{kind}"
+            if not files:
+                yield LintFinding(rel_dir, "", "GOLDEN_EXAMPLES", f"topic {topic.name} needs at least one {kind} example")
+            for path in files:
+                yield from _check_example(validator, path, f"{rel_dir}/{path.name}", kind)
+
+
+def _check_example(validator: Draft202012Validator, path: Path, rel: str, kind: str) -> Iterator[LintFinding]:
+    example = json.loads(path.read_bytes())
+    if "message_text" in example:
+        try:
+            message = json.loads(example["message_text"])
+        except json.JSONDecodeError:
+            if kind == "invalid":
+                return
+            yield LintFinding(rel, "/message_text", "GOLDEN_EXAMPLES", "a valid example must be JSON")
+            return
+    else:
+        message = example["message"]
+    errors = list(validator.iter_errors(message))
+    if kind == "valid" and errors:
+        first = errors[0]
+        yield LintFinding(rel, "/message" + pointer(first.absolute_path), "GOLDEN_EXAMPLES", first.message)
+    if kind == "invalid" and not errors:
+        yield LintFinding(rel, "/message", "GOLDEN_EXAMPLES", "claims to be invalid but the schema accepts it")

@@ -1,0 +1,22 @@
+"""The `doran` command: contract toolchain, schema publication, pipeline stages, demo."""
+
+from __future__ import annotations
+
+import click
+
+from doran.cli.contracts import contracts
+from doran.cli.schemas import schemas
+
+__all__ = ["main"]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """doran: a contract-first event pipeline for trading on NEAR Intents.
+
+    Configuration comes from DORAN_* environment variables (see `doran.settings.Settings`).
+    """
+
+
+main.add_command(contracts)
+main.add_command(schemas)

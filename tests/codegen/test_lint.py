@@ -1,0 +1,44 @@
+"""`doran contracts lint` finds broken conventions and names file, pointer and rule."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from doran.codegen.lint import lint
+from doran.codegen.schemaset import load_schema_set
+
+
+def test_the_repository_schemas_are_clean(schemas_copy: Path) -> None:
+    assert lint(load_schema_set(schemas_copy)) == []
+
+
+def test_each_convention_is_enforced(schemas_copy: Path) -> None:
+    path = schemas_copy / "payloads/cmd.execute_trade.schema.json"
+    document = json.loads(path.read_text())
+    del document["properties"]["reason"]["description"]
+    document["properties"]["amount_in"] = {"description": "as a float", "type": "number"}
+    document["properties"]["quote_id"] = {"description": "open object", "type": "object"}
+    document["properties"]["settled_at"] = {"description": "no pattern", "type": "string"}
+    path.write_text(json.dumps(document))
+    found = {(f.file, f.pointer, f.rule) for f in lint(load_schema_set(schemas_copy))}
+    file = "payloads/cmd.execute_trade.schema.json"
+    assert (file, "/properties/reason", "PROPERTY_DESCRIPTION") in found
+    assert (file, "/properties/amount_in", "NO_FLOATS") in found
+    assert (file, "/properties/amount_in", "TYPED_FIELDS") in found
+    assert (file, "/properties/quote_id", "CLOSED_OBJECTS") in found
+    assert (file, "/properties/settled_at", "TYPED_FIELDS") in found
+
+
+def test_an_example_that_contradicts_its_schema_is_reported(schemas_copy: Path) -> None:
+    example = schemas_copy / "examples/exec.trade_result/valid/filled.json"
+    body = json.loads(example.read_text())
+    body["message"]["payload"]["status"] = "done"
+    example.write_text(json.dumps(body))
+    invalid = schemas_copy / "examples/exec.trade_result/invalid/unknown_status.json"
+    body = json.loads(invalid.read_text())
+    body["message"]["payload"]["status"] = "filled"
+    invalid.write_text(json.dumps(body))
+    found = {(f.file, f.pointer) for f in lint(load_schema_set(schemas_copy))}
+    assert ("examples/exec.trade_result/valid/filled.json", "/message/payload/status") in found
+    assert ("examples/exec.trade_result/invalid/unknown_status.json", "/message") in found

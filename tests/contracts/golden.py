@@ -1,0 +1,31 @@
+"""The golden examples under schemas/examples, shared by the tests that use them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "schemas" / "examples"
+
+
+@dataclass(frozen=True)
+class Golden:
+    topic: str
+    kind: str  # "valid" | "invalid"
+    name: str
+    data: bytes
+    expect: dict[str, Any]
+
+    @property
+    def id(self) -> str:
+        return f"{self.topic}/{self.kind}/{self.name}"
+
+
+def golden_examples() -> Iterator[Golden]:
+    for path in sorted(EXAMPLES.glob("*/*/*.json")):
+        body = json.loads(path.read_bytes())
+        data = body["message_text"].encode() if "message_text" in body else json.dumps(body["message"]).encode()
+        yield Golden(path.parts[-3], path.parts[-2], path.stem, data, body.get("expect", {}))
