@@ -1,0 +1,96 @@
+"""What a publication would do, per subject: pure data and its rendering, no I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from doran.publish.inline import canonical_text
+
+__all__ = ["Action", "SubjectPlan", "SubjectSource", "gate_versions", "render_plan", "subject_name"]
+
+Action = Literal["new", "changed", "unchanged"]
+
+
+def subject_name(topic: str) -> str:
+    """The registry subject of a topic's message values (Confluent TopicNameStrategy)."""
+    return f"{topic}-value"
+
+
+@dataclass(frozen=True)
+class SubjectSource:
+    """One topic's contract as it is to be registered: self-contained schema and compatibility rule."""
+
+    topic: str
+    compatibility: str
+    schema: dict[str, Any]
+
+    @property
+    def subject(self) -> str:
+        return subject_name(self.topic)
+
+    @property
+    def text(self) -> str:
+        return canonical_text(self.schema)
+
+
+@dataclass(frozen=True)
+class SubjectPlan:
+    """The decision for one subject; findings non-empty means a gate rejected the change."""
+
+    source: SubjectSource
+    action: Action
+    registered_version: int | None
+    current_compatibility: str | None
+    findings: tuple[str, ...] = ()
+
+    @property
+    def blocked(self) -> bool:
+        return bool(self.findings)
+
+    @property
+    def sets_compatibility(self) -> bool:
+        return self.current_compatibility != self.source.compatibility
+
+    @property
+    def registers(self) -> bool:
+        return self.action != "unchanged"
+
+
+def gate_versions(compatibility: str, versions: Sequence[int]) -> list[int]:
+    """Versions a change must be compatible with: all if *_TRANSITIVE, else the latest; none for NONE."""
+    if compatibility == "NONE" or not versions:
+        return []
+    return list(versions) if compatibility.endswith("_TRANSITIVE") else [max(versions)]
+
+
+def _describe(plan: SubjectPlan) -> str:
+    level = plan.source.compatibility
+    if plan.action == "new":
+        what = "first version"
+    elif plan.action == "changed":
+        what = f"new version after v{plan.registered_version}"
+    else:
+        what = f"registered as v{plan.registered_version}"
+    current = plan.current_compatibility or "unset"
+    change = f" (registry: {current} -> {level})" if plan.sets_compatibility else ""
+    rule = f"compatibility {level}{change}"
+    return f"{what}; {rule}"
+
+
+def render_plan(registry_url: str, plans: Sequence[SubjectPlan]) -> str:
+    """Human-readable plan: one line per subject, findings under blocked ones, then totals."""
+    width = max((len(p.source.subject) for p in plans), default=0)
+    lines = [f"Schema registry {registry_url}: {len(plans)} subjects (TopicNameStrategy, schemaType JSON)"]
+    for plan in plans:
+        label = "BLOCKED" if plan.blocked else plan.action
+        lines.append(f"  {label:<10} {plan.source.subject:<{width}}  {_describe(plan)}")
+        lines.extend(f"      - {finding}" for finding in plan.findings)
+    counts = {a: sum(1 for p in plans if p.action == a) for a in ("new", "changed", "unchanged")}
+    updates = sum(1 for p in plans if p.sets_compatibility)
+    lines.append(
+        f"Plan: {counts['new']} new, {counts['changed']} changed, {counts['unchanged']} unchanged; "
+        f"{updates} compatibility update(s)."
+    )
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,197 @@
+"""A small client for the Confluent Schema Registry REST API (as served by Redpanda), over httpx.
+
+Only what publication needs. Every non-success answer becomes a specific `PublishError` whose
+message names the registry, the request and what to do about it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+from doran.publish.credentials import RegistryCredentials
+from doran.publish.errors import (
+    IncompatibleSchemaError,
+    InvalidSchemaError,
+    RegistryAuthError,
+    RegistryResponseError,
+    RegistryUnreachableError,
+)
+
+__all__ = ["CONTENT_TYPE", "Compatibility", "RegisteredVersion", "SchemaRegistryHttp"]
+
+CONTENT_TYPE = "application/vnd.schemaregistry.v1+json"
+_ACCEPT = "application/vnd.schemaregistry.v1+json, application/vnd.schemaregistry+json, application/json"
+# Registry error codes (Confluent API): subject not found, schema not found in subject.
+SUBJECT_NOT_FOUND = 40401
+SCHEMA_NOT_FOUND = 40403
+
+
+@dataclass(frozen=True)
+class RegisteredVersion:
+    """One registered version of a subject."""
+
+    subject: str
+    version: int
+    schema_id: int
+    schema: str
+
+
+@dataclass(frozen=True)
+class Compatibility:
+    """The registry's verdict on a candidate schema, with its reasons when it gave any."""
+
+    is_compatible: bool
+    messages: tuple[str, ...]
+
+
+def _subject_path(subject: str) -> str:
+    return quote(subject, safe="")
+
+
+def _schema_body(schema: str) -> dict[str, Any]:
+    return {"schema": schema, "schemaType": "JSON"}
+
+
+class SchemaRegistryHttp:
+    """Confluent-compatible registry at base_url; use as a context manager."""
+
+    def __init__(
+        self, base_url: str, *, auth: RegistryCredentials | None = None, timeout_s: float = 10.0
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        basic = None
+        if auth is not None and auth.username:
+            password = auth.password.get_secret_value() if auth.password else ""
+            basic = httpx.BasicAuth(auth.username, password)
+        self._client = httpx.Client(
+            base_url=self.base_url,
+            auth=basic,
+            timeout=timeout_s,
+            headers={"Accept": _ACCEPT, "Content-Type": CONTENT_TYPE},
+        )
+
+    def __enter__(self) -> SchemaRegistryHttp:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._client.close()
+
+    def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> httpx.Response:
+        where = f"{method} {self.base_url}{path}"
+        try:
+            response = self._client.request(method, path, json=body)
+        except httpx.TransportError as exc:
+            raise RegistryUnreachableError(
+                f"schema registry unreachable at {self.base_url} ({where}: {exc or type(exc).__name__}); "
+                "check --registry and that the registry listens there (Redpanda: port 8081)"
+            ) from exc
+        if response.status_code in (401, 403):
+            verdict = "rejected the credentials" if response.status_code == 401 else "denied access"
+            raise RegistryAuthError(
+                f"schema registry at {self.base_url} {verdict} (HTTP {response.status_code} on {where}); "
+                "set DORAN_REGISTRY_USERNAME and DORAN_REGISTRY_PASSWORD to a user allowed to write subjects"
+            )
+        return response
+
+    @staticmethod
+    def _error(response: httpx.Response) -> tuple[int | None, str]:
+        try:
+            body = response.json()
+        except ValueError:
+            return None, response.text[:200]
+        if isinstance(body, dict):
+            code = body.get("error_code")
+            return (code if isinstance(code, int) else None), str(body.get("message", ""))
+        return None, str(body)[:200]
+
+    def _unexpected(self, response: httpx.Response) -> RegistryResponseError:
+        code, message = self._error(response)
+        request = response.request
+        return RegistryResponseError(
+            f"schema registry answered HTTP {response.status_code} (error_code {code}: {message}) "
+            f"to {request.method} {request.url}",
+            status=response.status_code,
+            error_code=code,
+        )
+
+    @staticmethod
+    def _version(body: dict[str, Any]) -> RegisteredVersion:
+        return RegisteredVersion(
+            subject=str(body["subject"]),
+            version=int(body["version"]),
+            schema_id=int(body["id"]),
+            schema=str(body["schema"]),
+        )
+
+    def lookup(self, subject: str, schema: str) -> RegisteredVersion | int:
+        """The version under which subject already holds schema, else the registry's 404 error code."""
+        response = self._call("POST", f"/subjects/{_subject_path(subject)}", _schema_body(schema))
+        if response.status_code == 200:
+            return self._version(response.json())
+        code, _ = self._error(response)
+        if response.status_code == 404 and code in (SUBJECT_NOT_FOUND, SCHEMA_NOT_FOUND):
+            return code
+        raise self._unexpected(response)
+
+    def versions(self, subject: str) -> list[int]:
+        """Registered version numbers of subject, oldest first; [] when the subject does not exist."""
+        response = self._call("GET", f"/subjects/{_subject_path(subject)}/versions")
+        if response.status_code == 404:
+            return []
+        if response.status_code != 200:
+            raise self._unexpected(response)
+        return sorted(int(v) for v in response.json())
+
+    def version(self, subject: str, version: int | str) -> RegisteredVersion:
+        """One registered version (a number or "latest")."""
+        response = self._call("GET", f"/subjects/{_subject_path(subject)}/versions/{version}")
+        if response.status_code != 200:
+            raise self._unexpected(response)
+        return self._version(response.json())
+
+    def subject_compatibility(self, subject: str) -> str | None:
+        """The compatibility level set on subject itself, or None when it inherits the global one."""
+        response = self._call("GET", f"/config/{_subject_path(subject)}")
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise self._unexpected(response)
+        body = response.json()
+        level = body.get("compatibilityLevel", body.get("compatibility"))
+        return str(level) if level is not None else None
+
+    def check_compatibility(self, subject: str, schema: str) -> Compatibility:
+        """The registry's own check of schema against the subject's latest version."""
+        response = self._call(
+            "POST",
+            f"/compatibility/subjects/{_subject_path(subject)}/versions/latest?verbose=true",
+            _schema_body(schema),
+        )
+        if response.status_code == 422:
+            _, message = self._error(response)
+            raise InvalidSchemaError(f"schema registry rejected the {subject} schema as invalid: {message}")
+        if response.status_code != 200:
+            raise self._unexpected(response)
+        body = response.json()
+        return Compatibility(bool(body["is_compatible"]), tuple(str(m) for m in body.get("messages") or ()))
+
+    def set_compatibility(self, subject: str, level: str) -> None:
+        """Set the subject-level compatibility rule."""
+        response = self._call("PUT", f"/config/{_subject_path(subject)}", {"compatibility": level})
+        if response.status_code != 200:
+            raise self._unexpected(response)
+
+    def register(self, subject: str, schema: str) -> int:
+        """Register schema under subject; returns the global schema id."""
+        response = self._call("POST", f"/subjects/{_subject_path(subject)}/versions", _schema_body(schema))
+        if response.status_code == 200:
+            return int(response.json()["id"])
+        _, message = self._error(response)
+        if response.status_code == 409:
+            raise IncompatibleSchemaError(f"schema registry refused {subject} as incompatible: {message}")
+        if response.status_code == 422:
+            raise InvalidSchemaError(f"schema registry rejected the {subject} schema as invalid: {message}")
+        raise self._unexpected(response)

@@ -1,0 +1,233 @@
+"""Rendered kustomize overlays: valid Kubernetes objects, and doran's deployment policies hold."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import kubernetes_validate
+import pytest
+from doran.contracts import TOPICS
+from doran.publish.credentials import RegistryCredentials
+from doran.publish.manifests import BootstrapTopic, parse_bootstrap_topics
+from doran.settings import Settings
+from pydantic import AliasChoices
+from pydantic_settings import BaseSettings
+
+# k3s stable channel at the time of writing; kubernetes-validate picks the newest schema <= this.
+KUBERNETES_VERSION = "1.31.0"
+OVERLAYS = ("overlays/local", "overlays/hetzner-k3s")
+STAGES = ("ingest", "normalize", "decide", "execute")
+STATE_DIR = "/var/lib/unrip/executor-state"
+CREDENTIAL_NAME = re.compile(r"(KEY|PASSWORD|TOKEN|SECRET|USERNAME|CREDENTIAL)", re.IGNORECASE)
+PINNED_IMAGE = re.compile(r"^[^:@\s]+(:v?\d+\.\d+\.\d+[\w.-]*|@sha256:[0-9a-f]{64})$")
+
+Objects = tuple[dict[str, Any], ...]
+
+
+@pytest.fixture(params=OVERLAYS, scope="module")
+def objects(request: pytest.FixtureRequest, render: Callable[[str], Objects]) -> Objects:
+    return render(request.param)
+
+
+def _one(objects: Objects, kind: str, name: str) -> dict[str, Any]:
+    found = [o for o in objects if o["kind"] == kind and o["metadata"]["name"] == name]
+    assert len(found) == 1, f"expected one {kind}/{name}, found {len(found)}"
+    return found[0]
+
+
+def _pod_specs(objects: Objects) -> Iterator[tuple[str, dict[str, Any]]]:
+    for o in objects:
+        if o["kind"] in ("Deployment", "StatefulSet", "Job", "DaemonSet"):
+            yield f"{o['kind']}/{o['metadata']['name']}", o["spec"]["template"]["spec"]
+
+
+def _containers(objects: Objects) -> Iterator[tuple[str, dict[str, Any], dict[str, Any]]]:
+    for where, pod in _pod_specs(objects):
+        for container in pod.get("initContainers", []) + pod["containers"]:
+            yield f"{where}/{container['name']}", container, pod
+
+
+def _env_names(objects: Objects, container: dict[str, Any]) -> set[str]:
+    names = {e["name"] for e in container.get("env", [])}
+    for source in container.get("envFrom", []):
+        names |= set(_one(objects, "ConfigMap", source["configMapRef"]["name"])["data"])
+    return names
+
+
+def settings_env_names(model: type[BaseSettings]) -> set[str]:
+    """Every environment variable name a pydantic-settings model reads (prefix + field, or its aliases)."""
+    prefix = str(model.model_config.get("env_prefix", ""))
+    names: set[str] = set()
+    for name, info in model.model_fields.items():
+        alias = info.validation_alias
+        if isinstance(alias, AliasChoices):
+            names |= {str(choice) for choice in alias.choices}
+        elif isinstance(alias, str):
+            names.add(alias)
+        else:
+            names.add((prefix + name).upper())
+    return names
+
+
+def test_every_object_is_valid_kubernetes(objects: Objects) -> None:
+    for o in objects:
+        kubernetes_validate.validate(o, KUBERNETES_VERSION, strict=True)
+
+
+def test_validation_catches_a_misspelt_field(objects: Objects) -> None:
+    deployment = dict(_one(objects, "Deployment", "doran-ingest"))
+    deployment["spec"] = {**deployment["spec"], "replicaz": 1}
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(deployment, KUBERNETES_VERSION, strict=True)
+
+
+def test_one_deployment_per_stage_running_that_stage(objects: Objects) -> None:
+    for stage in STAGES:
+        (container,) = _one(objects, "Deployment", f"doran-{stage}")["spec"]["template"]["spec"]["containers"]
+        assert container["args"] == ["stage", stage]
+
+
+def test_executor_state_is_a_pvc_at_the_documented_path(objects: Objects) -> None:
+    executor = _one(objects, "Deployment", "doran-execute")
+    assert executor["spec"]["replicas"] == 1
+    assert executor["spec"]["strategy"] == {"type": "Recreate"}
+    pod = executor["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    mount = next(m for m in container["volumeMounts"] if m["mountPath"] == STATE_DIR)
+    volume = next(v for v in pod["volumes"] if v["name"] == mount["name"])
+    claim = _one(objects, "PersistentVolumeClaim", volume["persistentVolumeClaim"]["claimName"])
+    assert claim["spec"]["accessModes"] == ["ReadWriteOnce"]
+    assert not mount.get("readOnly", False)
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert env["EXECUTOR_STATE_DIR"] == STATE_DIR
+
+
+def test_hetzner_state_is_node_backed_and_retained(render: Callable[[str], Objects]) -> None:
+    objects = render("overlays/hetzner-k3s")
+    claim = _one(objects, "PersistentVolumeClaim", "executor-state")
+    storage_class = _one(objects, "StorageClass", claim["spec"]["storageClassName"])
+    assert storage_class["provisioner"] == "rancher.io/local-path"
+    assert storage_class["reclaimPolicy"] == "Retain"
+    broker = _one(objects, "StatefulSet", "redpanda")
+    (data,) = broker["spec"]["volumeClaimTemplates"]
+    assert data["spec"]["storageClassName"] == storage_class["metadata"]["name"]
+
+
+def test_every_container_is_locked_down(objects: Objects) -> None:
+    for where, container, pod in _containers(objects):
+        pod_ctx, ctx = pod.get("securityContext", {}), container.get("securityContext", {})
+        assert ctx.get("runAsNonRoot", pod_ctx.get("runAsNonRoot")) is True, where
+        assert ctx.get("readOnlyRootFilesystem") is True, where
+        assert ctx.get("allowPrivilegeEscalation") is False, where
+        assert "ALL" in ctx.get("capabilities", {}).get("drop", []), where
+        seccomp = ctx.get("seccompProfile", pod_ctx.get("seccompProfile", {}))
+        assert seccomp.get("type") == "RuntimeDefault", where
+        assert pod.get("automountServiceAccountToken") is False, where
+
+
+def test_every_container_has_requests_and_limits(objects: Objects) -> None:
+    for where, container, _ in _containers(objects):
+        resources = container.get("resources", {})
+        for bound in ("requests", "limits"):
+            assert {"cpu", "memory"} <= set(resources.get(bound, {})), f"{where} lacks {bound}"
+
+
+def test_images_are_pinned(objects: Objects) -> None:
+    for where, container, _ in _containers(objects):
+        assert PINNED_IMAGE.match(container["image"]), f"{where}: image {container['image']} is not pinned"
+
+
+def test_no_secret_value_is_committed(objects: Objects) -> None:
+    assert [o["metadata"]["name"] for o in objects if o["kind"] == "Secret"] == []
+    for o in objects:
+        if o["kind"] == "ConfigMap":
+            assert not [k for k in o.get("data", {}) if CREDENTIAL_NAME.search(k)], o["metadata"]["name"]
+    for where, container, _ in _containers(objects):
+        for env in container.get("env", []):
+            if CREDENTIAL_NAME.search(env["name"]):
+                assert "value" not in env, f"{where}: {env['name']} has a literal value"
+                assert "secretKeyRef" in env["valueFrom"], f"{where}: {env['name']} not from a Secret"
+
+
+def test_stage_probes_hit_the_health_endpoint(objects: Objects) -> None:
+    port = int(_one(objects, "ConfigMap", "doran-config")["data"]["DORAN_HEALTH_PORT"])
+    for stage in STAGES:
+        (container,) = _one(objects, "Deployment", f"doran-{stage}")["spec"]["template"]["spec"]["containers"]
+        ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+        for probe, path in (("livenessProbe", "/healthz"), ("readinessProbe", "/readyz")):
+            get = container[probe]["httpGet"]
+            assert (get["path"], ports[get["port"]]) == (path, port), f"{stage} {probe}"
+
+
+def test_stage_env_vars_are_settings_fields(objects: Objects) -> None:
+    known = settings_env_names(Settings)
+    for stage in STAGES:
+        (container,) = _one(objects, "Deployment", f"doran-{stage}")["spec"]["template"]["spec"]["containers"]
+        unknown = _env_names(objects, container) - known
+        assert not unknown, f"{stage} sets {sorted(unknown)}, which doran.settings.Settings does not read"
+
+
+def test_publish_job_env_vars_are_registry_credentials(objects: Objects) -> None:
+    (container,) = _one(objects, "Job", "schemas-publish")["spec"]["template"]["spec"]["containers"]
+    assert _env_names(objects, container) == settings_env_names(RegistryCredentials)
+
+
+def test_bootstrap_job_creates_the_registry_topics(objects: Objects) -> None:
+    pod = _one(objects, "Job", "topic-bootstrap")["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    script_path = container["command"][-1]
+    mount = next(m for m in container["volumeMounts"] if script_path.startswith(m["mountPath"] + "/"))
+    volume = next(v for v in pod["volumes"] if v["name"] == mount["name"])
+    script = _one(objects, "ConfigMap", volume["configMap"]["name"])["data"][script_path.rsplit("/", 1)[1]]
+    expected = [
+        BootstrapTopic(t.name, t.partitions, t.replication_factor, t.retention_ms, t.cleanup_policy)
+        for t in TOPICS.values()
+    ]
+    assert parse_bootstrap_topics(script) == expected
+
+
+def test_clients_and_broker_agree_on_addresses(objects: Objects) -> None:
+    broker = _one(objects, "StatefulSet", "redpanda")
+    service = _one(objects, "Service", broker["spec"]["serviceName"])
+    ports = {p["name"]: p["port"] for p in service["spec"]["ports"]}
+    args = broker["spec"]["template"]["spec"]["containers"][0]["args"]
+    kafka = f"{service['metadata']['name']}:{ports['kafka']}"
+    assert f"--advertise-kafka-addr=internal://{kafka}" in args
+    (registry_addr,) = [a for a in args if a.startswith("--schema-registry-addr=")]
+    assert registry_addr.endswith(f":{ports['schema-registry']}")
+    assert _one(objects, "ConfigMap", "doran-config")["data"]["DORAN_BROKER_ADDRESS"] == kafka
+    (publish,) = _one(objects, "Job", "schemas-publish")["spec"]["template"]["spec"]["containers"]
+    registry_url = publish["args"][publish["args"].index("--registry") + 1]
+    assert registry_url == f"http://{service['metadata']['name']}:{ports['schema-registry']}"
+
+
+def _quantity_mi(quantity: str) -> float:
+    units = {"Mi": 1.0, "Gi": 1024.0, "M": 1e6 / 2**20, "G": 1e9 / 2**20}
+    number, unit = re.fullmatch(r"(\d+)([A-Za-z]*)", quantity).groups()  # type: ignore[union-attr]
+    return int(number) * units[unit]
+
+
+def test_redpanda_memory_fits_its_limit(objects: Objects) -> None:
+    (container,) = _one(objects, "StatefulSet", "redpanda")["spec"]["template"]["spec"]["containers"]
+    memory = next(a.split("=", 1)[1] for a in container["args"] if a.startswith("--memory="))
+    limit = container["resources"]["limits"]["memory"]
+    assert _quantity_mi(memory) + 256 <= _quantity_mi(limit), f"--memory={memory} leaves no room in {limit}"
+
+
+def test_local_overlay_is_smaller(render: Callable[[str], Objects]) -> None:
+    local, production = render("overlays/local"), render("overlays/hetzner-k3s")
+    for stage in STAGES:
+        name = f"doran-{stage}"
+        small = _one(local, "Deployment", name)["spec"]["template"]["spec"]["containers"][0]["resources"]
+        large = _one(production, "Deployment", name)["spec"]["template"]["spec"]["containers"][0]["resources"]
+        assert _quantity_mi(small["limits"]["memory"]) < _quantity_mi(large["limits"]["memory"]), stage
+
+
+def test_network_is_deny_by_default(objects: Objects) -> None:
+    deny = _one(objects, "NetworkPolicy", "default-deny")["spec"]
+    assert deny["podSelector"] == {}
+    assert set(deny["policyTypes"]) == {"Ingress", "Egress"}
+    assert "ingress" not in deny
+    assert "egress" not in deny
