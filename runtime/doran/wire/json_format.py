@@ -20,6 +20,8 @@ __all__ = ["ContractViolation", "Reason", "UnknownTopic", "decode", "encode"]
 
 Reason = Literal["not_json", "schema_violation", "unknown_schema_version", "wrong_event_type"]
 _MODELS: dict[str, type[Envelope]] = {name: spec.event_model for name, spec in TOPICS.items()}
+# The core validators directly: pydantic's Python-level model_validate_json wrapper costs ~0.4 µs a call.
+_VALIDATE_JSON = {name: model.__pydantic_validator__.validate_json for name, model in _MODELS.items()}
 
 
 class UnknownTopic(ContractError, KeyError):
@@ -50,13 +52,14 @@ def decode(topic: str, data: bytes | str) -> Envelope:
     Raises ContractViolation listing every violation (JSON pointer + message), UnknownTopic
     for a topic the registry does not name.
     """
-    model = _MODELS.get(topic)
-    if model is None:
+    validate_json = _VALIDATE_JSON.get(topic)
+    if validate_json is None:
         raise UnknownTopic(topic)
     try:
-        return model.model_validate_json(data, strict=True)
+        event: Envelope = validate_json(data, strict=True)
+        return event
     except ValidationError:
-        return _explain(topic, model, data)
+        return _explain(topic, _MODELS[topic], data)
 
 
 def _explain(topic: str, model: type[Envelope], data: bytes | str) -> Envelope:

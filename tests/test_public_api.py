@@ -1,0 +1,32 @@
+"""The public names of each doran package are deliberate: adding or removing one is a decision."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+EXPECTED = {
+    "doran.wire": [
+        "CONTRACT_HEADER", "ContractError", "ContractViolation", "DoranError", "Reason", "UnknownTopic",
+        "decode", "encode", "kafka_headers", "message_key", "violations",
+    ],
+    "doran.errors": ["ContractError", "DoranError", "SchemaSourceError"],
+    "doran.settings": ["Settings"],
+}
+
+
+@pytest.mark.parametrize("module", list(EXPECTED))
+def test_exported_names(module: str) -> None:
+    imported = importlib.import_module(module)
+    assert sorted(imported.__all__) == sorted(EXPECTED[module])
+    for name in imported.__all__:
+        assert hasattr(imported, name), f"{module}.__all__ names {name}, which does not exist"
+
+
+def test_contracts_exports_every_topic_event_and_payload() -> None:
+    contracts = importlib.import_module("doran.contracts")
+    for spec in contracts.TOPICS.values():
+        assert spec.event_model.__name__ in contracts.__all__
+    for name in ("Envelope", "SwapDemand", "ExactInSwapDemand", "ExactOutSwapDemand", "ExecuteTrade", "TradeResult"):
+        assert name in contracts.__all__
