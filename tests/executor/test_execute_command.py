@@ -65,6 +65,9 @@ class UnreachableVenue:
     def lookup(self, command_id: str) -> VenueFill | None:
         return None
 
+    def flush(self) -> None:
+        pass
+
 
 class AmnesicVenue:
     """Stand-in for a venue that cannot answer whether it executed a command (no real venue exists here)."""
@@ -74,6 +77,9 @@ class AmnesicVenue:
 
     def lookup(self, command_id: str) -> VenueFill | None:
         raise VenueLookupError("status endpoint timed out")
+
+    def flush(self) -> None:
+        pass
 
 
 @pytest.mark.parametrize(

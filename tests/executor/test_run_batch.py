@@ -40,6 +40,9 @@ class CrashingVenue:
     def lookup(self, command_id: str) -> VenueFill | None:
         return self.inner.lookup(command_id)
 
+    def flush(self) -> None:
+        self.inner.flush()
+
 
 def test_a_mixed_batch_takes_every_path_once(
     store: ExecutorStore, venue: SimulatedAdapter, make_command: CommandFactory

@@ -66,3 +66,15 @@ def test_reject_rate_is_configurable(tmp_path: Path, make_command: CommandFactor
     always.close()
     with pytest.raises(ValueError, match="reject_one_in"):
         SimulatedAdapter(tmp_path / "w.jsonl", reject_one_in=0)
+
+
+def test_flush_and_fsync_each_both_leave_every_line_in_the_file(
+    tmp_path: Path, make_command: CommandFactory
+) -> None:
+    for fsync_each in (False, True):
+        log = tmp_path / f"fsync-{fsync_each}.jsonl"
+        venue = SimulatedAdapter(log, fsync_each=fsync_each)
+        venue.execute(make_command("q-1").payload)
+        venue.flush()
+        assert [fill.command_id for fill in read_execution_log(log)] == ["cmd-q-1"]
+        venue.close()

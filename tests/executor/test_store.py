@@ -137,3 +137,11 @@ def test_empty_and_missing(state_dir: Path, make_command: CommandFactory) -> Non
         assert not store.is_empty()
         assert [record.command_id for record in store] == ["cmd-q-1"]
     assert (state_dir / STATE_FILE_NAME).exists()
+
+
+def test_snapshot_spans_more_keys_than_one_query_holds(
+    store: ExecutorStore, make_command: CommandFactory
+) -> None:
+    store.begin([make_command(f"q-{n}") for n in range(1200)], now=NOW)
+    snapshot = store.snapshot([f"cmd-q-{n}" for n in range(0, 1300)])
+    assert set(snapshot) == {f"cmd-q-{n}" for n in range(1200)}

@@ -53,6 +53,10 @@ class VenueAdapter(Protocol):
         """What the venue did with a command, None if it never executed it; VenueLookupError if unknown."""
         ...
 
+    def flush(self) -> None:
+        """Make the venue's record of every execution so far durable; run_batch calls it before `complete`."""
+        ...
+
 
 def read_execution_log(path: Path) -> list[VenueFill]:
     """Every execution in a simulated venue's log, in order; a torn last line (crash mid-write) is none."""
@@ -76,11 +80,16 @@ def read_execution_log(path: Path) -> list[VenueFill]:
 class SimulatedAdapter:
     """Deterministic venue: sha256(command_id) rejects about one command in `reject_one_in`, fills others."""
 
-    def __init__(self, log_path: Path, *, reject_one_in: int = 16) -> None:
+    def __init__(self, log_path: Path, *, reject_one_in: int = 16, fsync_each: bool = False) -> None:
         if reject_one_in < 1:
             raise ValueError(f"reject_one_in must be at least 1, got {reject_one_in}")
         self.log_path = log_path
         self.reject_one_in = reject_one_in
+        # False: one fsync per batch in flush(), like the store's group commit. A killed process
+        # loses nothing either way (the write is in the page cache); a lost node may lose the
+        # unflushed lines, and then those executions did not happen at this simulated venue.
+        self.fsync_each = fsync_each
+        self._unsynced = False
         log_path.parent.mkdir(parents=True, exist_ok=True)
         self._executed = {fill.command_id: fill for fill in reversed(read_execution_log(log_path))}
         self._fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
@@ -97,15 +106,24 @@ class SimulatedAdapter:
         return VenueFill(command.command_id, "FILLED", note[:1024])
 
     def execute(self, command: ExecuteTrade) -> VenueFill:
-        """Execute: append the fill to the log and fsync it before returning (every call, duplicates too)."""
+        """Execute: append the fill to the log (every call, duplicates too); fsync'd now or by flush()."""
         fill = self.decide_fill(command)
         line = orjson.dumps(
             {"command_id": fill.command_id, "result_code": fill.result_code, "note": fill.note}
         )
         os.write(self._fd, line + b"\n")
-        os.fsync(self._fd)
+        if self.fsync_each:
+            os.fsync(self._fd)
+        else:
+            self._unsynced = True
         self._executed.setdefault(fill.command_id, fill)
         return fill
+
+    def flush(self) -> None:
+        """fsync the log if anything was appended since the last fsync."""
+        if self._unsynced:
+            os.fsync(self._fd)
+            self._unsynced = False
 
     def lookup(self, command_id: str) -> VenueFill | None:
         """The first execution of the command in the log, None if there is none."""
@@ -118,5 +136,6 @@ class SimulatedAdapter:
     def close(self) -> None:
         """Release the log file."""
         if self._fd >= 0:
+            self.flush()
             os.close(self._fd)
             self._fd = -1

@@ -4,6 +4,7 @@ Order per poll batch, which is what makes execution at-most-once and results exa
 1. read the committed records of the batch's command_ids;
 2. `store.begin(new commands)`: all new command_ids committed `processing`, one fsync;
 3. `execute_command` per command (adapter calls for new ones, lookups for recovered ones);
+   then `adapter.flush()`: the venue's record of those executions is durable;
 4. `store.complete(results)`: all committed `done` with their results, one fsync;
 5. the caller publishes the returned results, only after `run_batch` returned.
 """
@@ -66,9 +67,11 @@ def run_batch(
                 results.append(outcome.result)
                 finished[command_id] = (command.event_id, outcome.result)
     except BaseException:
+        adapter.flush()
         store.complete(results, now=now)
         store.forget(command_id for command_id in new if command_id not in reached)
         raise
+    adapter.flush()
     store.complete(results, now=now)
     return outcomes
 

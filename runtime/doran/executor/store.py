@@ -28,6 +28,7 @@ __all__ = ["STATE_FILE_NAME", "CommandRecord", "CommandState", "ExecutorStore", 
 
 STATE_FILE_NAME = "executor-state.sqlite"
 _TABLE = "commands"
+_SNAPSHOT_CHUNK = 500  # below SQLite's default limit of 999 bound parameters on old builds
 
 
 class CommandState(StrEnum):
@@ -144,11 +145,14 @@ class ExecutorStore:
 
     def snapshot(self, command_ids: Iterable[str]) -> dict[str, CommandRecord]:
         """The committed records of the given command_ids that exist (a StoreView for one batch)."""
+        wanted = sorted(set(command_ids))
         records = {}
-        for command_id in set(command_ids):
-            record = self.get(command_id)
-            if record is not None:
-                records[command_id] = record
+        # One query per chunk instead of one per key: each sqlitedict call is a round trip to its thread.
+        for start in range(0, len(wanted), _SNAPSHOT_CHUNK):
+            chunk = wanted[start : start + _SNAPSHOT_CHUNK]
+            query = f'SELECT key, value FROM "{_TABLE}" WHERE key IN ({", ".join("?" * len(chunk))})'
+            for key, value in self._db.conn.select(query, chunk):
+                records[key] = CommandRecord.from_json(_decode(value))
         return records
 
     def begin(self, commands: Sequence[ExecuteTradeEvent], *, now: datetime) -> None:

@@ -57,7 +57,7 @@ Decision = ExecuteTradeEvent | Declined
 
 
 def _bounds_violation(policy: Policy, asset: str, side: str, amount: int) -> tuple[DeclineReason, str] | None:
-    low, high = policy.assets[asset].bounds
+    low, high = policy.bounds_of(asset)
     if amount < low:
         return DeclineReason.AMOUNT_BELOW_MIN, f"{side} {amount} of {asset} is below the minimum {low}"
     if amount > high:

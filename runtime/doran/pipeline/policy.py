@@ -13,13 +13,15 @@ decimals scale it to base units exactly. Amounts are u128 strings; nothing here 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Any, Self
+from typing import Annotated, Self
 
 from doran.pipeline.amounts import parse_u128
 from doran.pipeline.errors import PolicyError
 from doran.pipeline.pricing import BPS, BaseUnitPrice
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 __all__ = ["AllowedPair", "AssetLimits", "PairPrice", "Policy", "default_policy", "load_policy"]
 
@@ -71,6 +73,13 @@ class PairPrice(BaseModel):
     denominator: int = Field(ge=1)
 
 
+@dataclass(frozen=True, slots=True)
+class _PolicyIndex:
+    allowed: frozenset[tuple[str, str]]
+    prices: dict[tuple[str, str], tuple[PairPrice, BaseUnitPrice]]
+    bounds: dict[str, tuple[int, int]]
+
+
 class Policy(BaseModel):
     """A complete, self-consistent quoting policy; every asset a pair or price names has limits."""
 
@@ -81,8 +90,6 @@ class Policy(BaseModel):
     assets: dict[AssetIdText, AssetLimits]
     pairs: list[AllowedPair]
     prices: list[PairPrice]
-    _allowed: frozenset[tuple[str, str]] = PrivateAttr()
-    _prices: dict[tuple[str, str], tuple[PairPrice, BaseUnitPrice]] = PrivateAttr()
 
     @model_validator(mode="after")
     def _assets_are_known(self) -> Self:
@@ -99,29 +106,37 @@ class Policy(BaseModel):
             raise ValueError("a pair or price swaps an asset for itself")
         return self
 
-    def model_post_init(self, context: Any, /) -> None:
-        # Index once: decide() runs per message and must stay O(1).
-        self._allowed = frozenset((p.asset_in, p.asset_out) for p in self.pairs)
-        self._prices = {
-            (p.asset_in, p.asset_out): (
-                p,
-                BaseUnitPrice.from_whole_units(
-                    p.numerator,
-                    p.denominator,
-                    self.assets[p.asset_in].decimals,
-                    self.assets[p.asset_out].decimals,
-                ),
-            )
-            for p in self.prices
-        }
+    @cached_property
+    def _index(self) -> _PolicyIndex:
+        # Built once per policy: decide() runs per message and must stay O(1) dict lookups.
+        return _PolicyIndex(
+            allowed=frozenset((p.asset_in, p.asset_out) for p in self.pairs),
+            prices={
+                (p.asset_in, p.asset_out): (
+                    p,
+                    BaseUnitPrice.from_whole_units(
+                        p.numerator,
+                        p.denominator,
+                        self.assets[p.asset_in].decimals,
+                        self.assets[p.asset_out].decimals,
+                    ),
+                )
+                for p in self.prices
+            },
+            bounds={asset: limits.bounds for asset, limits in self.assets.items()},
+        )
 
     def allows(self, asset_in: str, asset_out: str) -> bool:
         """Whether the solver quotes this direction."""
-        return (asset_in, asset_out) in self._allowed
+        return (asset_in, asset_out) in self._index.allowed
 
     def price_of(self, asset_in: str, asset_out: str) -> tuple[PairPrice, BaseUnitPrice] | None:
         """The configured price of a direction and its base-unit form, or None when there is none."""
-        return self._prices.get((asset_in, asset_out))
+        return self._index.prices.get((asset_in, asset_out))
+
+    def bounds_of(self, asset: str) -> tuple[int, int]:
+        """(min, max) amount of an asset the policy trades, in base units."""
+        return self._index.bounds[asset]
 
 
 def load_policy(path: Path) -> Policy:
