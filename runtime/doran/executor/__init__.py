@@ -4,14 +4,16 @@
 - `run_batch(commands, store, adapter, now=...)`  begin (commit) -> execute -> complete (commit);
   publish the returned results only after it returns
 - `execute_command(...)`  the per-command duplicate / recovered / new decision, no writes
-- `check_startup(store, committed_offsets_exist, allow_missing_state)`  fail closed on lost history
+- `check_startup(store, committed_offsets_exist, allow_missing_state)`  fail closed on lost history;
+  `committed_offsets_exist(bootstrap, group_id)` asks the broker for the second argument
 - `VenueAdapter`, `SimulatedAdapter`  the venue boundary and its deterministic stand-in
-No Kafka client here: the Quix Streams executor app wires these.
+No Quix Streams here: the executor app wires these.
 """
 
 from doran.executor.adapter import SimulatedAdapter, VenueAdapter, VenueFill, read_execution_log
 from doran.executor.batch import count_outcomes, run_batch
 from doran.executor.errors import (
+    CommittedOffsetsUnknownError,
     ExecutorError,
     ExecutorStateError,
     IdempotencyHistoryLost,
@@ -19,6 +21,7 @@ from doran.executor.errors import (
     VenueUnreachableError,
 )
 from doran.executor.execute import ExecutionOutcome, OutcomeKind, execute_command, trade_result_event
+from doran.executor.offsets import committed_offsets_exist
 from doran.executor.startup import ALLOW_MISSING_STATE_ENV, StartupVerdict, check_startup
 from doran.executor.store import STATE_FILE_NAME, CommandRecord, CommandState, ExecutorStore, StoreView
 
@@ -27,6 +30,7 @@ __all__ = [
     "STATE_FILE_NAME",
     "CommandRecord",
     "CommandState",
+    "CommittedOffsetsUnknownError",
     "ExecutionOutcome",
     "ExecutorError",
     "ExecutorStateError",
@@ -41,6 +45,7 @@ __all__ = [
     "VenueLookupError",
     "VenueUnreachableError",
     "check_startup",
+    "committed_offsets_exist",
     "count_outcomes",
     "execute_command",
     "read_execution_log",

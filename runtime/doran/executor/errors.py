@@ -4,6 +4,7 @@ DoranError (doran.errors)
  └── ExecutorError
       ├── IdempotencyHistoryLost  offsets say commands were consumed, the state says none were
       ├── ExecutorStateError      a stored record is unreadable, or a result has no begun command
+      ├── CommittedOffsetsUnknownError  the broker cannot say whether the group committed offsets
       ├── VenueUnreachableError   the venue was not reached: the command certainly did not execute
       └── VenueLookupError        the venue cannot tell whether it executed a command
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 from doran.errors import DoranError
 
 __all__ = [
+    "CommittedOffsetsUnknownError",
     "ExecutorError",
     "ExecutorStateError",
     "IdempotencyHistoryLost",
@@ -31,6 +33,10 @@ class IdempotencyHistoryLost(ExecutorError):  # noqa: N818 - the name the execut
 
 class ExecutorStateError(ExecutorError):
     """The executor state file holds something the executor did not write, or misses a record it needs."""
+
+
+class CommittedOffsetsUnknownError(ExecutorError):
+    """The broker could not be asked whether the executor's consumer group has committed offsets."""
 
 
 class VenueUnreachableError(ExecutorError):
