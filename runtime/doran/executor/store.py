@@ -120,7 +120,7 @@ class ExecutorStore:
         """Open (creating if absent) the state file; records whether it existed before, for check_startup."""
         state_dir.mkdir(parents=True, exist_ok=True)
         path = state_dir / STATE_FILE_NAME
-        existed = path.exists() and path.stat().st_size > 0
+        existed = path.exists()
         db = SqliteDict(
             str(path),
             tablename=_TABLE,
