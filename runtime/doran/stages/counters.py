@@ -1,0 +1,79 @@
+"""Per-stage counters that reconcile: consumed = produced + declined + dead-lettered (+ skipped duplicates)."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+__all__ = ["StageCounters", "read_counters"]
+
+
+class StageCounters:
+    """Thread-safe counters of one stage process, flushed to `<stats_dir>/<stage>.json` now and then."""
+
+    def __init__(self, stage: str, stats_dir: Path, *, flush_every_s: float = 0.5) -> None:
+        self.stage = stage
+        self._path = stats_dir / f"{stage}.json"
+        self._lock = threading.Lock()
+        self._counts: Counter[str] = Counter()
+        self._declined: Counter[str] = Counter()
+        self._dead: Counter[str] = Counter()
+        self._flush_every_s = flush_every_s
+        self._flushed_at = 0.0
+        stats_dir.mkdir(parents=True, exist_ok=True)
+
+    def consumed(self, n: int = 1) -> None:
+        with self._lock:
+            self._counts["consumed"] += n
+
+    def produced(self, n: int = 1) -> None:
+        with self._lock:
+            self._counts["produced"] += n
+
+    def skipped(self, n: int = 1) -> None:
+        with self._lock:
+            self._counts["skipped_duplicates"] += n
+
+    def declined(self, reason: str) -> None:
+        with self._lock:
+            self._declined[reason] += 1
+
+    def dead_lettered(self, reason: str) -> None:
+        with self._lock:
+            self._dead[reason] += 1
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "stage": self.stage,
+                "consumed": self._counts["consumed"],
+                "produced": self._counts["produced"],
+                "skipped_duplicates": self._counts["skipped_duplicates"],
+                "declined": dict(sorted(self._declined.items())),
+                "dead_lettered": dict(sorted(self._dead.items())),
+            }
+
+    def maybe_flush(self) -> None:
+        if time.monotonic() - self._flushed_at >= self._flush_every_s:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the snapshot atomically, so a reader never sees half a file."""
+        self._flushed_at = time.monotonic()
+        temp = self._path.with_suffix(f".{os.getpid()}.tmp")
+        temp.write_text(json.dumps(self.snapshot(), indent=2) + "\n")
+        os.replace(temp, self._path)
+
+
+def read_counters(stats_dir: Path, stage: str) -> dict[str, Any] | None:
+    """The last counters a stage flushed, or None if it never did."""
+    try:
+        data: dict[str, Any] = json.loads((stats_dir / f"{stage}.json").read_text())
+    except FileNotFoundError:
+        return None
+    return data

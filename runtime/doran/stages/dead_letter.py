@@ -1,0 +1,67 @@
+"""Dead letters: a message a stage could not process, kept whole with the reason and where it came from."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Iterable
+from datetime import datetime
+
+from doran.contracts import (
+    DEAD_LETTER_TOPIC,
+    SCHEMA_VERSION,
+    VENUE,
+    DeadLetter,
+    DeadLetterEvent,
+    DeadLetterReason,
+    DeadLetterStage,
+    Violation,
+)
+from doran.stages.outbound import Outbound, outbound
+
+__all__ = ["dead_letter"]
+
+_MAX_VIOLATIONS = 100  # the dead-letter schema's maxItems
+
+
+def _b64(data: bytes | None) -> str | None:
+    return None if data is None else base64.b64encode(data).decode("ascii")
+
+
+def dead_letter(
+    stage: DeadLetterStage,
+    reason: DeadLetterReason,
+    violations: Iterable[Violation | tuple[str, str]],
+    *,
+    source_topic: str,
+    partition: int | None,
+    offset: int | None,
+    key: bytes | None,
+    value: bytes,
+    now: datetime,
+) -> Outbound:
+    """The dead-letter record for one rejected message; its event_id is derived from where it was read."""
+    where = f"{stage.value}|{source_topic}|{partition}|{offset}|".encode()
+    digest = hashlib.sha256(where + (value if offset is None else b"")).hexdigest()[:32]
+    listed = [v if isinstance(v, Violation) else Violation(pointer=v[0], message=v[1][:2048]) for v in violations]
+    event = DeadLetterEvent(
+        event_id=f"dlq-{digest}",
+        event_type="dead_letter",
+        venue=VENUE,
+        source=f"doran.{stage.value}",
+        schema_version=SCHEMA_VERSION,
+        observed_at=None,
+        ingested_at=now.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+        payload=DeadLetter(
+            stage=stage,
+            reason=reason,
+            violations=listed[:_MAX_VIOLATIONS],
+            source_topic=source_topic[:249],
+            source_partition=partition,
+            source_offset=offset,
+            original_key_b64=_b64(key),
+            original_value_b64=_b64(value) or "",
+        ),
+        raw={},
+    )
+    return outbound(DEAD_LETTER_TOPIC, event)
