@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from types import MappingProxyType
 
 from doran.broker._tansu import EmbeddedBroker, tansu_binary
-from doran.broker._topics import TopicShape, create_topics, topic_config
+from doran.broker._topics import TopicShape, create_topics, quix_topic_config, topic_config
 from doran.broker.errors import BrokerError, BrokerNotInstalledError, BrokerStartError, TopicSetupError
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "TopicShape",
     "broker_address",
     "create_topics",
+    "quix_topic_config",
     "tansu_binary",
     "topic_config",
 ]

@@ -57,7 +57,9 @@ class EmbeddedBroker:
         port: int | None = None,
         log_path: Path | None = None,
         startup_timeout_s: float = 20.0,
-        stop_timeout_s: float = 5.0,
+        # tansu drains open client connections for ~5 s on SIGTERM; with memory storage there is
+        # nothing to save, so a short grace period before SIGKILL loses nothing.
+        stop_timeout_s: float = 1.0,
     ) -> None:
         self._requested_port = port
         self._log_path = log_path

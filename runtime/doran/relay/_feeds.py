@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -23,7 +23,7 @@ class FrameFeed(Protocol):
     @property
     def name(self) -> str: ...
 
-    def frames(self, should_stop: Callable[[], bool]) -> AsyncIterator[ReceivedFrame]: ...
+    def frames(self, should_stop: Callable[[], bool]) -> AsyncGenerator[ReceivedFrame, None]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +39,7 @@ class LiveRelayFeed:
     def name(self) -> str:
         return self.url[:_MAX_FEED_NAME]
 
-    def frames(self, should_stop: Callable[[], bool]) -> AsyncIterator[ReceivedFrame]:
+    def frames(self, should_stop: Callable[[], bool]) -> AsyncGenerator[ReceivedFrame, None]:
         client = RelayClient(
             self.url,
             api_key=self.api_key,
@@ -66,7 +66,7 @@ class RecordingFeed:
         name = f"replay:{self.path}"
         return name if len(name) <= _MAX_FEED_NAME else f"replay:{self.path.name}"[:_MAX_FEED_NAME]
 
-    async def frames(self, should_stop: Callable[[], bool]) -> AsyncIterator[ReceivedFrame]:
+    async def frames(self, should_stop: Callable[[], bool]) -> AsyncGenerator[ReceivedFrame, None]:
         for line in read_recording(self.path):
             if should_stop():
                 return

@@ -1,18 +1,20 @@
 """Errors of the relay client.
 
-RelayError
- ├── RelayConfigError        the relay URL is unusable; retrying cannot help
- ├── RelayRejectedError      the relay refused the handshake (401/403) or the subscription
- └── RelayUnavailableError   the relay stayed unreachable for the allowed reconnect attempts
+DoranError (doran.errors)
+ └── RelayError
+      ├── RelayConfigError        the relay URL is unusable; retrying cannot help
+      ├── RelayRejectedError      the relay refused the handshake (401/403) or the subscription
+      └── RelayUnavailableError   the relay stayed unreachable for the allowed reconnect attempts
 """
 
 from __future__ import annotations
 
+from doran.errors import DoranError
+
 __all__ = ["RelayConfigError", "RelayError", "RelayRejectedError", "RelayUnavailableError"]
 
 
-# Derives from Exception until doran.wire.DoranError lands; then it becomes the base.
-class RelayError(Exception):
+class RelayError(DoranError):
     """Root of every relay client failure."""
 
 

@@ -1,0 +1,306 @@
+"""Ingest stage: relay frames -> raw.near_intents.quote; every frame that is not a quote -> dlq.doran.
+
+Core: `ingest_frame` maps one received frame to at most one outbound record (pure, time injected).
+Shell: `IngestSource`, a Quix Streams Source running a frame feed (live relay or a recording) in
+its subprocess; `build_ingest_app`, `run_ingest` and `replay` wire it to a broker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import multiprocessing
+from collections.abc import Callable, Mapping
+from contextlib import aclosing
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from doran.broker import FAST_GROUP_JOIN, quix_topic_config
+from doran.contracts import (
+    DEAD_LETTER_TOPIC,
+    RAW_NEAR_INTENTS_QUOTE,
+    SCHEMA_VERSION,
+    TOPICS,
+    VENUE,
+    DeadLetterEvent,
+    DeadLetterReason,
+    Envelope,
+    NearIntentsQuoteRawEvent,
+)
+from doran.errors import DoranError
+from doran.relay import (
+    FrameFeed,
+    LiveRelayFeed,
+    QuoteEvent,
+    ReceivedFrame,
+    RecordingFeed,
+    RejectedFrame,
+    RelayErrorResponse,
+    SubscribeAck,
+    classify_frame,
+    content_id,
+    mint_quote_envelope,
+    rfc3339_utc,
+    utc_now,
+)
+from doran.settings import Settings
+from doran.wire import encode, kafka_headers, message_key
+from quixstreams import Application
+from quixstreams.sources import Source
+from quixstreams.sources.base.exceptions import SourceException
+
+__all__ = [
+    "FrameOutcome",
+    "IngestConfigError",
+    "IngestCounters",
+    "IngestCounts",
+    "IngestSource",
+    "OutboundRecord",
+    "build_ingest_app",
+    "ingest_frame",
+    "replay",
+    "run_ingest",
+]
+
+_STAGE = "ingest"
+_MAX_VIOLATIONS = 100  # the dead-letter schema's maxItems
+_MAX_FEED_NAME = 249  # the dead-letter schema's source_topic maxLength
+_QUIX_STATE_DIR = Path(".state/quix-ingest")
+
+
+class IngestConfigError(DoranError):
+    """The ingest stage cannot start: no broker, a bad feed name, or no recording at the given path."""
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundRecord:
+    """One Kafka record to produce: topic, key, value and headers, all already encoded."""
+
+    topic: str
+    key: str
+    value: bytes
+    headers: list[tuple[str, bytes]]
+
+
+@dataclass(frozen=True, slots=True)
+class FrameOutcome:
+    """What one frame became: a protocol frame (nothing to produce), a quote, or a dead letter."""
+
+    kind: Literal["protocol", "quote", "dead_letter"]
+    record: OutboundRecord | None
+    reason: DeadLetterReason | None = None
+
+
+def _record(topic: str, event: Envelope) -> OutboundRecord:
+    return OutboundRecord(topic, message_key(topic, event), encode(event), kafka_headers(topic, event))
+
+
+def _dead_letter(
+    frame: ReceivedFrame,
+    reason: DeadLetterReason,
+    violations: list[tuple[str, str]],
+    feed: str,
+    now: datetime,
+) -> FrameOutcome:
+    original = frame.text if isinstance(frame.text, bytes) else frame.text.encode("utf-8")
+    event = DeadLetterEvent.model_validate(
+        {
+            # Same frame from the same feed -> same id, so replaying a recording mints no new ids.
+            "event_id": content_id("dlq-", _STAGE.encode(), feed.encode(), original),
+            "event_type": TOPICS[DEAD_LETTER_TOPIC].event_type,
+            "venue": VENUE,
+            "source": feed,
+            "schema_version": SCHEMA_VERSION,
+            "observed_at": None if frame.observed_at is None else rfc3339_utc(frame.observed_at),
+            "ingested_at": rfc3339_utc(now),
+            "payload": {
+                "stage": _STAGE,
+                "reason": reason,
+                "violations": [
+                    {"pointer": pointer[:1024], "message": message[:2048]}
+                    for pointer, message in violations[:_MAX_VIOLATIONS]
+                ],
+                "source_topic": feed,
+                "source_partition": None,
+                "source_offset": None,
+                "original_key_b64": None,
+                "original_value_b64": base64.b64encode(original).decode("ascii"),
+            },
+            "raw": {},
+        }
+    )
+    return FrameOutcome("dead_letter", _record(DEAD_LETTER_TOPIC, event), reason)
+
+
+def ingest_frame(frame: ReceivedFrame, *, feed: str, now: datetime) -> FrameOutcome:
+    """Map one relay frame to its outcome; never raises for any frame content.
+
+    `feed` names where frames come from (at most 249 characters): the envelope source and the
+    dead letters' source_topic.
+    """
+    classified = classify_frame(frame.text)
+    if isinstance(classified, SubscribeAck):
+        return FrameOutcome("protocol", None)
+    if isinstance(classified, RejectedFrame):
+        reason = DeadLetterReason(classified.reason)
+        return _dead_letter(frame, reason, list(classified.violations), feed, now)
+    if isinstance(classified, RelayErrorResponse):
+        text = f"The relay answered request {classified.request_id!r} with error {classified.code}: "
+        return _dead_letter(
+            frame, DeadLetterReason.INVALID_VENUE_MESSAGE, [("/error", text + classified.message)], feed, now
+        )
+    return _quote(classified, frame, feed, now)
+
+
+def _quote(quote: QuoteEvent, frame: ReceivedFrame, feed: str, now: datetime) -> FrameOutcome:
+    # Always valid: the data object is open in the contract and the feed name fits `source`.
+    envelope = mint_quote_envelope(quote.data, source=feed, observed_at=frame.observed_at, ingested_at=now)
+    event = NearIntentsQuoteRawEvent.model_validate(envelope)
+    return FrameOutcome("quote", _record(RAW_NEAR_INTENTS_QUOTE, event))
+
+
+@dataclass(frozen=True, slots=True)
+class IngestCounts:
+    """Counters of one ingest run: frames read, protocol frames, quotes produced, dead letters by reason."""
+
+    frames_in: int = 0
+    protocol_frames: int = 0
+    quotes_out: int = 0
+    dead_lettered: Mapping[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The counters as plain JSON-ready values."""
+        return {
+            "frames_in": self.frames_in,
+            "protocol_frames": self.protocol_frames,
+            "quotes_out": self.quotes_out,
+            "dead_lettered": dict(self.dead_lettered),
+        }
+
+
+_REASONS = tuple(DeadLetterReason)
+_KIND_SLOTS = {"protocol": 1, "quote": 2}
+
+
+class IngestCounters:
+    """Counters shared with the Source subprocess (shared memory), readable by the caller at any time."""
+
+    def __init__(self) -> None:
+        # The spawn context matches Quix Streams' source processes; the array travels with the source.
+        self._values = multiprocessing.get_context("spawn").Array("q", 3 + len(_REASONS))
+
+    def record(self, outcome: FrameOutcome) -> None:
+        """Count one frame and what it became."""
+        with self._values.get_lock():
+            self._values[0] += 1
+            if outcome.kind == "dead_letter" and outcome.reason is not None:
+                self._values[3 + _REASONS.index(outcome.reason)] += 1
+            else:
+                self._values[_KIND_SLOTS[outcome.kind]] += 1
+
+    def snapshot(self) -> IngestCounts:
+        """The counters as of now."""
+        with self._values.get_lock():
+            values: list[int] = self._values[:]
+        dead = {reason.value: count for reason, count in zip(_REASONS, values[3:], strict=True) if count}
+        return IngestCounts(values[0], values[1], values[2], dead)
+
+
+class IngestSource(Source):
+    """Runs a frame feed in the Source subprocess and produces each outcome's record."""
+
+    def __init__(
+        self,
+        feed: FrameFeed,
+        *,
+        counters: IngestCounters | None = None,
+        clock: Callable[[], datetime] = utc_now,
+        name: str = "doran-ingest",
+    ) -> None:
+        super().__init__(name=name)
+        if not 0 < len(feed.name) <= _MAX_FEED_NAME:
+            raise IngestConfigError(f"A feed name must have 1 to {_MAX_FEED_NAME} characters: {feed.name!r}")
+        self.feed = feed
+        self.counters = counters if counters is not None else IngestCounters()
+        self._clock = clock
+
+    def run(self) -> None:
+        asyncio.run(self._pump())
+
+    async def _pump(self) -> None:
+        feed_name = self.feed.name
+        async with aclosing(self.feed.frames(lambda: not self.running)) as frames:
+            async for frame in frames:
+                outcome = ingest_frame(frame, feed=feed_name, now=self._clock())
+                if outcome.record is not None:
+                    record = outcome.record
+                    self.producer.produce(
+                        topic=record.topic, key=record.key, value=record.value, headers=record.headers
+                    )
+                self.counters.record(outcome)
+
+
+def build_ingest_app(
+    settings: Settings,
+    *,
+    feed: FrameFeed,
+    counters: IngestCounters | None = None,
+    state_dir: Path = _QUIX_STATE_DIR,
+) -> Application:
+    """A Quix Streams app whose only work is an IngestSource over `feed`; creates both topics if missing.
+
+    `state_dir` is Quix's state directory; ingest keeps no state but Quix creates it.
+    """
+    if not settings.broker_address:
+        raise IngestConfigError("The ingest stage needs a broker: set DORAN_BROKER_ADDRESS.")
+    app = Application(
+        broker_address=settings.broker_address,
+        consumer_group=f"{settings.consumer_group_prefix}-ingest",
+        consumer_extra_config=dict(FAST_GROUP_JOIN),
+        processing_guarantee=settings.processing_guarantee,
+        loglevel=None,
+        state_dir=state_dir,
+    )
+    # Declared with the registry's shape, so Quix creates them that way where they do not exist yet.
+    dead_letters, raw = TOPICS[DEAD_LETTER_TOPIC], TOPICS[RAW_NEAR_INTENTS_QUOTE]
+    app.topic(dead_letters.name, value_serializer="bytes", config=quix_topic_config(dead_letters))
+    raw_topic = app.topic(raw.name, value_serializer="bytes", config=quix_topic_config(raw))
+    app.add_source(IngestSource(feed, counters=counters), topic=raw_topic)
+    return app
+
+
+def _run(app: Application) -> None:
+    try:
+        app.run()
+    except SourceException as exc:
+        # The source failed in its subprocess; surface doran's own error (actionable) when it is one.
+        if isinstance(exc.__cause__, DoranError):
+            raise exc.__cause__ from exc
+        raise
+
+
+def run_ingest(
+    settings: Settings, counters: IngestCounters | None = None, *, state_dir: Path = _QUIX_STATE_DIR
+) -> None:
+    """Ingest the live relay (DORAN_RELAY_URL, DORAN_RELAY_API_KEY) until stopped (SIGINT/SIGTERM)."""
+    feed = LiveRelayFeed(settings.relay_url, settings.relay_api_key)
+    _run(build_ingest_app(settings, feed=feed, counters=counters, state_dir=state_dir))
+
+
+def replay(
+    path: Path,
+    settings: Settings,
+    counters: IngestCounters | None = None,
+    *,
+    state_dir: Path = _QUIX_STATE_DIR,
+) -> IngestCounts:
+    """Feed a JSONL recording of relay frames through the ingest stage; returns the counters when done."""
+    if not path.is_file():
+        raise IngestConfigError(
+            f"No recording at {path}: give a JSONL file of relay frames, e.g. samples/relay-quotes.jsonl."
+        )
+    counters = counters if counters is not None else IngestCounters()
+    _run(build_ingest_app(settings, feed=RecordingFeed(path), counters=counters, state_dir=state_dir))
+    return counters.snapshot()
