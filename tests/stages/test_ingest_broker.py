@@ -32,6 +32,7 @@ from doran.relay import (
     read_recording,
 )
 from doran.settings import Settings
+from doran.stages.counters import read_counters
 from doran.stages.ingest import IngestCounters, build_ingest_app, replay
 from doran.wire import decode
 from pydantic import SecretStr
@@ -67,12 +68,16 @@ def _read_all(address: str, topic: str, idle_s: float = 2.0) -> list[Message]:
         consumer.close()
 
 
-def _mine(address: str, topic: str, source: str, model: type[EventT]) -> list[tuple[Message, EventT]]:
-    """The records of `topic` this test produced (its feed is the envelope source), decoded and typed."""
+def _mine(address: str, topic: str, feed: str, model: type[EventT]) -> list[tuple[Message, EventT]]:
+    """The records of `topic` that came from this test's feed, decoded and typed.
+
+    A quote names its feed in `source`; a dead letter in `payload.source_topic`.
+    """
     mine: list[tuple[Message, EventT]] = []
     for message in _read_all(address, topic):
         event = decode(topic, message.value())
-        if event.source == source:
+        origin = event.payload.source_topic if isinstance(event, DeadLetterEvent) else event.source
+        if origin == feed:
             assert isinstance(event, model)
             mine.append((message, event))
     return mine
@@ -89,7 +94,7 @@ def recording(tmp_path: Path) -> Path:
 def test_replay_produces_every_quote_and_dead_letter_and_a_second_replay_mints_no_new_ids(
     kafka_broker: str, recording: Path, tmp_path: Path
 ) -> None:
-    settings = Settings(broker_address=kafka_broker)
+    settings = Settings(broker_address=kafka_broker, stats_dir=tmp_path / "stats")
     feed = f"replay:{recording}"
     lines = read_recording(recording)
 
@@ -105,6 +110,14 @@ def test_replay_produces_every_quote_and_dead_letter_and_a_second_replay_mints_n
     dead = _mine(kafka_broker, DEAD_LETTER_TOPIC, feed, DeadLetterEvent)
     assert len(quotes) == 1183
     assert len(dead) == 20
+    assert read_counters(tmp_path / "stats", "ingest") == {
+        "stage": "ingest",
+        "consumed": len(lines) - 2,
+        "produced": 1183,
+        "skipped_duplicates": 0,
+        "declined": {},
+        "dead_lettered": {"invalid_venue_message": 14, "not_json": 6},
+    }
 
     by_id = {event.event_id: (message, event) for message, event in quotes}
     for line in lines:
@@ -185,7 +198,11 @@ def test_live_ingest_through_a_dropped_connection_produces_every_frame_once(
     with _SimulatorThread(simulator) as served:
         feed = LiveRelayFeed(served.url, SecretStr(token), backoff=Backoff(base_s=0.05, cap_s=0.2))
         app = build_ingest_app(
-            Settings(broker_address=kafka_broker), feed=feed, counters=counters, state_dir=tmp_path / "state"
+            Settings(stats_dir=tmp_path / "stats"),
+            kafka_broker,
+            feed=feed,
+            counters=counters,
+            state_dir=tmp_path / "state",
         )
 
         def stop_when_done() -> None:

@@ -117,7 +117,6 @@ def test_malformed_frames_become_dead_letters_carrying_the_original_bytes(
     assert base64.b64decode(payload.original_value_b64) == text.encode()
     assert [violation.pointer for violation in payload.violations] == pointers
     assert event.event_id.startswith("dlq-")
-    assert event.observed_at == "2026-03-28T19:53:29.498000Z"
 
 
 def test_dead_letter_ids_repeat_for_the_same_frame_and_feed() -> None:

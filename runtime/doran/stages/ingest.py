@@ -8,7 +8,6 @@ its subprocess; `build_ingest_app`, `run_ingest` and `replay` wire it to a broke
 from __future__ import annotations
 
 import asyncio
-import base64
 import multiprocessing
 from collections.abc import Callable, Mapping
 from contextlib import aclosing
@@ -17,36 +16,34 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from doran.broker import FAST_GROUP_JOIN, quix_topic_config
+from doran.broker import quix_topic_config
 from doran.contracts import (
     DEAD_LETTER_TOPIC,
     RAW_NEAR_INTENTS_QUOTE,
-    SCHEMA_VERSION,
     TOPICS,
-    VENUE,
-    DeadLetterEvent,
     DeadLetterReason,
-    Envelope,
+    DeadLetterStage,
     NearIntentsQuoteRawEvent,
 )
 from doran.errors import DoranError
 from doran.relay import (
     FrameFeed,
     LiveRelayFeed,
-    QuoteEvent,
     ReceivedFrame,
     RecordingFeed,
     RejectedFrame,
     RelayErrorResponse,
     SubscribeAck,
     classify_frame,
-    content_id,
     mint_quote_envelope,
-    rfc3339_utc,
     utc_now,
 )
 from doran.settings import Settings
-from doran.wire import encode, kafka_headers, message_key
+from doran.stages.counters import StageCounters
+from doran.stages.dead_letter import dead_letter
+from doran.stages.outbound import Outbound, outbound
+from doran.stages.quix_stage import quix_application
+from doran.wire import ContractViolation
 from quixstreams import Application
 from quixstreams.sources import Source
 from quixstreams.sources.base.exceptions import SourceException
@@ -57,7 +54,6 @@ __all__ = [
     "IngestCounters",
     "IngestCounts",
     "IngestSource",
-    "OutboundRecord",
     "build_ingest_app",
     "ingest_frame",
     "replay",
@@ -65,7 +61,6 @@ __all__ = [
 ]
 
 _STAGE = "ingest"
-_MAX_VIOLATIONS = 100  # the dead-letter schema's maxItems
 _MAX_FEED_NAME = 249  # the dead-letter schema's source_topic maxLength
 _QUIX_STATE_DIR = Path(".state/quix-ingest")
 
@@ -75,70 +70,42 @@ class IngestConfigError(DoranError):
 
 
 @dataclass(frozen=True, slots=True)
-class OutboundRecord:
-    """One Kafka record to produce: topic, key, value and headers, all already encoded."""
-
-    topic: str
-    key: str
-    value: bytes
-    headers: list[tuple[str, bytes]]
-
-
-@dataclass(frozen=True, slots=True)
 class FrameOutcome:
     """What one frame became: a protocol frame (nothing to produce), a quote, or a dead letter."""
 
     kind: Literal["protocol", "quote", "dead_letter"]
-    record: OutboundRecord | None
+    record: Outbound | None
     reason: DeadLetterReason | None = None
 
 
-def _record(topic: str, event: Envelope) -> OutboundRecord:
-    return OutboundRecord(topic, message_key(topic, event), encode(event), kafka_headers(topic, event))
+Violations = list[tuple[str, str]]
 
 
 def _dead_letter(
-    frame: ReceivedFrame,
-    reason: DeadLetterReason,
-    violations: list[tuple[str, str]],
-    feed: str,
-    now: datetime,
+    frame: ReceivedFrame, reason: DeadLetterReason, violations: Violations, feed: str, now: datetime
 ) -> FrameOutcome:
     original = frame.text if isinstance(frame.text, bytes) else frame.text.encode("utf-8")
-    event = DeadLetterEvent.model_validate(
-        {
-            # Same frame from the same feed -> same id, so replaying a recording mints no new ids.
-            "event_id": content_id("dlq-", _STAGE.encode(), feed.encode(), original),
-            "event_type": TOPICS[DEAD_LETTER_TOPIC].event_type,
-            "venue": VENUE,
-            "source": feed,
-            "schema_version": SCHEMA_VERSION,
-            "observed_at": None if frame.observed_at is None else rfc3339_utc(frame.observed_at),
-            "ingested_at": rfc3339_utc(now),
-            "payload": {
-                "stage": _STAGE,
-                "reason": reason,
-                "violations": [
-                    {"pointer": pointer[:1024], "message": message[:2048]}
-                    for pointer, message in violations[:_MAX_VIOLATIONS]
-                ],
-                "source_topic": feed,
-                "source_partition": None,
-                "source_offset": None,
-                "original_key_b64": None,
-                "original_value_b64": base64.b64encode(original).decode("ascii"),
-            },
-            "raw": {},
-        }
+    # A venue feed has no partition or offset: the id derives from the feed and the bytes, so
+    # replaying a recording mints no new dead-letter ids either.
+    record = dead_letter(
+        DeadLetterStage.INGEST,
+        reason,
+        violations,
+        source_topic=feed,
+        partition=None,
+        offset=None,
+        key=None,
+        value=original,
+        now=now,
     )
-    return FrameOutcome("dead_letter", _record(DEAD_LETTER_TOPIC, event), reason)
+    return FrameOutcome("dead_letter", record, reason)
 
 
 def ingest_frame(frame: ReceivedFrame, *, feed: str, now: datetime) -> FrameOutcome:
     """Map one relay frame to its outcome; never raises for any frame content.
 
-    `feed` names where frames come from (at most 249 characters): the envelope source and the
-    dead letters' source_topic.
+    `feed` names where frames come from (at most 249 characters): the quote envelopes' source and
+    the dead letters' source_topic.
     """
     classified = classify_frame(frame.text)
     if isinstance(classified, SubscribeAck):
@@ -148,17 +115,16 @@ def ingest_frame(frame: ReceivedFrame, *, feed: str, now: datetime) -> FrameOutc
         return _dead_letter(frame, reason, list(classified.violations), feed, now)
     if isinstance(classified, RelayErrorResponse):
         text = f"The relay answered request {classified.request_id!r} with error {classified.code}: "
-        return _dead_letter(
-            frame, DeadLetterReason.INVALID_VENUE_MESSAGE, [("/error", text + classified.message)], feed, now
-        )
-    return _quote(classified, frame, feed, now)
-
-
-def _quote(quote: QuoteEvent, frame: ReceivedFrame, feed: str, now: datetime) -> FrameOutcome:
-    # Always valid: the data object is open in the contract and the feed name fits `source`.
-    envelope = mint_quote_envelope(quote.data, source=feed, observed_at=frame.observed_at, ingested_at=now)
+        violation = ("/error", text + classified.message)
+        return _dead_letter(frame, DeadLetterReason.INVALID_VENUE_MESSAGE, [violation], feed, now)
+    observed = frame.observed_at
+    envelope = mint_quote_envelope(classified.data, source=feed, observed_at=observed, ingested_at=now)
     event = NearIntentsQuoteRawEvent.model_validate(envelope)
-    return FrameOutcome("quote", _record(RAW_NEAR_INTENTS_QUOTE, event))
+    try:
+        return FrameOutcome("quote", outbound(RAW_NEAR_INTENTS_QUOTE, event))
+    except ContractViolation as exc:  # should the contract ever tighten: kept as a dead letter, not dropped
+        found = [(violation.pointer, violation.message) for violation in exc.violations]
+        return _dead_letter(frame, DeadLetterReason.OUTPUT_VIOLATION, found, feed, now)
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,6 +174,18 @@ class IngestCounters:
         return IngestCounts(values[0], values[1], values[2], dead)
 
 
+def _mirror(stats: StageCounters, outcome: FrameOutcome) -> None:
+    """Count a frame in the stats file every stage writes; protocol frames are not messages there."""
+    if outcome.kind == "protocol":
+        return
+    stats.consumed()
+    if outcome.kind == "quote":
+        stats.produced()
+    elif outcome.reason is not None:
+        stats.dead_lettered(outcome.reason.value)
+    stats.maybe_flush()
+
+
 class IngestSource(Source):
     """Runs a frame feed in the Source subprocess and produces each outcome's record."""
 
@@ -216,6 +194,7 @@ class IngestSource(Source):
         feed: FrameFeed,
         *,
         counters: IngestCounters | None = None,
+        stats_dir: Path | None = None,
         clock: Callable[[], datetime] = utc_now,
         name: str = "doran-ingest",
     ) -> None:
@@ -224,6 +203,7 @@ class IngestSource(Source):
             raise IngestConfigError(f"A feed name must have 1 to {_MAX_FEED_NAME} characters: {feed.name!r}")
         self.feed = feed
         self.counters = counters if counters is not None else IngestCounters()
+        self._stats_dir = stats_dir
         self._clock = clock
 
     def run(self) -> None:
@@ -231,19 +211,26 @@ class IngestSource(Source):
 
     async def _pump(self) -> None:
         feed_name = self.feed.name
-        async with aclosing(self.feed.frames(lambda: not self.running)) as frames:
-            async for frame in frames:
-                outcome = ingest_frame(frame, feed=feed_name, now=self._clock())
-                if outcome.record is not None:
-                    record = outcome.record
-                    self.producer.produce(
-                        topic=record.topic, key=record.key, value=record.value, headers=record.headers
-                    )
-                self.counters.record(outcome)
+        stats = StageCounters(_STAGE, self._stats_dir) if self._stats_dir is not None else None
+        try:
+            async with aclosing(self.feed.frames(lambda: not self.running)) as frames:
+                async for frame in frames:
+                    outcome = ingest_frame(frame, feed=feed_name, now=self._clock())
+                    if (record := outcome.record) is not None:
+                        self.producer.produce(
+                            topic=record.topic, key=record.key, value=record.value, headers=record.headers
+                        )
+                    self.counters.record(outcome)
+                    if stats is not None:
+                        _mirror(stats, outcome)
+        finally:
+            if stats is not None:
+                stats.flush()
 
 
 def build_ingest_app(
     settings: Settings,
+    broker: str | None = None,
     *,
     feed: FrameFeed,
     counters: IngestCounters | None = None,
@@ -251,23 +238,19 @@ def build_ingest_app(
 ) -> Application:
     """A Quix Streams app whose only work is an IngestSource over `feed`; creates both topics if missing.
 
-    `state_dir` is Quix's state directory; ingest keeps no state but Quix creates it.
+    `broker` defaults to DORAN_BROKER_ADDRESS. `state_dir` is Quix's: ingest keeps no state, but
+    Quix creates the directory. Counters also go to `<stats_dir>/ingest.json` like every stage's.
     """
-    if not settings.broker_address:
+    address = broker or settings.broker_address
+    if not address:
         raise IngestConfigError("The ingest stage needs a broker: set DORAN_BROKER_ADDRESS.")
-    app = Application(
-        broker_address=settings.broker_address,
-        consumer_group=f"{settings.consumer_group_prefix}-ingest",
-        consumer_extra_config=dict(FAST_GROUP_JOIN),
-        processing_guarantee=settings.processing_guarantee,
-        loglevel=None,
-        state_dir=state_dir,
-    )
+    app = quix_application(settings, address, _STAGE, loglevel=None, state_dir=state_dir)
     # Declared with the registry's shape, so Quix creates them that way where they do not exist yet.
     dead_letters, raw = TOPICS[DEAD_LETTER_TOPIC], TOPICS[RAW_NEAR_INTENTS_QUOTE]
     app.topic(dead_letters.name, value_serializer="bytes", config=quix_topic_config(dead_letters))
     raw_topic = app.topic(raw.name, value_serializer="bytes", config=quix_topic_config(raw))
-    app.add_source(IngestSource(feed, counters=counters), topic=raw_topic)
+    source = IngestSource(feed, counters=counters, stats_dir=settings.stats_dir)
+    app.add_source(source, topic=raw_topic)
     return app
 
 
@@ -282,18 +265,23 @@ def _run(app: Application) -> None:
 
 
 def run_ingest(
-    settings: Settings, counters: IngestCounters | None = None, *, state_dir: Path = _QUIX_STATE_DIR
+    settings: Settings,
+    broker: str | None = None,
+    *,
+    counters: IngestCounters | None = None,
+    state_dir: Path = _QUIX_STATE_DIR,
 ) -> None:
     """Ingest the live relay (DORAN_RELAY_URL, DORAN_RELAY_API_KEY) until stopped (SIGINT/SIGTERM)."""
     feed = LiveRelayFeed(settings.relay_url, settings.relay_api_key)
-    _run(build_ingest_app(settings, feed=feed, counters=counters, state_dir=state_dir))
+    _run(build_ingest_app(settings, broker, feed=feed, counters=counters, state_dir=state_dir))
 
 
 def replay(
     path: Path,
     settings: Settings,
-    counters: IngestCounters | None = None,
+    broker: str | None = None,
     *,
+    counters: IngestCounters | None = None,
     state_dir: Path = _QUIX_STATE_DIR,
 ) -> IngestCounts:
     """Feed a JSONL recording of relay frames through the ingest stage; returns the counters when done."""
@@ -302,5 +290,6 @@ def replay(
             f"No recording at {path}: give a JSONL file of relay frames, e.g. samples/relay-quotes.jsonl."
         )
     counters = counters if counters is not None else IngestCounters()
-    _run(build_ingest_app(settings, feed=RecordingFeed(path), counters=counters, state_dir=state_dir))
+    app = build_ingest_app(settings, broker, feed=RecordingFeed(path), counters=counters, state_dir=state_dir)
+    _run(app)
     return counters.snapshot()
