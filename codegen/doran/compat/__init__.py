@@ -1,0 +1,27 @@
+"""The breaking-change gate: compare JSON Schemas the way Confluent Schema Registry does, and in truth.
+
+`compare` judges one topic's schema change under a compatibility mode; `run_check` backs
+`doran contracts check --against REF`. Every rule the gate knows is in `RULES`.
+"""
+
+from __future__ import annotations
+
+from doran.compat.catalogue import RULES
+from doran.compat.check import run_check
+from doran.compat.errors import CompatError
+from doran.compat.report import BREAKING, COMPATIBLE, MODES, CompatReport, Finding, compare
+from doran.compat.rules import Effect, Rule
+
+__all__ = [
+    "BREAKING",
+    "COMPATIBLE",
+    "MODES",
+    "RULES",
+    "CompatError",
+    "CompatReport",
+    "Effect",
+    "Finding",
+    "Rule",
+    "compare",
+    "run_check",
+]
