@@ -1,0 +1,155 @@
+"""`doran schemas publish`: register each topic's value schema with a Confluent-compatible registry.
+
+Two phases so a rejected change publishes nothing: first every subject is looked up and every
+change passes doran's own gate and the registry's compatibility check (reads only); then, if all
+pass and this is not a dry run, compatibility rules are set and new versions registered. A re-run
+with unchanged contracts finds every schema registered and writes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+from doran.contracts import TOPICS, bundled_schema
+from doran.publish.credentials import RegistryCredentials, registry_credentials_from_env
+from doran.publish.errors import (
+    IncompatibleSchemaError,
+    InliningError,
+    InvalidSchemaError,
+    PublishError,
+    RegistryResponseError,
+)
+from doran.publish.inline import inline_schema
+from doran.publish.plan import SubjectPlan, SubjectSource, gate_versions, render_plan
+from doran.publish.registry_http import SCHEMA_NOT_FOUND, RegisteredVersion, SchemaRegistryHttp
+
+__all__ = ["EXIT_BLOCKED", "EXIT_OK", "EXIT_REGISTRY", "contract_sources", "plan_subject", "publish"]
+
+EXIT_OK = 0
+EXIT_BLOCKED = 1  # a gate rejected a change, or a schema is unusable: fix the contract
+EXIT_REGISTRY = 2  # the registry could not be used: fix the URL, network or credentials
+
+
+def contract_sources() -> list[SubjectSource]:
+    """Every topic of the registry with its bundled schema inlined into one self-contained document."""
+    return [
+        SubjectSource(name, spec.compatibility, inline_schema(bundled_schema(name)))
+        for name, spec in TOPICS.items()
+    ]
+
+
+def _parse_registered(version: RegisteredVersion) -> dict[str, object]:
+    try:
+        parsed = json.loads(version.schema)
+    except ValueError as exc:
+        raise RegistryResponseError(
+            f"{version.subject} v{version.version} is not a JSON schema; doran publishes JSON schemas only",
+            status=200,
+            error_code=None,
+        ) from exc
+    if not isinstance(parsed, dict):
+        raise RegistryResponseError(
+            f"{version.subject} v{version.version} is not a JSON object schema", status=200, error_code=None
+        )
+    return parsed
+
+
+def _gate_findings(registry: SchemaRegistryHttp, source: SubjectSource, versions: list[int]) -> list[str]:
+    """doran's breaking findings against the registered versions the subject's rule covers."""
+    # Imported here: only a changed subject needs the gate, and rendering manifests must not.
+    from doran.compat import compare
+
+    numbers = gate_versions(source.compatibility, versions)
+    if not numbers:
+        return []
+    previous = [_parse_registered(registry.version(source.subject, n)) for n in numbers]
+    report = compare(previous, source.schema, source.compatibility, topic=source.topic)
+    return [
+        f"doran gate ({report.mode}) vs v{numbers[f.previous_version - 1]}: {f}"
+        for f in report.findings
+        if f.breaking
+    ]
+
+
+def plan_subject(registry: SchemaRegistryHttp, source: SubjectSource) -> SubjectPlan:
+    """Look a subject up and, for a changed schema, run both compatibility gates; reads only."""
+    found = registry.lookup(source.subject, source.text)
+    current = registry.subject_compatibility(source.subject)
+    if isinstance(found, RegisteredVersion):
+        return SubjectPlan(source, "unchanged", found.version, current)
+    if found != SCHEMA_NOT_FOUND:
+        return SubjectPlan(source, "new", None, current)
+    versions = registry.versions(source.subject)
+    findings = _gate_findings(registry, source, versions)
+    verdict = registry.check_compatibility(source.subject, source.text)
+    if not verdict.is_compatible:
+        reasons = "; ".join(verdict.messages) or "no reason given"
+        findings.append(f"registry check vs latest: incompatible ({reasons})")
+    return SubjectPlan(source, "changed", max(versions, default=None), current, tuple(findings))
+
+
+def _apply(registry: SchemaRegistryHttp, plans: Sequence[SubjectPlan], out: TextIO, err: TextIO) -> None:
+    done: list[str] = []
+    try:
+        # Rules first, so each new version is checked by the registry under the rule of topics.json.
+        for plan in plans:
+            if plan.sets_compatibility:
+                registry.set_compatibility(plan.source.subject, plan.source.compatibility)
+                done.append(f"set {plan.source.subject} compatibility to {plan.source.compatibility}")
+                out.write(done[-1] + "\n")
+        for plan in plans:
+            if plan.registers:
+                schema_id = registry.register(plan.source.subject, plan.source.text)
+                done.append(f"registered {plan.source.subject} (schema id {schema_id})")
+                out.write(done[-1] + "\n")
+    except PublishError:
+        # The registry has no multi-subject transaction: say exactly what landed; a re-run resumes.
+        err.write(f"note: done before the failure: {'; '.join(done) or 'nothing'}; re-running is safe\n")
+        raise
+
+
+def publish(
+    registry_url: str,
+    *,
+    dry_run: bool = False,
+    auth: RegistryCredentials | None = None,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+    sources: Sequence[SubjectSource] | None = None,
+) -> int:
+    """Publish every topic's value schema to the registry at registry_url; returns the exit code.
+
+    auth None reads DORAN_REGISTRY_USERNAME / DORAN_REGISTRY_PASSWORD (anonymous when unset).
+    """
+    auth = auth if auth is not None else registry_credentials_from_env()
+    out = out if out is not None else sys.stdout
+    err = err if err is not None else sys.stderr
+    try:
+        chosen = list(sources) if sources is not None else contract_sources()
+        with SchemaRegistryHttp(registry_url, auth=auth) as registry:
+            plans = [plan_subject(registry, source) for source in chosen]
+            out.write(render_plan(registry_url, plans))
+            blocked = [plan.source.subject for plan in plans if plan.blocked]
+            if blocked:
+                err.write(
+                    f"error: incompatible schema change for {', '.join(blocked)}; nothing was published. "
+                    "Make the change compatible, or introduce a new topic for a breaking one.\n"
+                )
+                return EXIT_BLOCKED
+            if dry_run:
+                out.write("Dry run: nothing was changed.\n")
+                return EXIT_OK
+            if not any(plan.registers or plan.sets_compatibility for plan in plans):
+                out.write("Registry already up to date: nothing to publish.\n")
+                return EXIT_OK
+            _apply(registry, plans, out, err)
+            return EXIT_OK
+    except (IncompatibleSchemaError, InvalidSchemaError, InliningError) as exc:
+        err.write(f"error: {exc}\n")
+        return EXIT_BLOCKED
+    except PublishError as exc:
+        err.write(f"error: {exc}\n")
+        return EXIT_REGISTRY
