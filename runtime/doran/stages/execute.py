@@ -1,0 +1,156 @@
+"""The execute stage: cmd.execute_trade -> exec.trade_result, each command executed at most once and
+answered by exactly one result (DORAN_PROCESSING_GUARANTEE=exactly-once, the default).
+
+A thin Quix-configured app (registry topics, consumer group, transactional producer) running doran's
+own poll-batch loop (`doran.stages.execute_loop`): Quix Streams has no hook between poll and commit,
+and the executor's durability rules need that batch boundary to cost three fsyncs per batch, not per
+message. Run it with `python -m doran.stages.execute` (DORAN_BROKER_ADDRESS must be set).
+
+Operational limits: ONE executor instance per consumer group (the idempotency state is a local
+file; the transactional.id is the group's name, so a second instance fences the first), and a batch
+(`max_batch` venue calls) must finish well within max.poll.interval.ms (6 s, FAST_GROUP_JOIN).
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from types import FrameType
+
+from doran.broker import quix_topic_config
+from doran.contracts import CMD_EXECUTE_TRADE, DEAD_LETTER_TOPIC, EXEC_TRADE_RESULT, TOPICS
+from doran.errors import DoranError
+from doran.executor import (
+    ExecutorStore,
+    SimulatedAdapter,
+    StartupVerdict,
+    VenueAdapter,
+    check_startup,
+    committed_offsets_exist,
+)
+from doran.executor.adapter import EXECUTION_LOG_NAME
+from doran.settings import Settings
+from doran.stages.counters import StageCounters
+from doran.stages.execute_loop import ExecuteLoop
+from doran.stages.health import HealthServer
+from doran.stages.quix_stage import quix_application
+
+__all__ = ["STAGE", "consumer_group", "main", "open_checked_store", "run_execute_stage", "venue_log_path"]
+
+STAGE = "execute"
+logger = logging.getLogger("doran.execute")
+
+
+def consumer_group(settings: Settings) -> str:
+    """The executor's consumer group (also its transactional.id): `<prefix>.execute`."""
+    return f"{settings.consumer_group_prefix}.{STAGE}"
+
+
+def venue_log_path(settings: Settings) -> Path:
+    """The simulated venue's execution log: `<executor_state_dir>/../simulated-venue/simulated-venue.jsonl`.
+
+    Outside the state directory on purpose: the venue is not the executor's state. Losing that
+    directory (the case `check_startup` guards) must not also erase the record of what was executed.
+    """
+    return settings.executor_state_dir.parent / "simulated-venue" / EXECUTION_LOG_NAME
+
+
+def open_checked_store(settings: Settings, broker: str) -> tuple[ExecutorStore, StartupVerdict]:
+    """Open the state store and refuse (IdempotencyHistoryLost) if its history is gone but offsets are not."""
+    store = ExecutorStore.open(settings.executor_state_dir)
+    try:
+        consumed_before = committed_offsets_exist(broker, consumer_group(settings))
+        verdict = check_startup(store, consumed_before, settings.executor_allow_missing_state)
+    except BaseException:
+        store.close()
+        raise
+    return store, verdict
+
+
+@contextmanager
+def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    """SIGTERM/SIGINT set `stop` (the batch in hand is finished and committed); a second one acts as usual."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+
+    def request_stop(signum: int, _frame: FrameType | None) -> None:
+        logger.info("signal %d: finishing the current batch, then stopping", signum)
+        stop.set()
+        signal.signal(signum, previous[signal.Signals(signum)])
+
+    for sig in previous:
+        signal.signal(sig, request_stop)
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def run_execute_stage(
+    settings: Settings,
+    broker: str,
+    *,
+    adapter: VenueAdapter | None = None,
+    stop: threading.Event | None = None,
+    max_batch: int = 500,
+) -> None:
+    """Execute commands until `stop` is set or SIGTERM/SIGINT arrives; returns after a clean close.
+
+    Raises IdempotencyHistoryLost before consuming anything when the state is missing or empty but
+    the consumer group has committed offsets (override: DORAN_EXECUTOR_ALLOW_MISSING_STATE=true).
+    `adapter` defaults to the SimulatedAdapter logging to `venue_log_path(settings)`.
+    """
+    stop = stop if stop is not None else threading.Event()
+    exactly_once = settings.processing_guarantee == "exactly-once"
+    with ExitStack() as stack:
+        store, verdict = open_checked_store(settings, broker)
+        stack.callback(store.close)
+        logger.info("executor state %s: %s (%d commands known)", store.path, verdict.value, len(store))
+        if adapter is None:
+            simulated = SimulatedAdapter(venue_log_path(settings))
+            stack.callback(simulated.close)
+            adapter = simulated
+        # A fixed transactional.id: a restart's init_transactions aborts what a killed run left open
+        # (a random one would hold read_committed readers back until the transaction timed out).
+        txn = {"transactional.id": consumer_group(settings)}
+        app = quix_application(settings, broker, STAGE, loglevel=None, producer_extra_config=txn)
+        for name in (CMD_EXECUTE_TRADE, EXEC_TRADE_RESULT, DEAD_LETTER_TOPIC):
+            app.topic(name, config=quix_topic_config(TOPICS[name]))  # created with the registry's shape
+        producer = app.get_producer(transactional=exactly_once)
+        consumer = app.get_consumer(auto_commit_enable=False)
+        stack.callback(consumer.close)  # leaves the group; offsets are committed per batch, not here
+        health = stack.enter_context(HealthServer(settings.health_port)) if settings.health_port else None
+        stack.enter_context(_stop_on_signals(stop))
+        loop = ExecuteLoop(
+            consumer, producer, store, adapter, StageCounters(STAGE, settings.stats_dir),
+            exactly_once=exactly_once, max_batch=max_batch,
+            on_assigned=health.ready.set if health is not None else lambda: None,
+        )
+        loop.run(stop)
+        logger.info("stopped after a committed batch")
+
+
+def main() -> None:
+    """`doran stage execute` / `python -m doran.stages.execute`: DORAN_* settings; exit 2 when refused."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    settings = Settings()
+    if not settings.broker_address:
+        print("doran execute: set DORAN_BROKER_ADDRESS to the Kafka bootstrap servers.", file=sys.stderr)
+        raise SystemExit(2)
+    try:
+        run_execute_stage(settings, settings.broker_address)
+    except DoranError as exc:
+        print(f"doran execute: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+if __name__ == "__main__":
+    main()
