@@ -24,7 +24,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 # directories exist in the image so a fresh named volume inherits their ownership.
 RUN groupadd --system --gid 10001 doran \
  && useradd --system --uid 10001 --gid doran --home-dir /var/lib/doran --shell /usr/sbin/nologin doran \
- && mkdir -p /var/lib/doran /var/lib/unrip/executor-state \
+ && mkdir -p /var/lib/doran /var/lib/unrip/executor-state /var/lib/unrip/simulated-venue \
  && chown -R doran:doran /var/lib/doran /var/lib/unrip
 COPY --from=build /dist/ /tmp/dist/
 # The wheel without extras: the runtime image carries no codegen toolchain (datamodel-code-generator, jinja2).

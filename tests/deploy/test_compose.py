@@ -75,6 +75,14 @@ def test_executor_state_is_a_named_volume_at_the_same_path(base: Objects, compos
     assert service["environment"]["EXECUTOR_STATE_DIR"] == k8s_path
 
 
+def test_every_executor_volume_has_a_named_volume(base: Objects, compose: dict[str, Any]) -> None:
+    container = _workloads(base)["execute"]
+    k8s_paths = {m["mountPath"] for m in container["volumeMounts"] if m["name"] not in ("work", "tmp")}
+    compose_paths = {v.split(":")[1] for v in compose["services"]["execute"]["volumes"]}
+    assert compose_paths == k8s_paths
+    assert {v.split(":")[0] for v in compose["services"]["execute"]["volumes"]} <= set(compose["volumes"])
+
+
 def test_same_images_and_bootstrap_script(base: Objects, compose: dict[str, Any]) -> None:
     workloads = _workloads(base)
     assert compose["services"]["redpanda"]["image"] == workloads["redpanda"]["image"]

@@ -53,9 +53,15 @@ def test_runtime_stage_installs_the_wheel_without_extras(repo_root: Path) -> Non
     assert "[" not in installs[0], "no extras in the runtime image"
 
 
-def test_runtime_stage_prepares_the_executor_state_dir(repo_root: Path) -> None:
+def test_runtime_stage_prepares_the_executor_volumes(repo_root: Path) -> None:
+    # A fresh Compose named volume copies the ownership of the image directory it mounts over.
+    from doran.settings import Settings
+    from doran.stages.execute import venue_log_path
+
+    settings = Settings(EXECUTOR_STATE_DIR="/var/lib/unrip/executor-state")
     runs = " ".join(value for op, value in _final_stage(repo_root) if op == "RUN")
-    assert "/var/lib/unrip/executor-state" in runs
+    for directory in (settings.executor_state_dir, venue_log_path(settings).parent):
+        assert f" {directory}" in runs, directory
 
 
 def test_codegen_toolchain_is_only_an_extra(repo_root: Path) -> None:

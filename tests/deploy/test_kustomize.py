@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from pathlib import PurePosixPath
 from typing import Any
 
 import kubernetes_validate
@@ -12,6 +13,7 @@ from doran.contracts import TOPICS
 from doran.publish.credentials import RegistryCredentials
 from doran.publish.manifests import BootstrapTopic, parse_bootstrap_topics
 from doran.settings import Settings
+from doran.stages.execute import venue_log_path
 from pydantic import AliasChoices
 from pydantic_settings import BaseSettings
 
@@ -104,10 +106,45 @@ def test_executor_state_is_a_pvc_at_the_documented_path(objects: Objects) -> Non
     assert env["EXECUTOR_STATE_DIR"] == STATE_DIR
 
 
-def test_hetzner_state_is_node_backed_and_retained(render: Callable[[str], Objects]) -> None:
+def test_venue_log_survives_losing_the_executor_state(objects: Objects) -> None:
+    pod = _one(objects, "Deployment", "doran-execute")["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    venue_dir = str(venue_log_path(Settings(EXECUTOR_STATE_DIR=STATE_DIR)).parent)
+    claims = {}
+    for path in (STATE_DIR, venue_dir):
+        mount = next(m for m in container["volumeMounts"] if m["mountPath"] == path)
+        volume = next(v for v in pod["volumes"] if v["name"] == mount["name"])
+        claims[path] = volume["persistentVolumeClaim"]["claimName"]
+    assert claims[STATE_DIR] != claims[venue_dir], "the venue's record must not share the state's claim"
+
+
+def test_stages_write_only_to_writable_volumes(objects: Objects, monkeypatch: pytest.MonkeyPatch) -> None:
+    for stage in STAGES:
+        (container,) = _one(objects, "Deployment", f"doran-{stage}")["spec"]["template"]["spec"]["containers"]
+        for name in _env_names(objects, container):
+            monkeypatch.delenv(name, raising=False)
+        config = _one(objects, "ConfigMap", "doran-config")["data"]
+        for name, value in {
+            **config,
+            **{e["name"]: e["value"] for e in container.get("env", []) if "value" in e},
+        }.items():
+            monkeypatch.setenv(name, value)
+        settings = Settings()
+        writes = [settings.stats_dir, PurePosixPath(container["workingDir"]), PurePosixPath("/tmp")]
+        if stage == "execute":
+            writes += [settings.executor_state_dir, venue_log_path(settings).parent]
+        mounts = [PurePosixPath(m["mountPath"]) for m in container["volumeMounts"] if not m.get("readOnly")]
+        for directory in map(PurePosixPath, writes):
+            assert any(directory == m or m in directory.parents for m in mounts), (
+                f"{stage} writes {directory}"
+            )
+
+
+def test_hetzner_volumes_are_node_backed_and_retained(render: Callable[[str], Objects]) -> None:
     objects = render("overlays/hetzner-k3s")
-    claim = _one(objects, "PersistentVolumeClaim", "executor-state")
-    storage_class = _one(objects, "StorageClass", claim["spec"]["storageClassName"])
+    classes = {o["spec"]["storageClassName"] for o in objects if o["kind"] == "PersistentVolumeClaim"}
+    assert len(classes) == 1
+    storage_class = _one(objects, "StorageClass", classes.pop())
     assert storage_class["provisioner"] == "rancher.io/local-path"
     assert storage_class["reclaimPolicy"] == "Retain"
     broker = _one(objects, "StatefulSet", "redpanda")
