@@ -113,6 +113,19 @@ class SchemaResolver:
             return {**target, **siblings}
         return self._conjoin(target, siblings)
 
+    def identity(self, node: Any) -> Any:
+        """The node a chain of bare `$ref`s leads to (the node itself if it is no bare `$ref`).
+
+        Two paths reaching one definition share its identity, so cycles and repeats are recognised.
+        """
+        seen: set[str] = set()
+        while isinstance(node, Mapping) and isinstance(node.get("$ref"), str) and not assertions(node) - {"$ref"}:
+            if node["$ref"] in seen:
+                break
+            seen.add(node["$ref"])
+            node = self.target(node["$ref"])
+        return node
+
     def target(self, ref: str) -> Any:
         """The node a `#/json/pointer` reference names."""
         if not isinstance(ref, str) or not ref.startswith("#"):

@@ -34,6 +34,7 @@ class Walker:
 
     def diff(self, old_node: Any, new_node: Any) -> list[Change]:
         """Changes from old_node (in the previous schema) to new_node (in the current), paths relative."""
+        old_node, new_node = self.old.identity(old_node), self.new.identity(new_node)
         key = (id(old_node), id(new_node))
         hit = self._memo.get(key)
         if hit is not None:
