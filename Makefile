@@ -38,6 +38,9 @@ test: lint ## everything CI runs: lint, then unit + integration tests (starts it
 test-fast: $(STAMP) ## unit tests only (no broker)
 	$(BIN)/pytest -q -m "not integration"
 
+demo: $(STAMP) ## the whole pipeline: embedded broker, four stages, replay of samples/, summary
+	$(BIN)/doran demo
+
 bench-contracts: $(STAMP) ## hot-path validator vs the jsonschema reference, us/message
 	$(BIN)/python -m benchmarks.contracts
 

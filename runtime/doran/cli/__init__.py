@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from doran.cli.contracts import contracts
+from doran.cli.pipeline import broker, demo, replay, stage
 from doran.cli.schemas import schemas
 
 __all__ = ["main"]
@@ -18,5 +19,5 @@ def main() -> None:
     """
 
 
-main.add_command(contracts)
-main.add_command(schemas)
+for command in (contracts, schemas, stage, replay, demo, broker):
+    main.add_command(command)

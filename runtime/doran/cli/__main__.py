@@ -1,0 +1,3 @@
+from doran.cli import main
+
+main()

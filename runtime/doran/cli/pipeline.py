@@ -1,0 +1,80 @@
+"""`doran stage|replay|broker|demo`: run the pipeline, against Redpanda or an embedded broker."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from doran.errors import DoranError
+from doran.settings import Settings
+
+__all__ = ["broker", "demo", "replay", "stage"]
+
+
+def _fail(exc: DoranError) -> None:
+    click.secho(f"error: {exc}", fg="red", err=True)
+    sys.exit(2)
+
+
+@click.command()
+@click.argument("name", type=click.Choice(["ingest", "normalize", "decide", "execute"]))
+def stage(name: str) -> None:
+    """Run one pipeline stage (ingest | normalize | decide | execute) until SIGTERM."""
+    from doran.stages.launch import run_stage
+
+    try:
+        run_stage(name, Settings())  # type: ignore[arg-type]
+    except DoranError as exc:
+        _fail(exc)
+
+
+@click.command()
+@click.argument("recording", type=click.Path(dir_okay=False, path_type=Path))
+def replay(recording: Path) -> None:
+    """Feed a JSONL recording of relay frames through the ingest stage to DORAN_BROKER_ADDRESS."""
+    from doran.stages.ingest import replay as replay_recording
+
+    try:
+        counts = replay_recording(recording, Settings())
+    except DoranError as exc:
+        _fail(exc)
+        return
+    click.echo(counts.as_dict())
+
+
+@click.command()
+@click.option("--port", type=int, default=None, help="Port to listen on (default: a free one).")
+def broker(port: int | None) -> None:
+    """Run the embedded Kafka-protocol broker (tansu, memory only) with the registry's topics."""
+    from doran.broker import EmbeddedBroker, create_topics
+    from doran.contracts import TOPICS
+
+    try:
+        with EmbeddedBroker(port=port) as embedded:
+            create_topics(embedded.address, TOPICS)
+            click.echo(f"DORAN_BROKER_ADDRESS={embedded.address}")
+            click.echo("topics: " + ", ".join(TOPICS) + "\nCtrl-C stops it (memory storage: everything is lost).")
+            while True:
+                time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    except DoranError as exc:
+        _fail(exc)
+
+
+@click.command()
+@click.option("--recording", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("samples/relay-quotes.jsonl"), show_default=True)
+@click.option("--work-dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path(".state/demo"), show_default=True, help="State, stats and logs of the demo run.")
+def demo(recording: Path, work_dir: Path) -> None:
+    """Start a broker (embedded unless DORAN_BROKER_ADDRESS) and the four stages, replay, summarise."""
+    from doran.demo import run_demo
+
+    try:
+        sys.exit(run_demo(recording, work_dir, Settings()))
+    except DoranError as exc:
+        _fail(exc)
