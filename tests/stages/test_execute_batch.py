@@ -9,6 +9,7 @@ from pathlib import Path
 
 import orjson
 import pytest
+
 from doran.contracts import (
     CMD_EXECUTE_TRADE,
     DEAD_LETTER_TOPIC,

@@ -20,6 +20,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from confluent_kafka import KafkaError, KafkaException, TopicPartition
+from quixstreams.kafka import Consumer, Producer
+from quixstreams.models.types import RawConfluentKafkaMessageProto as Message
+
 from doran.contracts import CMD_EXECUTE_TRADE, EXEC_TRADE_RESULT, DeadLetterReason, DeadLetterStage
 from doran.contracts import ExecuteTradeEvent as Command
 from doran.executor import ExecutorStore, OutcomeKind, VenueAdapter, run_batch
@@ -28,8 +31,6 @@ from doran.stages.dead_letter import dead_letter
 from doran.stages.handling import Consumed
 from doran.stages.outbound import Outbound, outbound
 from doran.wire import ContractViolation, decode
-from quixstreams.kafka import Consumer, Producer
-from quixstreams.models.types import RawConfluentKafkaMessageProto as Message
 
 __all__ = ["BatchOutput", "ExecuteLoop", "execute_batch"]
 

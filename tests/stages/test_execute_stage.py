@@ -1,0 +1,346 @@
+"""The execute stage on a real broker: results field by field, duplicates, recovery, refusal, dead letters."""
+
+from __future__ import annotations
+
+import base64
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from confluent_kafka import OFFSET_BEGINNING, Consumer, Message, Producer, TopicPartition
+
+from doran.contracts import (
+    CMD_EXECUTE_TRADE,
+    DEAD_LETTER_TOPIC,
+    EXEC_TRADE_RESULT,
+    DeadLetterEvent,
+    ExecuteTradeEvent,
+    ResultCode,
+    TradeResultEvent,
+    TradeStatus,
+)
+from doran.executor import ExecutorStore, IdempotencyHistoryLost, SimulatedAdapter
+from doran.settings import Settings
+from doran.stages.counters import read_counters
+from doran.stages.execute import run_execute_stage, venue_log_path
+from doran.stages.outbound import outbound
+from doran.wire import CONTRACT_HEADER, decode, encode
+
+pytestmark = pytest.mark.integration
+
+
+def command(n: int, *, event_id: str | None = None) -> ExecuteTradeEvent:
+    """A cmd.execute_trade envelope as decide writes it, for quote `q-<n>`; five execution keys."""
+    quote_id = f"q-{n:05d}"
+    asset_in = f"nep141:token{n % 5}.near"
+    return ExecuteTradeEvent.model_validate(
+        {
+            "event_id": event_id or f"evt-{quote_id}",
+            "event_type": "execute_trade",
+            "venue": "near_intents",
+            "source": "doran.decide",
+            "schema_version": 1,
+            "observed_at": "2026-03-28T19:59:59.500Z",
+            "ingested_at": "2026-03-28T19:59:59.800Z",
+            "payload": {
+                "command_id": f"cmd-{quote_id}",
+                "idempotency_key": f"near_intents:{quote_id}",
+                "execution_key": f"near_intents:{asset_in}->nep141:usdt.tether-token.near",
+                "quote_id": quote_id,
+                "asset_in": asset_in,
+                "asset_out": "nep141:usdt.tether-token.near",
+                "amount_in": str(10**24 + n),
+                "amount_out": str(2_991_000 + n),
+                "reason": "test",
+            },
+            "raw": {"quote_id": quote_id},
+        }
+    )
+
+
+def produce_commands(broker: str, commands: list[ExecuteTradeEvent]) -> None:
+    producer = Producer({"bootstrap.servers": broker, "linger.ms": 5})
+    for event in commands:
+        record = outbound(CMD_EXECUTE_TRADE, event)
+        producer.produce(record.topic, record.value, record.key, headers=record.headers)
+    assert producer.flush(30) == 0
+
+
+def produce_raw(broker: str, values: list[bytes], key: bytes = b"raw") -> None:
+    producer = Producer({"bootstrap.servers": broker})
+    for value in values:
+        producer.produce(CMD_EXECUTE_TRADE, value, key, partition=0)
+    assert producer.flush(30) == 0
+
+
+def read_topic(broker: str, topic: str, *, idle_s: float = 1.5) -> list[Message]:
+    """Every committed record of `topic` (read_committed, no group join), once it stays idle for idle_s."""
+    consumer = Consumer(
+        {
+            "bootstrap.servers": broker,
+            "group.id": f"reader-{uuid.uuid4().hex}",
+            "enable.auto.commit": False,
+            "isolation.level": "read_committed",
+        }
+    )
+    try:
+        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+        consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
+        messages: list[Message] = []
+        last_seen, deadline = time.monotonic(), time.monotonic() + 120
+        while time.monotonic() - last_seen < idle_s and time.monotonic() < deadline:
+            for message in consumer.consume(1000, 0.2):
+                assert message.error() is None, message.error()
+                messages.append(message)
+                last_seen = time.monotonic()
+        return messages
+    finally:
+        consumer.close()
+
+
+def results_by_command(broker: str) -> dict[str, list[tuple[Message, TradeResultEvent]]]:
+    found: dict[str, list[tuple[Message, TradeResultEvent]]] = {}
+    for message in read_topic(broker, EXEC_TRADE_RESULT):
+        event = decode(EXEC_TRADE_RESULT, message.value())
+        assert isinstance(event, TradeResultEvent)
+        found.setdefault(event.payload.command_id, []).append((message, event))
+    return found
+
+
+def settings_for(broker: str, root: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "broker_address": broker,
+        "executor_state_dir": root / "executor-state",
+        "stats_dir": root / "stats",
+        "consumer_group_prefix": "test",
+        **overrides,
+    }
+    return Settings(**values)
+
+
+def wait_for_consumed(settings: Settings, consumed: int, timeout_s: float = 90) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        counters = read_counters(settings.stats_dir, "execute")
+        if counters is not None and counters["consumed"] >= consumed:
+            return counters
+        time.sleep(0.1)
+    raise AssertionError(f"the executor did not consume {consumed} commands in {timeout_s}s: {counters}")
+
+
+@contextmanager
+def running_executor(settings: Settings, **kwargs: Any) -> Iterator[threading.Event]:
+    """run_execute_stage in a thread; stopped (and its exception re-raised) when the block ends."""
+    stop = threading.Event()
+    failure: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            run_execute_stage(settings, str(settings.broker_address), stop=stop, **kwargs)
+        except BaseException as exc:
+            failure.append(exc)
+
+    thread = threading.Thread(target=target, name="executor")
+    thread.start()
+    try:
+        yield stop
+    finally:
+        stop.set()
+        thread.join(60)
+        assert not thread.is_alive(), "the executor did not stop within 60 s of its stop event"
+    if failure:
+        raise failure[0]
+
+
+def venue_counts(settings: Settings) -> Counter[str]:
+    venue = SimulatedAdapter(venue_log_path(settings))
+    try:
+        return venue.execution_counts()
+    finally:
+        venue.close()
+
+
+@pytest.fixture
+def unused_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def reconciles(counters: dict[str, Any]) -> bool:
+    dead = sum(counters["dead_lettered"].values())
+    return bool(counters["consumed"] == counters["produced"] + dead + counters["skipped_duplicates"])
+
+
+@pytest.mark.parametrize("guarantee", ["exactly-once", "at-least-once"])
+def test_each_command_gets_exactly_one_result_field_by_field(
+    fresh_broker: str, tmp_path: Path, unused_port: int, guarantee: str
+) -> None:
+    commands = [command(n) for n in range(300)]
+    produce_commands(fresh_broker, commands)
+    settings = settings_for(fresh_broker, tmp_path, processing_guarantee=guarantee, health_port=unused_port)
+
+    with running_executor(settings, max_batch=100):
+        counters = wait_for_consumed(settings, len(commands))
+        with urllib.request.urlopen(f"http://127.0.0.1:{unused_port}/readyz", timeout=5) as ready:
+            assert ready.status == 200
+
+    final = read_counters(settings.stats_dir, "execute")
+    assert final is not None
+    assert (final["consumed"], final["produced"], final["skipped_duplicates"]) == (300, 300, 0)
+    assert reconciles(final)
+    assert reconciles(counters)
+    venue = SimulatedAdapter(venue_log_path(settings))
+    results = results_by_command(fresh_broker)
+    assert sorted(results) == sorted(c.payload.command_id for c in commands)
+    for sent in commands:
+        ((message, result),) = results[sent.payload.command_id]
+        fill = venue.decide_fill(sent.payload)
+        expected = (TradeStatus.FILLED, ResultCode.FILLED) if fill.filled else (
+            TradeStatus.REJECTED, ResultCode.VENUE_REJECTED)
+        got = result.payload
+        assert (got.status, got.result_code, got.note) == (*expected, fill.note)
+        carried = ("command_id", "idempotency_key", "execution_key", "quote_id")
+        assert [getattr(got, f) for f in carried] == [getattr(sent.payload, f) for f in carried]
+        assert (result.observed_at, result.raw) == (sent.observed_at, sent.raw)
+        assert result.source == "doran.execute"
+        assert message.key() == sent.payload.execution_key.encode()
+        headers = dict(message.headers() or [])
+        assert headers["ce_id"] == result.event_id.encode()
+        assert headers["ce_type"] == b"trade_result"
+        assert {"ce_specversion", "ce_source", "ce_time", "ce_dataschema", CONTRACT_HEADER} <= set(headers)
+    venue.close()
+    assert venue_counts(settings) == {c.payload.command_id: 1 for c in commands}
+
+
+def test_a_duplicated_command_is_skipped_and_counted(fresh_broker: str, tmp_path: Path) -> None:
+    settings = settings_for(fresh_broker, tmp_path)
+    produce_commands(fresh_broker, [command(n) for n in range(20)])
+    with running_executor(settings):
+        wait_for_consumed(settings, 20)
+        # Same command_ids, new events: decide ran again over the same quotes.
+        produce_commands(fresh_broker, [command(n, event_id=f"evt-again-{n}") for n in range(5)])
+        counters = wait_for_consumed(settings, 25)
+
+    assert (counters["produced"], counters["skipped_duplicates"]) == (20, 5)
+    assert reconciles(counters)
+    assert all(len(found) == 1 for found in results_by_command(fresh_broker).values())
+    assert venue_counts(settings) == {f"cmd-q-{n:05d}": 1 for n in range(20)}
+
+
+def test_a_command_left_processing_yields_a_recovered_result_without_the_venue(
+    fresh_broker: str, tmp_path: Path
+) -> None:
+    settings = settings_for(fresh_broker, tmp_path)
+    interrupted = [command(n) for n in range(3)]
+    with ExecutorStore.open(settings.executor_state_dir) as store:
+        store.begin(interrupted, now=datetime.now(UTC))
+    venue = SimulatedAdapter(venue_log_path(settings))
+    venue.execute(interrupted[0].payload)  # the venue got only the first before the crash
+    venue.close()
+    produce_commands(fresh_broker, interrupted)
+
+    with running_executor(settings):
+        wait_for_consumed(settings, 3)
+
+    results = results_by_command(fresh_broker)
+    codes = [results[c.payload.command_id][0][1].payload for c in interrupted]
+    assert [(p.status, p.result_code) for p in codes] == [
+        (TradeStatus.RECOVERED, ResultCode.RECOVERED_FILLED),
+        (TradeStatus.RECOVERED, ResultCode.RECOVERED_NOT_EXECUTED),
+        (TradeStatus.RECOVERED, ResultCode.RECOVERED_NOT_EXECUTED),
+    ]
+    assert venue_counts(settings) == {"cmd-q-00000": 1}
+
+
+def test_a_lost_state_with_committed_offsets_refuses_to_start_unless_overridden(
+    fresh_broker: str, tmp_path: Path
+) -> None:
+    settings = settings_for(fresh_broker, tmp_path)
+    produce_commands(fresh_broker, [command(n) for n in range(10)])
+    with running_executor(settings):
+        wait_for_consumed(settings, 10)
+    for leftover in settings.executor_state_dir.iterdir():  # the PVC was deleted
+        leftover.unlink()
+
+    with pytest.raises(IdempotencyHistoryLost, match="DORAN_EXECUTOR_ALLOW_MISSING_STATE=true"):
+        run_execute_stage(settings, fresh_broker)
+    child = subprocess.run(
+        [sys.executable, "-m", "doran.stages.execute"],
+        env={**os.environ, **child_env(settings)},
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert child.returncode == 2
+    assert "idempotency history is gone" in child.stderr
+
+    overridden = settings_for(
+        fresh_broker, tmp_path, stats_dir=tmp_path / "stats-2", executor_allow_missing_state=True
+    )
+    produce_commands(fresh_broker, [command(10)])
+    with running_executor(overridden):
+        counters = wait_for_consumed(overridden, 1)
+    # It resumed after the committed offsets: only the new command ran; the first ten were not re-executed.
+    assert (counters["consumed"], counters["produced"]) == (1, 1)
+    assert venue_counts(settings) == {f"cmd-q-{n:05d}": 1 for n in range(11)}
+
+
+def test_malformed_commands_are_dead_lettered_and_the_stage_keeps_running(
+    fresh_broker: str, tmp_path: Path
+) -> None:
+    settings = settings_for(fresh_broker, tmp_path)
+    valid = command(1).model_dump(mode="json")
+    bad = {
+        b"not json at all": "not_json",
+        orjson.dumps({**valid, "event_type": "swap_demand"}): "wrong_event_type",
+        orjson.dumps({**valid, "payload": {**valid["payload"], "amount_in": "-5"}}): "schema_violation",
+    }
+    produce_raw(fresh_broker, [encode(command(0)), *bad, encode(command(1))])
+
+    with running_executor(settings):
+        counters = wait_for_consumed(settings, 5)
+        produce_commands(fresh_broker, [command(2)])
+        counters = wait_for_consumed(settings, 6)
+
+    assert counters["dead_lettered"] == {"not_json": 1, "schema_violation": 1, "wrong_event_type": 1}
+    assert counters["produced"] == 3
+    assert sorted(results_by_command(fresh_broker)) == ["cmd-q-00000", "cmd-q-00001", "cmd-q-00002"]
+    letters = [decode(DEAD_LETTER_TOPIC, m.value()) for m in read_topic(fresh_broker, DEAD_LETTER_TOPIC)]
+    assert all(isinstance(letter, DeadLetterEvent) for letter in letters)
+    found = {
+        base64.b64decode(letter.payload.original_value_b64): (
+            letter.payload.reason.value, letter.payload.source_topic,
+            letter.payload.source_partition, letter.payload.source_offset, letter.payload.stage.value,
+        )
+        for letter in letters
+        if isinstance(letter, DeadLetterEvent)
+    }
+    assert found == {
+        value: (reason, CMD_EXECUTE_TRADE, 0, offset, "execute")
+        for offset, (value, reason) in enumerate(bad.items(), start=1)
+    }
+
+
+def child_env(settings: Settings) -> dict[str, str]:
+    """The environment that makes `python -m doran.stages.execute` use these settings."""
+    return {
+        "DORAN_BROKER_ADDRESS": str(settings.broker_address),
+        "EXECUTOR_STATE_DIR": str(settings.executor_state_dir),
+        "DORAN_STATS_DIR": str(settings.stats_dir),
+        "DORAN_CONSUMER_GROUP_PREFIX": settings.consumer_group_prefix,
+        "DORAN_PROCESSING_GUARANTEE": settings.processing_guarantee,
+        "DORAN_EXECUTOR_ALLOW_MISSING_STATE": str(settings.executor_allow_missing_state).lower(),
+    }
