@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from doran.compat.catalogue import RULES
+from doran.compat.catalogue import RULES, catalogue_markdown
 from doran.compat.check import run_check
 from doran.compat.errors import CompatError
 from doran.compat.report import BREAKING, COMPATIBLE, MODES, CompatReport, Finding, compare
@@ -22,6 +22,7 @@ __all__ = [
     "Effect",
     "Finding",
     "Rule",
+    "catalogue_markdown",
     "compare",
     "run_check",
 ]

@@ -6,8 +6,34 @@ from collections.abc import Mapping
 
 from doran.compat.catalogue_structure import STRUCTURE_RULES
 from doran.compat.catalogue_values import VALUE_RULES
-from doran.compat.rules import Rule, index_rules
+from doran.compat.rules import Effect, Rule, index_rules
 
-__all__ = ["RULES"]
+__all__ = ["RULES", "catalogue_markdown"]
 
 RULES: Mapping[str, Rule] = index_rules(VALUE_RULES, STRUCTURE_RULES)
+
+
+def _cell(effect: Effect, direction: str) -> str:
+    return "ok" if getattr(effect, direction) else "**breaks**"
+
+
+def catalogue_markdown() -> str:
+    """The catalogue as a Markdown table, for the contracts documentation."""
+    lines = [
+        "| Rule | Purpose | Confluent backward | Confluent forward | Semantic backward | Semantic forward "
+        "| Confluent reports (backward / forward) | Note |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for rule in RULES.values():
+        cells = [
+            f"`{rule.id}`",
+            rule.purpose,
+            _cell(rule.confluent, "backward"),
+            _cell(rule.confluent, "forward"),
+            _cell(rule.semantic, "backward"),
+            _cell(rule.semantic, "forward"),
+            " / ".join(rule.confluent_types),
+            rule.note,
+        ]
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(lines) + "\n"

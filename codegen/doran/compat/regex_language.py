@@ -1,8 +1,8 @@
 """Compare the string languages of two JSON Schema `pattern`s as finite automata.
 
 A pattern matches anywhere in a string unless anchored with a leading `^` / trailing `$`, so the
-language of an unanchored side is padded with "any string". Patterns interegular cannot turn into
-an automaton (lookarounds, backreferences, anchors inside) compare as UNKNOWN.
+language of an unanchored side is padded with "any string". Lookarounds, and whatever interegular
+cannot turn into an automaton (backreferences, anchors inside), compare as UNKNOWN.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any
 
 __all__ = ["PatternRelation", "compare_patterns"]
 
+_LOOKAROUNDS = ("(?=", "(?!", "(?<=", "(?<!")
 # Above this many states the product automaton gets slow; say UNKNOWN rather than stall the gate.
 _MAX_STATES = 5000
 
@@ -70,6 +71,10 @@ def compare_patterns(old: str, new: str) -> PatternRelation:
     """Relation of new's language to old's; UNKNOWN when either cannot be compiled to an automaton."""
     if old == new:
         return PatternRelation.EQUIVALENT
+    if any(look in pattern for pattern in (old, new) for look in _LOOKAROUNDS):
+        return (
+            PatternRelation.UNKNOWN
+        )  # interegular pads lookarounds; their search semantics are not modelled here
     try:
         old_fsm, new_fsm = _automata(old, new)
     except Exception:  # interegular raises assorted errors on unsupported syntax; any of them means UNKNOWN

@@ -119,7 +119,11 @@ class SchemaResolver:
         Two paths reaching one definition share its identity, so cycles and repeats are recognised.
         """
         seen: set[str] = set()
-        while isinstance(node, Mapping) and isinstance(node.get("$ref"), str) and not assertions(node) - {"$ref"}:
+        while (
+            isinstance(node, Mapping)
+            and isinstance(node.get("$ref"), str)
+            and not assertions(node) - {"$ref"}
+        ):
             if node["$ref"] in seen:
                 break
             seen.add(node["$ref"])

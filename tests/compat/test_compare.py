@@ -1,0 +1,136 @@
+"""`compare` as a library: modes, transitive history, report fields, errors, the public surface."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import doran.compat
+from doran.compat import RULES, CompatError, catalogue_markdown, compare
+
+HISTORY = Path(__file__).parent / "history"
+CASES = Path(__file__).parent / "cases"
+
+
+def _history() -> tuple[Any, Any, Any]:
+    return tuple(json.loads((HISTORY / f"v{n}.json").read_text()) for n in (1, 2, 3))  # type: ignore[return-value]
+
+
+def test_public_names() -> None:
+    assert sorted(doran.compat.__all__) == sorted(
+        ["BREAKING", "COMPATIBLE", "MODES", "RULES", "CompatError", "CompatReport", "Effect", "Finding",
+         "Rule", "catalogue_markdown", "compare", "run_check"]
+    )  # fmt: skip
+
+
+def test_finding_reads_as_a_past_tense_sentence_with_quoted_name_and_pointer() -> None:
+    case = CASES / "required_property_removed_from_closed"
+    previous, current = (json.loads((case / f"{n}.json").read_text()) for n in ("previous", "current"))
+    (finding,) = compare(previous, current, "BACKWARD", topic="norm.swap_demand").findings
+    assert (
+        finding.message
+        == 'Required property "amount_out" was removed from closed object at /properties/payload'
+    )
+    assert finding.topic == "norm.swap_demand"
+    assert finding.previous_version == 1
+    assert str(finding).startswith(finding.message)
+    assert "REQUIRED_PROPERTY_REMOVED_FROM_CLOSED_MODEL" in str(finding)
+
+
+def test_non_transitive_modes_compare_with_the_newest_previous_version_only() -> None:
+    v1, v2, v3 = _history()
+    for mode in ("BACKWARD", "FORWARD", "FULL"):
+        report = compare([v1, v2], v3, mode)
+        assert report.findings == ()
+        assert not report.breaking
+
+
+def test_forward_transitive_finds_a_break_against_an_older_version() -> None:
+    v1, v2, v3 = _history()
+    report = compare([v1, v2], v3, "FORWARD_TRANSITIVE", topic="t")
+    (finding,) = report.findings
+    assert (finding.rule_id, finding.pointer, finding.previous_version) == (
+        "MAX_LENGTH_LOOSENED",
+        "/properties/note",
+        1,
+    )
+    assert report.breaking
+    assert report.refused_by_registry
+    assert compare([v1, v2], v3, "FULL_TRANSITIVE").breaking
+
+
+def test_backward_transitive_accepts_a_history_of_loosenings() -> None:
+    v1, v2, v3 = _history()
+    report = compare([v1, v2], v3, "BACKWARD_TRANSITIVE")
+    assert [f.rule_id for f in report.findings] == ["MAX_LENGTH_LOOSENED"]
+    assert not report.breaking
+
+
+def test_none_reports_changes_and_breaks_nothing() -> None:
+    v1, v2, _ = _history()
+    report = compare(v1, v2, "none")
+    assert report.mode == "NONE"
+    assert [f.rule_id for f in report.findings] == ["MAX_LENGTH_LOOSENED"]
+    assert not report.breaking
+    assert not report.refused_by_registry
+
+
+def test_an_empty_history_has_nothing_to_break() -> None:
+    _, _, v3 = _history()
+    assert compare([], v3, "FULL_TRANSITIVE").findings == ()
+
+
+def test_unknown_mode_is_a_compat_error_listing_the_modes() -> None:
+    v1, v2, _ = _history()
+    with pytest.raises(CompatError, match=r"unknown compatibility mode.*BACKWARD_TRANSITIVE"):
+        compare(v1, v2, "SIDEWAYS")
+
+
+@pytest.mark.parametrize(
+    ("ref", "complaint"),
+    [
+        ("common.schema.json#/$defs/U128", "leaves the document"),
+        ("#/$defs/Missing", "does not resolve"),
+        ("#Anchor", "anchor"),
+    ],
+)
+def test_a_reference_the_gate_cannot_follow_names_the_version_and_the_ref(ref: str, complaint: str) -> None:
+    good = {"type": "object", "properties": {"a": {"type": "string"}}}
+    bad = {"type": "object", "properties": {"a": {"$ref": ref}}}
+    with pytest.raises(CompatError, match=complaint) as raised:
+        compare([good], bad, "BACKWARD", topic="t")
+    assert raised.value.source == "t current version"
+    assert ref in str(raised.value)
+
+
+def test_a_reference_loop_without_content_is_a_compat_error() -> None:
+    looping = {
+        "$defs": {"A": {"$ref": "#/$defs/B"}, "B": {"$ref": "#/$defs/A"}},
+        "properties": {"a": {"$ref": "#/$defs/A"}},
+    }
+    with pytest.raises(CompatError, match="leads back to itself"):
+        compare(looping, {"properties": {"a": {"type": "string"}}}, "BACKWARD")
+
+
+def test_previous_must_be_schemas() -> None:
+    with pytest.raises(CompatError, match="expected a schema"):
+        compare("not a schema", {}, "BACKWARD")  # type: ignore[arg-type]
+
+
+def test_rules_document_where_confluent_and_the_truth_disagree() -> None:
+    for rule in RULES.values():
+        assert rule.id == rule.id.upper() and rule.purpose.endswith("."), rule.id
+        assert len(rule.confluent_types) == 2, rule.id
+        if rule.confluent != rule.semantic:
+            assert rule.note, (
+                f"{rule.id}: Confluent and the semantic verdict differ, so the rule must say why"
+            )
+
+
+def test_the_catalogue_renders_one_row_per_rule() -> None:
+    table = catalogue_markdown().splitlines()
+    assert len(table) == 2 + len(RULES)
+    assert all(f"| `{rule_id}` |" in "\n".join(table) for rule_id in RULES)
