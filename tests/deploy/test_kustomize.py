@@ -9,13 +9,14 @@ from typing import Any
 
 import kubernetes_validate
 import pytest
+from pydantic import AliasChoices
+from pydantic_settings import BaseSettings
+
 from doran.contracts import TOPICS
 from doran.publish.credentials import RegistryCredentials
 from doran.publish.manifests import BootstrapTopic, parse_bootstrap_topics
 from doran.settings import Settings
 from doran.stages.execute import venue_log_path
-from pydantic import AliasChoices
-from pydantic_settings import BaseSettings
 
 # k3s stable channel at the time of writing; kubernetes-validate picks the newest schema <= this.
 KUBERNETES_VERSION = "1.31.0"

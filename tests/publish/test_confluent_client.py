@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from confluent_kafka.serialization import MessageField, SerializationContext, SerializationError
+
 from doran.contracts import TOPICS
 from doran.publish import publish
 from doran.publish.publication import contract_sources

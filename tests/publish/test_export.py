@@ -16,11 +16,12 @@ from typing import Any
 
 import pytest
 import yaml
+from jsonschema import Draft7Validator
+
 from doran.contracts import TOPICS, bundled_schema
 from doran.publish import export
 from doran.publish.export import exported_registry, schema_file
 from doran.wire import decode, kafka_headers
-from jsonschema import Draft7Validator
 
 REPO = Path(__file__).resolve().parents[2]
 SPECS_VERSION = "6.11.1"

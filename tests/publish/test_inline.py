@@ -9,13 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from doran.contracts import TOPICS, bundled_schema
-from doran.publish.errors import InliningError
-from doran.publish.inline import canonical_text, inline_schema, unsupported_keywords
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
 from jsonschema import Draft202012Validator
+
+from doran.contracts import TOPICS, bundled_schema
+from doran.publish.errors import InliningError
+from doran.publish.inline import canonical_text, inline_schema, unsupported_keywords
 
 _spec = importlib.util.spec_from_file_location(
     "doran_tests_golden", Path(__file__).parents[1] / "contracts" / "golden.py"

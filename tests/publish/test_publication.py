@@ -13,6 +13,7 @@ import socket
 from typing import Any
 
 import pytest
+
 from doran.contracts import TOPICS
 from doran.publish import RegistryCredentials, publish
 from doran.publish.inline import canonical_text, unsupported_keywords

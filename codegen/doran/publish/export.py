@@ -6,6 +6,7 @@ with each topic's subject, schema file and hash) and DIR/asyncapi.yaml (AsyncAPI
 
 from __future__ import annotations
 
+import importlib
 import json
 from pathlib import Path
 from typing import Any
@@ -58,7 +59,9 @@ def _json_text(document: Any) -> str:
 def export(directory: Path) -> None:
     """Write the schemas, topics.json and asyncapi.yaml under directory (created if missing)."""
     try:
-        import yaml  # a dev dependency: export is contract tooling, not part of a stage
+        # PyYAML is a dev dependency (export is contract tooling, not part of a stage); imported by
+        # name so the runtime image and type checking do not need it or its stubs.
+        yaml = importlib.import_module("yaml")
     except ImportError as exc:
         raise PublishError("`doran schemas export` needs PyYAML: pip install 'doran[dev]' or pyyaml") from exc
     (directory / "schemas").mkdir(parents=True, exist_ok=True)
