@@ -8,8 +8,17 @@ import pytest
 
 EXPECTED = {
     "doran.wire": [
-        "CONTRACT_HEADER", "ContractError", "ContractViolation", "DoranError", "Reason", "UnknownTopic",
-        "decode", "encode", "kafka_headers", "message_key", "violations",
+        "CONTRACT_HEADER",
+        "ContractError",
+        "ContractViolation",
+        "DoranError",
+        "Reason",
+        "UnknownTopic",
+        "decode",
+        "encode",
+        "kafka_headers",
+        "message_key",
+        "violations",
     ],
     "doran.errors": ["ContractError", "DoranError", "SchemaSourceError"],
     "doran.settings": ["Settings"],
@@ -28,5 +37,12 @@ def test_contracts_exports_every_topic_event_and_payload() -> None:
     contracts = importlib.import_module("doran.contracts")
     for spec in contracts.TOPICS.values():
         assert spec.event_model.__name__ in contracts.__all__
-    for name in ("Envelope", "SwapDemand", "ExactInSwapDemand", "ExactOutSwapDemand", "ExecuteTrade", "TradeResult"):
+    for name in (
+        "Envelope",
+        "SwapDemand",
+        "ExactInSwapDemand",
+        "ExactOutSwapDemand",
+        "ExecuteTrade",
+        "TradeResult",
+    ):
         assert name in contracts.__all__

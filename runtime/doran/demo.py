@@ -45,7 +45,7 @@ def _broker(settings: Settings, work_dir: Path) -> Iterator[str]:
 
 def _spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("wb") as out:
-        return subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        return subprocess.Popen(
             [sys.executable, "-m", "doran.cli", *args], env=env, stdout=out, stderr=subprocess.STDOUT
         )
 
@@ -70,8 +70,12 @@ def _progress(stats_dir: Path, started: float) -> tuple[Table, dict[str, dict[st
         table.add_column(column, justify="right" if column != "stage" else "left")
     for stage, c in counts.items():
         table.add_row(
-            stage, str(c.get("consumed", 0)), str(c.get("produced", 0)), str(sum(c.get("declined", {}).values())),
-            str(sum(c.get("dead_lettered", {}).values())), str(c.get("skipped_duplicates", 0)),
+            stage,
+            str(c.get("consumed", 0)),
+            str(c.get("produced", 0)),
+            str(sum(c.get("declined", {}).values())),
+            str(sum(c.get("dead_lettered", {}).values())),
+            str(c.get("skipped_duplicates", 0)),
         )
     return table, counts
 

@@ -28,15 +28,22 @@ class TopicTally:
     samples: list[dict[str, Any]] = field(default_factory=list)
 
 
-def read_topics(address: str, topics: list[str], *, quiet_s: float = 2.0, timeout_s: float = 60.0) -> dict[str, TopicTally]:
+def read_topics(
+    address: str, topics: list[str], *, quiet_s: float = 2.0, timeout_s: float = 60.0
+) -> dict[str, TopicTally]:
     """Count every committed record of topics: assign from offset 0, read until quiet for quiet_s.
 
     Not to the high watermark: tansu reports the last batch's base offset + 1 there.
     """
-    consumer = Consumer({
-        "bootstrap.servers": address, "group.id": "doran-demo-summary", "enable.auto.commit": False,
-        "isolation.level": "read_committed", **FAST_GROUP_JOIN,
-    })
+    consumer = Consumer(
+        {
+            "bootstrap.servers": address,
+            "group.id": "doran-demo-summary",
+            "enable.auto.commit": False,
+            "isolation.level": "read_committed",
+            **FAST_GROUP_JOIN,
+        }
+    )
     tallies = {topic: TopicTally() for topic in topics}
     try:
         metadata = consumer.list_topics(timeout=10).topics
@@ -91,5 +98,7 @@ def summary_tables(tallies: dict[str, TopicTally], counts: dict[str, dict[str, A
     for column in ("command_id", "status", "result_code", "note"):
         samples.add_column(column, overflow="fold")
     for payload in tallies[EXEC_TRADE_RESULT].samples:
-        samples.add_row(payload["command_id"], payload["status"], payload["result_code"], payload["note"][:60])
+        samples.add_row(
+            payload["command_id"], payload["status"], payload["result_code"], payload["note"][:60]
+        )
     return [topics, dead, declined, results, samples]

@@ -18,17 +18,26 @@ class Settings(BaseSettings):
 
     broker_address: str | None = Field(
         default=None,
-        description="Kafka bootstrap servers (a Redpanda address in production); unset: start the embedded broker.",
+        description="Kafka bootstrap servers (a Redpanda address in production); "
+        "unset: `doran demo` and the tests start the embedded broker.",
     )
     consumer_group_prefix: str = Field(default="doran", description="Prefix of each stage's consumer group.")
     processing_guarantee: Literal["exactly-once", "at-least-once"] = Field(
         default="exactly-once", description="Quix Streams processing guarantee of the stages."
     )
+    commit_interval_s: float = Field(
+        default=1.0,
+        gt=0,
+        description="How often a stage commits (under exactly-once its output becomes visible only then): "
+        "the latency floor of the pipeline, traded against per-commit overhead.",
+    )
     relay_url: str = Field(
         default="wss://solver-relay-v2.chaindefuser.com/ws",
         description="NEAR Intents solver relay websocket (JSON-RPC 2.0).",
     )
-    relay_api_key: SecretStr | None = Field(default=None, description="Bearer token for the relay, if it needs one.")
+    relay_api_key: SecretStr | None = Field(
+        default=None, description="Bearer token for the relay, if it needs one."
+    )
     policy_file: Path | None = Field(
         default=None, description="JSON policy of the decide stage; unset: the built-in demo policy."
     )
@@ -36,11 +45,13 @@ class Settings(BaseSettings):
     executor_state_dir: Path = Field(
         default=Path(".state/executor"),
         validation_alias=AliasChoices("EXECUTOR_STATE_DIR", "DORAN_EXECUTOR_STATE_DIR"),
-        description="Durable idempotency state of the executor (a PVC at /var/lib/unrip/executor-state on k3s).",
+        description="Durable idempotency state of the executor "
+        "(a PVC at /var/lib/unrip/executor-state on k3s).",
     )
     executor_allow_missing_state: bool = Field(
         default=False,
-        description="Start the executor even though its consumer group has committed offsets and its state is empty.",
+        description="Start the executor even though its consumer group has committed offsets "
+        "and its state store is empty (accepting that seen commands may run again).",
     )
     stats_dir: Path = Field(default=Path(".state/stats"), description="Where each stage writes its counters.")
     health_port: int | None = Field(default=None, description="Port of the liveness/readiness HTTP endpoint.")

@@ -21,7 +21,11 @@ def _edit(path: Path, change: Any) -> None:
 def test_the_repository_schemas_load(schemas_copy: Path) -> None:
     schemas = load_schema_set(schemas_copy)
     assert [t.name for t in schemas.topics] == [
-        "raw.near_intents.quote", "norm.swap_demand", "cmd.execute_trade", "exec.trade_result", "dlq.doran"
+        "raw.near_intents.quote",
+        "norm.swap_demand",
+        "cmd.execute_trade",
+        "exec.trade_result",
+        "dlq.doran",
     ]
 
 
@@ -41,7 +45,10 @@ def test_an_invalid_2020_12_schema_is_named_with_its_pointer(schemas_copy: Path)
 
 
 def test_a_schema_of_another_draft_is_refused(schemas_copy: Path) -> None:
-    _edit(schemas_copy / "common.schema.json", lambda d: d.update({"$schema": "http://json-schema.org/draft-07/schema#"}))
+    _edit(
+        schemas_copy / "common.schema.json",
+        lambda d: d.update({"$schema": "http://json-schema.org/draft-07/schema#"}),
+    )
     with pytest.raises(SchemaSourceError, match="2020-12") as info:
         load_schema_set(schemas_copy)
     assert info.value.pointer == "/$schema"
@@ -57,7 +64,10 @@ def test_an_unresolvable_ref_is_named_with_its_pointer(schemas_copy: Path) -> No
 
 
 def test_a_topic_without_a_schema_is_named_in_the_registry(schemas_copy: Path) -> None:
-    _edit(schemas_copy / "topics.json", lambda d: d["topics"][1].update(payload_schema="payloads/missing.schema.json"))
+    _edit(
+        schemas_copy / "topics.json",
+        lambda d: d["topics"][1].update(payload_schema="payloads/missing.schema.json"),
+    )
     with pytest.raises(SchemaSourceError, match="does not exist") as info:
         load_schema_set(schemas_copy)
     assert (info.value.file, info.value.pointer) == ("topics.json", "/topics/1/payload_schema")

@@ -27,5 +27,7 @@ class Golden:
 def golden_examples() -> Iterator[Golden]:
     for path in sorted(EXAMPLES.glob("*/*/*.json")):
         body = json.loads(path.read_bytes())
-        data = body["message_text"].encode() if "message_text" in body else json.dumps(body["message"]).encode()
+        data = (
+            body["message_text"].encode() if "message_text" in body else json.dumps(body["message"]).encode()
+        )
         yield Golden(path.parts[-3], path.parts[-2], path.stem, data, body.get("expect", {}))

@@ -22,9 +22,13 @@ golden = importlib.util.module_from_spec(_spec)
 sys.modules["golden"] = golden
 _spec.loader.exec_module(golden)
 
-SCHEMA_FILES = sorted(p.relative_to(REPO / "schemas").as_posix() for p in (REPO / "schemas").rglob("*.schema.json"))
+SCHEMA_FILES = sorted(
+    p.relative_to(REPO / "schemas").as_posix() for p in (REPO / "schemas").rglob("*.schema.json")
+)
 GENERATED = sorted(
-    p.relative_to(REPO).as_posix() for p in (REPO / "generated").rglob("*") if p.is_file() and "__pycache__" not in p.parts
+    p.relative_to(REPO).as_posix()
+    for p in (REPO / "generated").rglob("*")
+    if p.is_file() and "__pycache__" not in p.parts
 )
 
 

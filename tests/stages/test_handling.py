@@ -1,4 +1,4 @@
-"""Stage handlers: valid records flow on, bad ones become dead letters with reason and origin, nothing lost."""
+"""Stage handlers: valid records flow on, bad ones become dead letters with reason and origin."""
 
 from __future__ import annotations
 
@@ -31,7 +31,10 @@ def _consumed(topic: str, value: bytes, offset: int = 7) -> Consumed:
 
 
 def test_a_raw_quote_becomes_a_validated_swap_demand_keyed_by_pair() -> None:
-    handled = handle_raw_quote(_consumed(RAW_NEAR_INTENTS_QUOTE, json.dumps(_example(RAW_NEAR_INTENTS_QUOTE, "exact_in")).encode()), NOW)
+    handled = handle_raw_quote(
+        _consumed(RAW_NEAR_INTENTS_QUOTE, json.dumps(_example(RAW_NEAR_INTENTS_QUOTE, "exact_in")).encode()),
+        NOW,
+    )
     (record,) = handled.records
     assert (record.topic, handled.dead_letter, handled.declined) == (NORM_SWAP_DEMAND, None, None)
     demand = decode(NORM_SWAP_DEMAND, record.value)
@@ -43,21 +46,38 @@ def test_a_raw_quote_becomes_a_validated_swap_demand_keyed_by_pair() -> None:
     ("value", "reason", "pointer"),
     [
         (b"\x00not json", "not_json", ""),
-        (json.dumps({**_example(RAW_NEAR_INTENTS_QUOTE, "exact_in"), "event_type": "swap_demand"}).encode(),
-         "wrong_event_type", "/event_type"),
-        (json.dumps({**_example(RAW_NEAR_INTENTS_QUOTE, "exact_in"), "schema_version": 9}).encode(),
-         "unknown_schema_version", "/schema_version"),
-        (json.dumps({**_example(RAW_NEAR_INTENTS_QUOTE, "exact_in"), "payload": {}}).encode(),
-         "schema_violation", "/payload/message"),
+        (
+            json.dumps(
+                {**_example(RAW_NEAR_INTENTS_QUOTE, "exact_in"), "event_type": "swap_demand"}
+            ).encode(),
+            "wrong_event_type",
+            "/event_type",
+        ),
+        (
+            json.dumps({**_example(RAW_NEAR_INTENTS_QUOTE, "exact_in"), "schema_version": 9}).encode(),
+            "unknown_schema_version",
+            "/schema_version",
+        ),
+        (
+            json.dumps({**_example(RAW_NEAR_INTENTS_QUOTE, "exact_in"), "payload": {}}).encode(),
+            "schema_violation",
+            "/payload/message",
+        ),
     ],
 )
-def test_a_bad_record_becomes_a_dead_letter_with_reason_origin_and_bytes(value: bytes, reason: str, pointer: str) -> None:
+def test_a_bad_record_becomes_a_dead_letter_with_reason_origin_and_bytes(
+    value: bytes, reason: str, pointer: str
+) -> None:
     handled = handle_raw_quote(_consumed(RAW_NEAR_INTENTS_QUOTE, value), NOW)
     (record,) = handled.records
     assert (record.topic, handled.dead_letter) == (DEAD_LETTER_TOPIC, reason)
     letter = decode(DEAD_LETTER_TOPIC, record.value).payload
     assert letter.reason.value == reason and letter.stage.value == "normalize"  # type: ignore[attr-defined]
-    assert (letter.source_topic, letter.source_partition, letter.source_offset) == (RAW_NEAR_INTENTS_QUOTE, 1, 7)  # type: ignore[attr-defined]
+    assert (letter.source_topic, letter.source_partition, letter.source_offset) == (
+        RAW_NEAR_INTENTS_QUOTE,
+        1,
+        7,
+    )  # type: ignore[attr-defined]
     assert base64.b64decode(letter.original_value_b64) == value  # type: ignore[attr-defined]
     assert base64.b64decode(letter.original_key_b64) == b"key-1"  # type: ignore[attr-defined]
     assert pointer in {v.pointer for v in letter.violations}  # type: ignore[attr-defined]

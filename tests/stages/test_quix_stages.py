@@ -22,15 +22,25 @@ from doran.wire import decode
 
 pytestmark = pytest.mark.integration
 EXAMPLE = json.loads(
-    (Path(__file__).resolve().parents[2] / "schemas/examples/raw.near_intents.quote/valid/exact_in.json").read_text()
+    (
+        Path(__file__).resolve().parents[2] / "schemas/examples/raw.near_intents.quote/valid/exact_in.json"
+    ).read_text()
 )["message"]
 
 
 def _raw_quotes(n: int) -> list[bytes]:
     quotes = []
     for i in range(n):
-        message = {**EXAMPLE["payload"]["message"], "quote_id": f"quote-{i:05d}", "exact_amount_in": str(10**24 + i)}
-        quotes.append(json.dumps({**EXAMPLE, "event_id": f"nearq-{i:032x}", "payload": {"message": message}, "raw": message}).encode())
+        message = {
+            **EXAMPLE["payload"]["message"],
+            "quote_id": f"quote-{i:05d}",
+            "exact_amount_in": str(10**24 + i),
+        }
+        quotes.append(
+            json.dumps(
+                {**EXAMPLE, "event_id": f"nearq-{i:032x}", "payload": {"message": message}, "raw": message}
+            ).encode()
+        )
     return quotes
 
 
@@ -52,7 +62,14 @@ def _read_all(address: str, topic: str, expected: int) -> list[Any]:
 
     Not to the high watermark: tansu reports the last batch's base offset + 1 there.
     """
-    consumer = Consumer({"bootstrap.servers": address, "group.id": "t", "isolation.level": "read_committed", **FAST_GROUP_JOIN})
+    consumer = Consumer(
+        {
+            "bootstrap.servers": address,
+            "group.id": "t",
+            "isolation.level": "read_committed",
+            **FAST_GROUP_JOIN,
+        }
+    )
     partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
     consumer.assign([TopicPartition(topic, p, 0) for p in partitions])
     messages: list[Any] = []
@@ -70,8 +87,11 @@ def _read_all(address: str, topic: str, expected: int) -> list[Any]:
 def test_normalize_then_decide_on_the_broker(fresh_broker: str, tmp_path: Path) -> None:
     settings = Settings(broker_address=fresh_broker, stats_dir=tmp_path / "stats")
     good = _raw_quotes(40)
-    bad = [b"not json", json.dumps({**EXAMPLE, "event_type": "trade_result"}).encode(),
-           json.dumps({**EXAMPLE, "payload": {"message": {"quote_id": "x"}}}).encode()]
+    bad = [
+        b"not json",
+        json.dumps({**EXAMPLE, "event_type": "trade_result"}).encode(),
+        json.dumps({**EXAMPLE, "payload": {"message": {"quote_id": "x"}}}).encode(),
+    ]
     producer = Producer({"bootstrap.servers": fresh_broker})
     for value in [*good[:20], *bad, *good[20:]]:
         producer.produce(RAW_NEAR_INTENTS_QUOTE, value)
@@ -83,7 +103,11 @@ def test_normalize_then_decide_on_the_broker(fresh_broker: str, tmp_path: Path) 
     _run_until(build_decide_app(settings, fresh_broker, decide_counts), decide_counts, consumed=40)
 
     n, d = normalize_counts.snapshot(), decide_counts.snapshot()
-    assert n["produced"] == 40 and n["dead_lettered"] == {"not_json": 1, "wrong_event_type": 1, "invalid_venue_message": 1}
+    assert n["produced"] == 40 and n["dead_lettered"] == {
+        "not_json": 1,
+        "wrong_event_type": 1,
+        "invalid_venue_message": 1,
+    }
     assert d["consumed"] == d["produced"] + sum(d["declined"].values()) + sum(d["dead_lettered"].values())
 
     demands = _read_all(fresh_broker, NORM_SWAP_DEMAND, 40)

@@ -19,9 +19,19 @@ from doran.contracts import (
     ExactOutSwapDemand,
     SwapDemandEvent,
 )
-from doran.wire import CONTRACT_HEADER, ContractViolation, UnknownTopic, decode, encode, kafka_headers, message_key
+from doran.wire import (
+    CONTRACT_HEADER,
+    ContractViolation,
+    UnknownTopic,
+    decode,
+    encode,
+    kafka_headers,
+    message_key,
+)
 
-_spec = importlib.util.spec_from_file_location("golden", Path(__file__).parents[1] / "contracts" / "golden.py")
+_spec = importlib.util.spec_from_file_location(
+    "golden", Path(__file__).parents[1] / "contracts" / "golden.py"
+)
 assert _spec and _spec.loader
 golden = importlib.util.module_from_spec(_spec)
 sys.modules["golden"] = golden
@@ -69,11 +79,15 @@ def test_the_typed_payload_says_which_side_is_fixed() -> None:
 
 
 def test_an_unknown_topic_is_named() -> None:
-    with pytest.raises(UnknownTopic, match="norm.swap_demands"):
+    with pytest.raises(UnknownTopic, match=r"norm\.swap_demands"):
         decode("norm.swap_demands", b"{}")
 
 
-@given(st.one_of(st.integers(min_value=0, max_value=U128_MAX + 10**6), st.integers(U128_MAX - 10**6, U128_MAX + 10**6)))
+@given(
+    st.one_of(
+        st.integers(min_value=0, max_value=U128_MAX + 10**6), st.integers(U128_MAX - 10**6, U128_MAX + 10**6)
+    )
+)
 def test_amounts_are_accepted_exactly_up_to_u128(amount: int) -> None:
     message = json.loads(_example(NORM_SWAP_DEMAND, "exact_in"))
     message["payload"]["amount_in"] = str(amount)
@@ -90,7 +104,10 @@ def test_message_key_follows_the_registry_template() -> None:
     assert TOPICS[CMD_EXECUTE_TRADE].key == "${payload.execution_key}"
     assert message_key(CMD_EXECUTE_TRADE, command) == command.payload.execution_key  # type: ignore[attr-defined]
     demand = decode(NORM_SWAP_DEMAND, _example(NORM_SWAP_DEMAND, "exact_in"))
-    assert message_key(NORM_SWAP_DEMAND, demand) == "near_intents:nep141:wrap.near->nep141:usdt.tether-token.near"
+    assert (
+        message_key(NORM_SWAP_DEMAND, demand)
+        == "near_intents:nep141:wrap.near->nep141:usdt.tether-token.near"
+    )
 
 
 def test_headers_are_cloudevents_binary_mode_with_the_schema_hash() -> None:

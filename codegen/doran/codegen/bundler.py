@@ -39,7 +39,9 @@ def bundle_document(
             return title
         if len(parts) == 3 and parts[1] == "$defs":
             return parts[2]
-        raise SchemaSourceError(file_path, fragment, "a $ref must target a whole titled document or /$defs/<Name>")
+        raise SchemaSourceError(
+            file_path, fragment, "a $ref must target a whole titled document or /$defs/<Name>"
+        )
 
     def rewrite(node: Any, base_uri: str, file_path: str) -> Any:
         if isinstance(node, list):
@@ -79,7 +81,9 @@ def bundle_document(
         return name
 
     bundled = {k: v for k, v in document.items() if k != BASE_URI_KEY and k != "$defs"}
-    bundled = {k: (v if k in ("$schema", "$id") else rewrite(v, base, origin_path)) for k, v in bundled.items()}
+    bundled = {
+        k: (v if k in ("$schema", "$id") else rewrite(v, base, origin_path)) for k, v in bundled.items()
+    }
     for name, extra in (extra_defs or {}).items():
         defs[name] = rewrite(extra, base, origin_path)
     if defs:

@@ -28,7 +28,10 @@ def models_document(schemas: SchemaSet) -> dict[str, Any]:
                 {
                     "type": "object",
                     "properties": {
-                        "event_type": {"description": f"Always {topic.event_type}.", "const": topic.event_type},
+                        "event_type": {
+                            "description": f"Always {topic.event_type}.",
+                            "const": topic.event_type,
+                        },
                         "payload": {"description": payload.document["description"], "$ref": payload.path},
                     },
                 },
@@ -39,7 +42,8 @@ def models_document(schemas: SchemaSet) -> dict[str, Any]:
 
 def render_models(schemas: SchemaSet, header: str) -> str:
     """Source of the models module; same schemas in, same bytes out."""
-    from datamodel_code_generator import DataModelType, Formatter, InputFileType, PythonVersion, generate
+    from datamodel_code_generator import Formatter, InputFileType, PythonVersion, generate
+    from datamodel_code_generator.enums import DataModelType
 
     with warnings.catch_warnings():
         # Notices about datamodel-codegen's future defaults; our options are all explicit.

@@ -53,9 +53,19 @@ def _fields(schemas: SchemaSet, document: dict[str, Any]) -> list[dict[str, str]
 def _shapes(schemas: SchemaSet, document: dict[str, Any]) -> list[dict[str, Any]]:
     branches = [b["$ref"].rsplit("/", 1)[1] for b in document.get("oneOf", []) if "$ref" in b]
     if not branches:
-        return [{"title": document["title"], "description": document["description"], "fields": _fields(schemas, document)}]
+        return [
+            {
+                "title": document["title"],
+                "description": document["description"],
+                "fields": _fields(schemas, document),
+            }
+        ]
     return [
-        {"title": name, "description": document["$defs"][name]["description"], "fields": _fields(schemas, document["$defs"][name])}
+        {
+            "title": name,
+            "description": document["$defs"][name]["description"],
+            "fields": _fields(schemas, document["$defs"][name]),
+        }
         for name in branches
     ]
 
@@ -92,7 +102,11 @@ def docs_context(schemas: SchemaSet, bundle_ids: dict[str, str]) -> dict[str, An
         "schema_version": schemas.schema_version,
         "topics": topics,
         "value_types": [
-            {"name": name, "type": d.get("type", "string"), "description": d["description"].replace("|", "\\|")}
+            {
+                "name": name,
+                "type": d.get("type", "string"),
+                "description": d["description"].replace("|", "\\|"),
+            }
             for name, d in common["$defs"].items()
         ],
     }

@@ -61,10 +61,15 @@ def _walk(file: str, node: Any, path: list[Any]) -> Iterator[LintFinding]:
         return
     here = pointer(path)
     if node.get("type") == "number" or (isinstance(node.get("type"), list) and "number" in node["type"]):
-        yield LintFinding(file, here, "NO_FLOATS", "JSON numbers may be floats; use integer, or a U128 string for money")
+        yield LintFinding(
+            file, here, "NO_FLOATS", "JSON numbers may be floats; use integer, or a U128 string for money"
+        )
     if node.get("type") == "object" and "additionalProperties" not in node and "x-doran-open" not in node:
         yield LintFinding(
-            file, here, "CLOSED_OBJECTS", 'object is open: add "additionalProperties": false or state why in "x-doran-open"'
+            file,
+            here,
+            "CLOSED_OBJECTS",
+            'object is open: add "additionalProperties": false or state why in "x-doran-open"',
         )
     for name, prop in (node.get("properties") or {}).items():
         where = pointer([*path, "properties", name])
@@ -73,7 +78,9 @@ def _walk(file: str, node: Any, path: list[Any]) -> Iterator[LintFinding]:
             continue
         for prefix, definition in _FIELD_REFS.items():
             if name.startswith(prefix) and not _uses(prop, definition):
-                yield LintFinding(file, where, "TYPED_FIELDS", f'"{name}" must reference {definition} (or be null)')
+                yield LintFinding(
+                    file, where, "TYPED_FIELDS", f'"{name}" must reference {definition} (or be null)'
+                )
         if name.endswith("_at") and not _uses(prop, "Timestamp"):
             yield LintFinding(file, where, "TYPED_FIELDS", f'"{name}" must reference Timestamp')
     for key, value in node.items():
@@ -95,7 +102,9 @@ def _lint_examples(schemas: SchemaSet) -> Iterator[LintFinding]:
             files = sorted((folder / kind).glob("*.json"))
             rel_dir = f"{EXAMPLES_DIR}/{topic.name}/{kind}"
             if not files:
-                yield LintFinding(rel_dir, "", "GOLDEN_EXAMPLES", f"topic {topic.name} needs at least one {kind} example")
+                yield LintFinding(
+                    rel_dir, "", "GOLDEN_EXAMPLES", f"topic {topic.name} needs at least one {kind} example"
+                )
             for path in files:
                 yield from _check_example(validator, path, f"{rel_dir}/{path.name}", kind)
 
@@ -117,4 +126,6 @@ def _check_example(validator: Draft202012Validator, path: Path, rel: str, kind: 
         first = errors[0]
         yield LintFinding(rel, "/message" + pointer(first.absolute_path), "GOLDEN_EXAMPLES", first.message)
     if kind == "invalid" and not errors:
-        yield LintFinding(rel, "/message", "GOLDEN_EXAMPLES", "claims to be invalid but the schema accepts it")
+        yield LintFinding(
+            rel, "/message", "GOLDEN_EXAMPLES", "claims to be invalid but the schema accepts it"
+        )

@@ -105,16 +105,23 @@ def _topic_document(schemas: SchemaSet, entry: TopicEntry) -> dict[str, Any]:
     envelope = schemas.files[schemas.envelope]
     payload = schemas.files[entry.payload_schema]
     properties = dict(envelope.document["properties"])
-    properties["event_type"] = {"description": f"Always {entry.event_type} on {entry.name}.", "const": entry.event_type}
+    properties["event_type"] = {
+        "description": f"Always {entry.event_type} on {entry.name}.",
+        "const": entry.event_type,
+    }
     properties["payload"] = {"description": payload.document["description"], "$ref": payload.path}
     base = envelope.id.rsplit("/", 1)[0]
     return {
         "$schema": DRAFT_2020_12,
         "$id": f"{base}/topics/{entry.name}.schema.json",
         "title": event_title(str(payload.document["title"])),
-        "description": f"A message on {entry.name}: the doran envelope carrying a {payload.document['title']} payload. "
-        + entry.description,
-        **{k: v for k, v in envelope.document.items() if k not in {"$schema", "$id", "title", "description", "properties"}},
+        "description": f"A message on {entry.name}: the doran envelope carrying a "
+        f"{payload.document['title']} payload. " + entry.description,
+        **{
+            k: v
+            for k, v in envelope.document.items()
+            if k not in {"$schema", "$id", "title", "description", "properties"}
+        },
         "properties": properties,
         "x-doran-base-uri": envelope.id,
     }
@@ -167,7 +174,9 @@ def _parse(rel: str, raw: bytes) -> dict[str, Any]:
     try:
         document = json.loads(raw)
     except json.JSONDecodeError as exc:
-        raise SchemaSourceError(rel, "", f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+        raise SchemaSourceError(
+            rel, "", f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from None
     if not isinstance(document, dict):
         raise SchemaSourceError(rel, "", "a schema file must hold a JSON object")
     return document
@@ -186,24 +195,34 @@ def _check_schema(rel: str, document: dict[str, Any]) -> None:
     try:
         Draft202012Validator.check_schema(document)
     except SchemaError as exc:
-        raise SchemaSourceError(rel, pointer(exc.absolute_path), f"not a valid 2020-12 schema: {exc.message}") from None
+        raise SchemaSourceError(
+            rel, pointer(exc.absolute_path), f"not a valid 2020-12 schema: {exc.message}"
+        ) from None
 
 
 def _require_valid(rel: str, instance: Any, schema: dict[str, Any]) -> None:
-    errors = sorted(Draft202012Validator(schema).iter_errors(instance), key=lambda e: list(map(str, e.absolute_path)))
+    errors = sorted(
+        Draft202012Validator(schema).iter_errors(instance), key=lambda e: list(map(str, e.absolute_path))
+    )
     if errors:
         first = errors[0]
         raise SchemaSourceError(rel, pointer(first.absolute_path), first.message)
 
 
-def _check_registry(registry: dict[str, Any], topics: tuple[TopicEntry, ...], files: Mapping[str, SchemaFile]) -> None:
+def _check_registry(
+    registry: dict[str, Any], topics: tuple[TopicEntry, ...], files: Mapping[str, SchemaFile]
+) -> None:
     if registry["envelope"] not in files:
-        raise SchemaSourceError(REGISTRY_FILE, "/envelope", f'names "{registry["envelope"]}", which does not exist')
+        raise SchemaSourceError(
+            REGISTRY_FILE, "/envelope", f'names "{registry["envelope"]}", which does not exist'
+        )
     for what in ("name", "event_type"):
         values = [getattr(t, what) for t in topics]
         for index, value in enumerate(values):
             if values.index(value) != index:
-                raise SchemaSourceError(REGISTRY_FILE, f"/topics/{index}/{what}", f'duplicate {what} "{value}"')
+                raise SchemaSourceError(
+                    REGISTRY_FILE, f"/topics/{index}/{what}", f'duplicate {what} "{value}"'
+                )
     for index, topic in enumerate(topics):
         if topic.payload_schema not in files:
             raise SchemaSourceError(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import IO
 
 import click
 
@@ -16,8 +17,12 @@ from doran.errors import DoranError
 __all__ = ["contracts"]
 
 _schemas_option = click.option(
-    "--schemas", "schemas_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("schemas"),
-    show_default=True, help="The schemas folder (topics.json + JSON Schemas).",
+    "--schemas",
+    "schemas_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("schemas"),
+    show_default=True,
+    help="The schemas folder (topics.json + JSON Schemas).",
 )
 
 
@@ -50,7 +55,9 @@ def codegen(schemas_dir: Path, check: bool) -> None:
         for problem in problems:
             click.echo(problem)
         if problems:
-            click.secho("generated output is stale: run `make codegen` and commit the result", fg="red", err=True)
+            click.secho(
+                "generated output is stale: run `make codegen` and commit the result", fg="red", err=True
+            )
             sys.exit(1)
         click.echo(f"generated output is up to date ({len(rendered.files)} files)")
         return
@@ -82,7 +89,7 @@ def lint(schemas_dir: Path) -> None:
 @contracts.command()
 @click.argument("topic")
 @click.argument("files", nargs=-1, type=click.File("rb"))
-def validate(topic: str, files: tuple[click.utils.LazyFile, ...]) -> None:
+def validate(topic: str, files: tuple[IO[bytes], ...]) -> None:
     """Validate messages (one JSON document per FILE, or JSON lines on stdin) against TOPIC."""
     from doran.wire import ContractViolation, decode
 
@@ -105,8 +112,12 @@ def validate(topic: str, files: tuple[click.utils.LazyFile, ...]) -> None:
 
 
 @contracts.command("check")
-@click.option("--against", required=True, help="A git ref (e.g. HEAD~1, origin/main) or a folder of published schemas.")
-@click.option("--repo", type=click.Path(file_okay=False, path_type=Path), default=Path("."), show_default=True)
+@click.option(
+    "--against", required=True, help="A git ref (e.g. HEAD~1, origin/main) or a folder of published schemas."
+)
+@click.option(
+    "--repo", type=click.Path(file_okay=False, path_type=Path), default=Path("."), show_default=True
+)
 def check_against(against: str, repo: Path) -> None:
     """Breaking-change gate: compare each topic's schema with its previous version."""
     from doran.compat import run_check

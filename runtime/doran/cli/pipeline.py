@@ -56,7 +56,9 @@ def broker(port: int | None) -> None:
         with EmbeddedBroker(port=port) as embedded:
             create_topics(embedded.address, TOPICS)
             click.echo(f"DORAN_BROKER_ADDRESS={embedded.address}")
-            click.echo("topics: " + ", ".join(TOPICS) + "\nCtrl-C stops it (memory storage: everything is lost).")
+            click.echo(
+                "topics: " + ", ".join(TOPICS) + "\nCtrl-C stops it (memory storage: everything is lost)."
+            )
             while True:
                 time.sleep(3600)
     except KeyboardInterrupt:
@@ -66,10 +68,19 @@ def broker(port: int | None) -> None:
 
 
 @click.command()
-@click.option("--recording", type=click.Path(dir_okay=False, path_type=Path),
-              default=Path("samples/relay-quotes.jsonl"), show_default=True)
-@click.option("--work-dir", type=click.Path(file_okay=False, path_type=Path),
-              default=Path(".state/demo"), show_default=True, help="State, stats and logs of the demo run.")
+@click.option(
+    "--recording",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("samples/relay-quotes.jsonl"),
+    show_default=True,
+)
+@click.option(
+    "--work-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path(".state/demo"),
+    show_default=True,
+    help="State, stats and logs of the demo run.",
+)
 def demo(recording: Path, work_dir: Path) -> None:
     """Start a broker (embedded unless DORAN_BROKER_ADDRESS) and the four stages, replay, summarise."""
     from doran.demo import run_demo

@@ -18,7 +18,9 @@ def schemas() -> None:
 
 
 @schemas.command()
-@click.option("--registry", required=True, help="Schema registry URL (Redpanda serves the Confluent REST API).")
+@click.option(
+    "--registry", required=True, help="Schema registry URL (Redpanda serves the Confluent REST API)."
+)
 @click.option("--dry-run", is_flag=True, help="Print the plan and check compatibility; register nothing.")
 def publish(registry: str, dry_run: bool) -> None:
     """Register each topic's value schema under <topic>-value, with its compatibility level."""

@@ -1,4 +1,4 @@
-"""Per-stage counters that reconcile: consumed = produced + declined + dead-lettered (+ skipped duplicates)."""
+"""Per-stage counters that reconcile: consumed = produced + declined + dead-lettered + skipped duplicates."""
 
 from __future__ import annotations
 

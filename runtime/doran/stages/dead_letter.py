@@ -43,7 +43,9 @@ def dead_letter(
     """The dead-letter record for one rejected message; its event_id is derived from where it was read."""
     where = f"{stage.value}|{source_topic}|{partition}|{offset}|".encode()
     digest = hashlib.sha256(where + (value if offset is None else b"")).hexdigest()[:32]
-    listed = [v if isinstance(v, Violation) else Violation(pointer=v[0], message=v[1][:2048]) for v in violations]
+    listed = [
+        v if isinstance(v, Violation) else Violation(pointer=v[0], message=v[1][:2048]) for v in violations
+    ]
     event = DeadLetterEvent(
         event_id=f"dlq-{digest}",
         event_type="dead_letter",

@@ -38,6 +38,11 @@ def demand_handler(policy: Policy) -> Callable[[Consumed, datetime], Handled]:
 
 def build_decide_app(settings: Settings, broker: str, counters: StageCounters) -> Application:
     return build_quix_app(
-        settings, broker, "decide", NORM_SWAP_DEMAND, [CMD_EXECUTE_TRADE, DEAD_LETTER_TOPIC],
-        demand_handler(policy_from(settings)), counters,
+        settings,
+        broker,
+        "decide",
+        NORM_SWAP_DEMAND,
+        [CMD_EXECUTE_TRADE, DEAD_LETTER_TOPIC],
+        demand_handler(policy_from(settings)),
+        counters,
     )

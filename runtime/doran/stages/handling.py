@@ -48,9 +48,15 @@ def _rejected(
     stage: DeadLetterStage, reason: DeadLetterReason, violations: object, message: Consumed, now: datetime
 ) -> Handled:
     record = dead_letter(
-        stage, reason, violations,  # type: ignore[arg-type]
-        source_topic=message.topic, partition=message.partition, offset=message.offset,
-        key=message.key, value=message.value, now=now,
+        stage,
+        reason,
+        violations,  # type: ignore[arg-type]
+        source_topic=message.topic,
+        partition=message.partition,
+        offset=message.offset,
+        key=message.key,
+        value=message.value,
+        now=now,
     )
     return Handled((record,), dead_letter=reason.value)
 
@@ -58,7 +64,7 @@ def _rejected(
 def transform_record(
     stage: DeadLetterStage, out_topic: str, transform: Transform, message: Consumed, now: datetime
 ) -> Handled:
-    """Validate the input, apply the stage's pure transform, validate the output; route failures to the DLQ."""
+    """Validate the input, apply the stage's pure transform, validate the output; failures go to the DLQ."""
     try:
         event = decode(message.topic, message.value)
     except ContractViolation as exc:

@@ -11,7 +11,7 @@ __all__ = ["HealthServer"]
 class HealthServer:
     """Serves 200 on /healthz while the process runs and on /readyz once `ready` is set, else 503."""
 
-    def __init__(self, port: int, host: str = "0.0.0.0") -> None:  # noqa: S104 - probes come from the kubelet
+    def __init__(self, port: int, host: str = "0.0.0.0") -> None:
         self.ready = threading.Event()
         ready = self.ready
 

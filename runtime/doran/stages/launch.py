@@ -17,7 +17,7 @@ StageName = Literal["ingest", "normalize", "decide", "execute"]
 STAGES: tuple[StageName, ...] = ("ingest", "normalize", "decide", "execute")
 
 
-class BrokerNotConfigured(DoranError):  # noqa: N818 - reads as the condition it reports
+class BrokerNotConfigured(DoranError):
     """A stage process was started without DORAN_BROKER_ADDRESS."""
 
 
@@ -49,7 +49,9 @@ def run_stage(name: StageName, settings: Settings) -> None:
         if name == "execute":
             from doran.stages.execute import run_execute_stage
 
-            run_execute_stage(settings, broker, ready=health.ready if health else None)
+            if health:
+                health.ready.set()
+            run_execute_stage(settings, broker)
             return
         counters = StageCounters(name, settings.stats_dir)
         if name == "normalize":

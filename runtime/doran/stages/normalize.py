@@ -6,7 +6,13 @@ from datetime import datetime
 
 from quixstreams import Application
 
-from doran.contracts import DEAD_LETTER_TOPIC, NORM_SWAP_DEMAND, RAW_NEAR_INTENTS_QUOTE, DeadLetterStage, Envelope
+from doran.contracts import (
+    DEAD_LETTER_TOPIC,
+    NORM_SWAP_DEMAND,
+    RAW_NEAR_INTENTS_QUOTE,
+    DeadLetterStage,
+    Envelope,
+)
 from doran.contracts import NearIntentsQuoteRawEvent as RawQuote
 from doran.pipeline import normalize
 from doran.settings import Settings
@@ -29,6 +35,11 @@ def handle_raw_quote(message: Consumed, now: datetime) -> Handled:
 
 def build_normalize_app(settings: Settings, broker: str, counters: StageCounters) -> Application:
     return build_quix_app(
-        settings, broker, "normalize", RAW_NEAR_INTENTS_QUOTE, [NORM_SWAP_DEMAND, DEAD_LETTER_TOPIC],
-        handle_raw_quote, counters,
+        settings,
+        broker,
+        "normalize",
+        RAW_NEAR_INTENTS_QUOTE,
+        [NORM_SWAP_DEMAND, DEAD_LETTER_TOPIC],
+        handle_raw_quote,
+        counters,
     )

@@ -41,6 +41,7 @@ def quix_application(settings: Settings, broker: str, group: str, **extra: Any) 
         consumer_group=f"{settings.consumer_group_prefix}.{group}",
         processing_guarantee=settings.processing_guarantee,
         auto_offset_reset="earliest",
+        commit_interval=settings.commit_interval_s,
         consumer_extra_config=dict(FAST_GROUP_JOIN),
         **extra,
     )
@@ -64,7 +65,10 @@ def build_quix_app(
     """The Quix app of one stage; run it with `app.run()`."""
     app = quix_application(settings, broker, stage)
     source = _topic(app, in_topic, value_deserializer="bytes", key_deserializer="bytes")
-    sinks = {name: _topic(app, name, value_serializer=_OutboundSerializer(), key_serializer="str") for name in out_topics}
+    sinks = {
+        name: _topic(app, name, value_serializer=_OutboundSerializer(), key_serializer="str")
+        for name in out_topics
+    }
 
     def handle(value: bytes, key: bytes | None, timestamp: int, headers: Any) -> list[Outbound]:
         context = message_context()
@@ -83,4 +87,3 @@ def build_quix_app(
     sdf = sdf.set_headers(lambda record, key, timestamp, headers: record.headers)
     sdf.to_topic(lambda record, key, timestamp, headers: sinks[record.topic], key=lambda record: record.key)
     return app
-

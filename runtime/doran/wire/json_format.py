@@ -66,7 +66,9 @@ def _explain(topic: str, model: type[Envelope], data: bytes | str) -> Envelope:
     try:
         instance: Any = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
-        raise ContractViolation(topic, "not_json", [Violation(pointer="", message=f"not JSON: {exc}")]) from None
+        raise ContractViolation(
+            topic, "not_json", [Violation(pointer="", message=f"not JSON: {exc}")]
+        ) from None
     found = violations(topic, instance)
     if not found:
         # Strict JSON mode refuses a few values JSON Schema accepts (an integer written 5.0);

@@ -34,7 +34,7 @@ def _ecma_pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> I
         yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
-_EcmaDraft202012 = validators.extend(Draft202012Validator, {"pattern": _ecma_pattern})
+_EcmaDraft202012 = validators.extend(Draft202012Validator, {"pattern": _ecma_pattern})  # type: ignore[no-untyped-call]
 
 
 @cache
@@ -55,7 +55,9 @@ def _leaves(error: ValidationError) -> Iterator[tuple[str, str]]:
         for sub in error.context:
             branches.setdefault(sub.relative_schema_path[0], []).append(sub)
         # The branch that failed deepest and least is the one the author meant.
-        closest = min(branches.values(), key=lambda errs: (-max(len(e.absolute_path) for e in errs), len(errs)))
+        closest = min(
+            branches.values(), key=lambda errs: (-max(len(e.absolute_path) for e in errs), len(errs))
+        )
         for sub in closest:
             yield from _leaves(sub)
         return
@@ -64,7 +66,8 @@ def _leaves(error: ValidationError) -> Iterator[tuple[str, str]]:
         missing = re.match(r"^'(.+)' is a required property$", error.message)
         yield (f"{base}/{missing.group(1)}" if missing else base), error.message
     elif error.validator == "additionalProperties" and isinstance(error.instance, dict):
-        allowed = set(error.schema.get("properties", {}))
+        schema = error.schema if isinstance(error.schema, dict) else {}
+        allowed = set(schema.get("properties", {}))
         for extra in sorted(k for k in error.instance if k not in allowed):
             yield f"{base}/{_pointer([extra])[1:]}", "unexpected property (the object is closed)"
     else:
