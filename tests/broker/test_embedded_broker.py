@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from confluent_kafka import Consumer, Producer
 from confluent_kafka.admin import AdminClient, ConfigResource
+
 from doran.broker import (
     FAST_GROUP_JOIN,
     BrokerNotInstalledError,

@@ -6,6 +6,7 @@ import re
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+
 from doran.pipeline.amounts import U128_MAX, format_u128, parse_u128
 from doran.pipeline.event_ids import derive_event_id, utc_timestamp
 

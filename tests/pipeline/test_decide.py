@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 
 import pytest
+
 from doran.contracts import CMD_EXECUTE_TRADE, ExecuteTradeEvent, SwapDemandEvent
 from doran.pipeline import Declined, DeclineReason, Policy, decide, default_policy
 from doran.pipeline.amounts import U128_MAX

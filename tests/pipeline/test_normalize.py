@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+
 from doran.contracts import NORM_SWAP_DEMAND, ExactInSwapDemand, ExactOutSwapDemand, NearIntentsQuoteRawEvent
 from doran.errors import DoranError
 from doran.pipeline import InvalidVenueMessage, normalize

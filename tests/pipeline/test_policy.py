@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from doran.contracts import NORM_SWAP_DEMAND, bundled_schema
 from doran.pipeline import PolicyError, default_policy, load_policy
 from doran.pipeline.amounts import U128_MAX

@@ -5,10 +5,11 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
-from doran.pipeline.amounts import U128_MAX
-from doran.pipeline.pricing import BaseUnitPrice, fill_exact_in, fill_exact_out
 from hypothesis import given
 from hypothesis import strategies as st
+
+from doran.pipeline.amounts import U128_MAX
+from doran.pipeline.pricing import BaseUnitPrice, fill_exact_in, fill_exact_out
 
 amounts = st.integers(min_value=0, max_value=U128_MAX)
 terms = st.integers(min_value=1, max_value=10**40)

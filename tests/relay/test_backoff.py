@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from doran.relay import Backoff
 
 
@@ -21,9 +22,7 @@ def test_a_very_long_outage_stays_at_the_cap() -> None:
     assert Backoff(jitter=0.0).delay(10_000, 0.0) == 30.0
 
 
-@pytest.mark.parametrize(
-    "kwargs", [{"base_s": 0}, {"factor": 0.5}, {"cap_s": 0.1}, {"jitter": 1.5}], ids=str
-)
+@pytest.mark.parametrize("kwargs", [{"base_s": 0}, {"factor": 0.5}, {"cap_s": 0.1}, {"jitter": 1.5}], ids=str)
 def test_nonsense_settings_are_refused(kwargs: dict[str, float]) -> None:
     with pytest.raises(ValueError, match="Invalid backoff"):
         Backoff(**kwargs)

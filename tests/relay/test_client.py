@@ -9,6 +9,8 @@ import socket
 from contextlib import aclosing
 
 import pytest
+from pydantic import SecretStr
+
 from doran.relay import (
     SIMULATED_SUBSCRIPTION_ID,
     Backoff,
@@ -22,7 +24,6 @@ from doran.relay import (
     SubscribeAck,
     classify_frame,
 )
-from pydantic import SecretStr
 
 TOKEN = "s3cr3t-jwt-value"
 NO_JITTER = Backoff(base_s=0.25, factor=2.0, cap_s=2.0, jitter=0.0)

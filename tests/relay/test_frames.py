@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+
 from doran.relay import (
     QuoteEvent,
     RejectedFrame,
@@ -101,8 +102,17 @@ def test_unparsable_frames_are_not_json(frame: str | bytes) -> None:
         ({"jsonrpc": "2.0", "id": True, "result": SUBSCRIPTION}, "/id"),
         ({"jsonrpc": "2.0", "id": 2, "result": ""}, "/result"),
     ],
-    ids=["array", "no-version", "other-method", "params-array", "no-subscription", "no-data", "data-string",
-         "bool-id", "empty-result"],
+    ids=[
+        "array",
+        "no-version",
+        "other-method",
+        "params-array",
+        "no-subscription",
+        "no-data",
+        "data-string",
+        "bool-id",
+        "empty-result",
+    ],
 )
 def test_messages_that_are_not_relay_quotes_are_invalid_venue_messages(message: Any, pointer: str) -> None:
     rejection = _rejection(json.dumps(message))
@@ -126,8 +136,17 @@ def test_messages_that_are_not_relay_quotes_are_invalid_venue_messages(message: 
             ["/params/data/quote_id", "/params/data/defuse_asset_identifier_out"],
         ),
     ],
-    ids=["no-quote-id", "empty-quote-id", "asset-number", "no-amount", "float-amount", "no-deadline",
-         "string-deadline", "bool-deadline", "every-violation"],
+    ids=[
+        "no-quote-id",
+        "empty-quote-id",
+        "asset-number",
+        "no-amount",
+        "float-amount",
+        "no-deadline",
+        "string-deadline",
+        "bool-deadline",
+        "every-violation",
+    ],
 )
 def test_quote_events_missing_fields_list_every_violation(data: dict[str, Any], pointers: list[str]) -> None:
     rejection = _rejection(_event(data))

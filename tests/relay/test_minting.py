@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+
 from doran.contracts import RAW_NEAR_INTENTS_QUOTE, TOPICS, NearIntentsQuoteRawEvent
 from doran.relay import canonical_json, content_id, mint_quote_envelope, quote_event_id, rfc3339_utc
 

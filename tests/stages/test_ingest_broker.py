@@ -13,6 +13,8 @@ from typing import TypeVar
 
 import pytest
 from confluent_kafka import OFFSET_BEGINNING, Consumer, Message, TopicPartition
+from pydantic import SecretStr
+
 from doran.contracts import (
     DEAD_LETTER_TOPIC,
     RAW_NEAR_INTENTS_QUOTE,
@@ -35,7 +37,6 @@ from doran.settings import Settings
 from doran.stages.counters import read_counters
 from doran.stages.ingest import IngestCounters, build_ingest_app, replay
 from doran.wire import decode
-from pydantic import SecretStr
 
 pytestmark = pytest.mark.integration
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from doran.contracts import (
     CONTRACT_SHA256,
     DEAD_LETTER_TOPIC,
@@ -88,14 +89,27 @@ def test_the_subscribe_ack_is_a_protocol_frame_with_nothing_to_produce() -> None
     ("text", "reason", "pointers"),
     [
         ('{"jsonrpc":"2.0","method":"event","params":{"subscr', "not_json", [""]),
-        (_event_frame({k: v for k, v in DATA.items() if k != "quote_id"}), "invalid_venue_message",
-         ["/params/data/quote_id"]),
-        (_event_frame({"quote_hash": "q", "intent_hash": "i", "tx_hash": "h"}),
-         "invalid_venue_message",
-         ["/params/data/quote_id", "/params/data/defuse_asset_identifier_in",
-          "/params/data/defuse_asset_identifier_out", "/params/data", "/params/data/min_deadline_ms"]),
-        (json.dumps({"jsonrpc": "2.0", "id": 3, "error": {"code": -32600, "message": "bad request"}}),
-         "invalid_venue_message", ["/error"]),
+        (
+            _event_frame({k: v for k, v in DATA.items() if k != "quote_id"}),
+            "invalid_venue_message",
+            ["/params/data/quote_id"],
+        ),
+        (
+            _event_frame({"quote_hash": "q", "intent_hash": "i", "tx_hash": "h"}),
+            "invalid_venue_message",
+            [
+                "/params/data/quote_id",
+                "/params/data/defuse_asset_identifier_in",
+                "/params/data/defuse_asset_identifier_out",
+                "/params/data",
+                "/params/data/min_deadline_ms",
+            ],
+        ),
+        (
+            json.dumps({"jsonrpc": "2.0", "id": 3, "error": {"code": -32600, "message": "bad request"}}),
+            "invalid_venue_message",
+            ["/error"],
+        ),
     ],
     ids=["not-json", "missing-quote-id", "quote-status-event", "error-response"],
 )

@@ -15,6 +15,7 @@ from typing import IO, Self
 
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient
+
 from doran.broker.errors import BrokerNotInstalledError, BrokerStartError
 
 __all__ = ["EmbeddedBroker", "tansu_binary"]

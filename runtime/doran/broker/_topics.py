@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient, NewTopic
+
 from doran.broker.errors import TopicSetupError
 
 if TYPE_CHECKING:

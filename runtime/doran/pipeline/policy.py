@@ -18,10 +18,11 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Self
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
 from doran.pipeline.amounts import parse_u128
 from doran.pipeline.errors import PolicyError
 from doran.pipeline.pricing import BPS, BaseUnitPrice
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 __all__ = ["AllowedPair", "AssetLimits", "PairPrice", "Policy", "default_policy", "load_policy"]
 

@@ -9,13 +9,14 @@ from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from pydantic import SecretStr
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus, InvalidURI, WebSocketException
+
 from doran.relay._backoff import Backoff
 from doran.relay._frames import RelayErrorResponse, SubscribeAck, classify_frame, subscribe_request
 from doran.relay._logging import redacting_logger
 from doran.relay.errors import RelayConfigError, RelayRejectedError, RelayUnavailableError
-from pydantic import SecretStr
-from websockets.asyncio.client import connect
-from websockets.exceptions import InvalidStatus, InvalidURI, WebSocketException
 
 __all__ = ["ReceivedFrame", "RelayClient", "utc_now"]
 

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from pydantic import SecretStr
+
 from doran.relay._backoff import Backoff
 from doran.relay._client import ReceivedFrame, RelayClient
-from pydantic import SecretStr
 
 __all__ = ["FrameFeed", "LiveRelayFeed", "RecordingFeed", "read_recording"]
 

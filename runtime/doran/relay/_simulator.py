@@ -12,9 +12,10 @@ from collections.abc import Sequence
 from types import TracebackType
 from typing import Any, Self
 
-from doran.relay._logging import redacting_logger
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.http11 import Request, Response
+
+from doran.relay._logging import redacting_logger
 
 __all__ = ["SIMULATED_SUBSCRIPTION_ID", "RelaySimulator"]
 
