@@ -16,6 +16,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from quixstreams import Application
+from quixstreams.sources import Source
+from quixstreams.sources.base.exceptions import SourceException
+
 from doran.broker import quix_topic_config
 from doran.contracts import (
     DEAD_LETTER_TOPIC,
@@ -44,9 +48,6 @@ from doran.stages.dead_letter import dead_letter
 from doran.stages.outbound import Outbound, outbound
 from doran.stages.quix_stage import quix_application
 from doran.wire import ContractViolation
-from quixstreams import Application
-from quixstreams.sources import Source
-from quixstreams.sources.base.exceptions import SourceException
 
 __all__ = [
     "FrameOutcome",
