@@ -9,8 +9,11 @@ from typing import Any
 import pytest
 
 import doran.compat
+from doran.codegen.schemaset import load_schema_set
 from doran.compat import RULES, CompatError, catalogue_markdown, compare
+from doran.publish.inline import inline_schema
 
+REPO = Path(__file__).resolve().parents[2]
 HISTORY = Path(__file__).parent / "history"
 CASES = Path(__file__).parent / "cases"
 
@@ -85,8 +88,9 @@ def test_an_empty_history_has_nothing_to_break() -> None:
 
 def test_unknown_mode_is_a_compat_error_listing_the_modes() -> None:
     v1, v2, _ = _history()
-    with pytest.raises(CompatError, match=r"unknown compatibility mode.*BACKWARD_TRANSITIVE"):
-        compare(v1, v2, "SIDEWAYS")
+    with pytest.raises(CompatError, match=r"unknown compatibility mode.*BACKWARD_TRANSITIVE") as raised:
+        compare(v1, v2, "SIDEWAYS", topic="norm.swap_demand")
+    assert raised.value.source == "norm.swap_demand mode 'SIDEWAYS'"
 
 
 @pytest.mark.parametrize(
@@ -134,3 +138,12 @@ def test_the_catalogue_renders_one_row_per_rule() -> None:
     table = catalogue_markdown().splitlines()
     assert len(table) == 2 + len(RULES)
     assert all(f"| `{rule_id}` |" in "\n".join(table) for rule_id in RULES)
+
+
+def test_doran_topics_equal_their_inlined_form_because_refs_compare_by_content() -> None:
+    schema_set = load_schema_set(REPO / "schemas")
+    for topic in schema_set.topics:
+        bundled = schema_set.bundle(topic.name)
+        inlined = inline_schema(bundled)
+        assert compare(bundled, inlined, "FULL", topic=topic.name).findings == ()
+        assert compare(inlined, bundled, "FULL", topic=topic.name).findings == ()

@@ -32,14 +32,13 @@ MODES: Mapping[str, tuple[str, ...]] = {
 }
 
 
-def directions(mode: str) -> tuple[str, ...]:
+def directions(mode: str, topic: str = "") -> tuple[str, ...]:
     """The directions a mode checks; CompatError for a mode Confluent does not know."""
     try:
         return MODES[mode.upper()]
     except KeyError:
-        raise CompatError(
-            f"mode {mode!r}", f"unknown compatibility mode; expected one of {', '.join(MODES)}"
-        ) from None
+        source = f"{topic} mode {mode!r}" if topic else f"mode {mode!r}"
+        raise CompatError(source, f"unknown compatibility mode; expected one of {', '.join(MODES)}") from None
 
 
 def _verdict(effect: Effect, checked: tuple[str, ...]) -> str:
@@ -107,7 +106,7 @@ def compare(
     topic: str = "",
 ) -> CompatReport:
     """Findings from the previous version(s) (newest last) to current, judged under mode."""
-    checked = directions(mode)
+    checked = directions(mode, topic)
     versions = _versions(previous)
     positions = range(1, len(versions) + 1)
     if not mode.upper().endswith("_TRANSITIVE"):
