@@ -54,4 +54,8 @@ class Settings(BaseSettings):
         "and its state store is empty (accepting that seen commands may run again).",
     )
     stats_dir: Path = Field(default=Path(".state/stats"), description="Where each stage writes its counters.")
+    quix_state_dir: Path = Field(
+        default=Path(".state/quix"),
+        description="Quix Streams' state directory; the stages keep no state there, but Quix creates it.",
+    )
     health_port: int | None = Field(default=None, description="Port of the liveness/readiness HTTP endpoint.")

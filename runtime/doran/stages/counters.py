@@ -14,38 +14,56 @@ __all__ = ["StageCounters", "read_counters"]
 
 
 class StageCounters:
-    """Thread-safe counters of one stage process, flushed to `<stats_dir>/<stage>.json` now and then."""
+    """Thread-safe counters of one stage process, flushed to `<stats_dir>/<stage>.json` every flush_every_s.
+
+    A daemon thread flushes while anything changed, so a reader sees the final figures of a burst
+    even when no further message arrives; call `flush()` once more at exit.
+    """
 
     def __init__(self, stage: str, stats_dir: Path, *, flush_every_s: float = 0.5) -> None:
         self.stage = stage
         self._path = stats_dir / f"{stage}.json"
         self._lock = threading.Lock()
+        self._write_lock = threading.Lock()
         self._counts: Counter[str] = Counter()
         self._declined: Counter[str] = Counter()
         self._dead: Counter[str] = Counter()
         self._flush_every_s = flush_every_s
-        self._flushed_at = 0.0
+        self._dirty = threading.Event()
         stats_dir.mkdir(parents=True, exist_ok=True)
+        self.flush()
+        threading.Thread(target=self._flush_while_alive, name=f"{stage}-counters", daemon=True).start()
+
+    def _flush_while_alive(self) -> None:
+        while True:
+            self._dirty.wait()
+            time.sleep(self._flush_every_s)
+            self.flush()
 
     def consumed(self, n: int = 1) -> None:
         with self._lock:
             self._counts["consumed"] += n
+        self._dirty.set()
 
     def produced(self, n: int = 1) -> None:
         with self._lock:
             self._counts["produced"] += n
+        self._dirty.set()
 
     def skipped(self, n: int = 1) -> None:
         with self._lock:
             self._counts["skipped_duplicates"] += n
+        self._dirty.set()
 
     def declined(self, reason: str) -> None:
         with self._lock:
             self._declined[reason] += 1
+        self._dirty.set()
 
     def dead_lettered(self, reason: str) -> None:
         with self._lock:
             self._dead[reason] += 1
+        self._dirty.set()
 
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
@@ -59,15 +77,16 @@ class StageCounters:
             }
 
     def maybe_flush(self) -> None:
-        if time.monotonic() - self._flushed_at >= self._flush_every_s:
-            self.flush()
+        """Kept for callers that flush per message; the background thread already does it."""
+        self._dirty.set()
 
     def flush(self) -> None:
         """Write the snapshot atomically, so a reader never sees half a file."""
-        self._flushed_at = time.monotonic()
-        temp = self._path.with_suffix(f".{os.getpid()}.tmp")
-        temp.write_text(json.dumps(self.snapshot(), indent=2) + "\n")
-        os.replace(temp, self._path)
+        with self._write_lock:
+            self._dirty.clear()
+            temp = self._path.with_suffix(f".{os.getpid()}.tmp")
+            temp.write_text(json.dumps(self.snapshot(), indent=2) + "\n")
+            os.replace(temp, self._path)
 
 
 def read_counters(stats_dir: Path, stage: str) -> dict[str, Any] | None:

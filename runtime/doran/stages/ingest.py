@@ -184,7 +184,6 @@ def _mirror(stats: StageCounters, outcome: FrameOutcome) -> None:
         stats.produced()
     elif outcome.reason is not None:
         stats.dead_lettered(outcome.reason.value)
-    stats.maybe_flush()
 
 
 class IngestSource(Source):

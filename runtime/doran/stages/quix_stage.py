@@ -43,7 +43,7 @@ def quix_application(settings: Settings, broker: str, group: str, **extra: Any) 
         auto_offset_reset="earliest",
         commit_interval=settings.commit_interval_s,
         consumer_extra_config=dict(FAST_GROUP_JOIN),
-        **extra,
+        **{"state_dir": settings.quix_state_dir, **extra},
     )
 
 
@@ -79,7 +79,6 @@ def build_quix_app(
             counters.declined(handled.declined)
         if handled.dead_letter:
             counters.dead_lettered(handled.dead_letter)
-        counters.maybe_flush()
         return list(handled.records)
 
     sdf = app.dataframe(source)
