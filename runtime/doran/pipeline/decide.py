@@ -14,7 +14,6 @@ from enum import StrEnum
 
 from doran.contracts import (
     CMD_EXECUTE_TRADE,
-    SCHEMA_VERSION,
     TOPICS,
     VENUE,
     ExactInSwapDemand,
@@ -22,7 +21,7 @@ from doran.contracts import (
     SwapDemandEvent,
 )
 from doran.pipeline.amounts import U128_MAX
-from doran.pipeline.event_ids import derive_event_id, utc_timestamp
+from doran.pipeline.event_ids import derived_envelope
 from doran.pipeline.policy import Policy
 from doran.pipeline.pricing import fill_exact_in, fill_exact_out
 
@@ -110,26 +109,15 @@ def decide(event: SwapDemandEvent, policy: Policy, *, now: datetime) -> Decision
         f"policy {policy.name}: pair allowed; price {price.numerator}/{price.denominator} {asset_out} per "
         f"{asset_in}, spread {policy.spread_bps} bps; {kind}"
     )
-    return ExecuteTradeEvent.model_validate(
-        {
-            "event_id": derive_event_id(_EVENT_TYPE, event.event_id),
-            "event_type": _EVENT_TYPE,
-            "venue": VENUE,
-            "source": SOURCE,
-            "schema_version": SCHEMA_VERSION,
-            "observed_at": event.observed_at,
-            "ingested_at": utc_timestamp(now),
-            "payload": {
-                "command_id": f"cmd-{quote_id}",
-                "idempotency_key": f"{VENUE}:{quote_id}",
-                "execution_key": f"{VENUE}:{asset_in}->{asset_out}",
-                "quote_id": quote_id,
-                "asset_in": asset_in,
-                "asset_out": asset_out,
-                "amount_in": str(amount_in),
-                "amount_out": str(amount_out),
-                "reason": reason[:_REASON_MAX],
-            },
-            "raw": event.raw,
-        }
-    )
+    payload = {
+        "command_id": f"cmd-{quote_id}",
+        "idempotency_key": f"{VENUE}:{quote_id}",
+        "execution_key": f"{VENUE}:{asset_in}->{asset_out}",
+        "quote_id": quote_id,
+        "asset_in": asset_in,
+        "asset_out": asset_out,
+        "amount_in": str(amount_in),
+        "amount_out": str(amount_out),
+        "reason": reason[:_REASON_MAX],
+    }
+    return ExecuteTradeEvent.model_validate(derived_envelope(event, _EVENT_TYPE, SOURCE, payload, now=now))

@@ -19,7 +19,7 @@ class PipelineError(DoranError):
     """Root of the errors a pipeline stage raises on purpose."""
 
 
-class InvalidVenueMessage(PipelineError, ValueError):  # noqa: N818 - the name the stage contract uses
+class InvalidVenueMessage(PipelineError, ValueError):
     """The venue message is unusable; `violations` holds (JSON pointer into the envelope, message) pairs."""
 
     reason = "invalid_venue_message"

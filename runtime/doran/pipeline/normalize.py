@@ -13,16 +13,14 @@ from typing import Any
 
 from doran.contracts import (
     NORM_SWAP_DEMAND,
-    SCHEMA_VERSION,
     TOPICS,
-    VENUE,
     NearIntentsQuoteRawEvent,
     SwapDemandEvent,
     bundled_schema,
 )
 from doran.pipeline.amounts import parse_u128
 from doran.pipeline.errors import InvalidVenueMessage
-from doran.pipeline.event_ids import derive_event_id, utc_timestamp
+from doran.pipeline.event_ids import derived_envelope
 
 __all__ = ["SOURCE", "normalize"]
 
@@ -111,23 +109,12 @@ def normalize(event: NearIntentsQuoteRawEvent, *, now: datetime) -> SwapDemandEv
     ttl_ms = _ttl_ms(message, violations)
     if violations:
         raise InvalidVenueMessage(event.event_id, violations)
-    return SwapDemandEvent.model_validate(
-        {
-            "event_id": derive_event_id(_EVENT_TYPE, event.event_id),
-            "event_type": _EVENT_TYPE,
-            "venue": VENUE,
-            "source": SOURCE,
-            "schema_version": SCHEMA_VERSION,
-            "observed_at": event.observed_at,
-            "ingested_at": utc_timestamp(now),
-            "payload": {
-                "quote_id": quote_id,
-                "asset_in": asset_in,
-                "asset_out": asset_out,
-                "amount_in": amount_in,
-                "amount_out": amount_out,
-                "ttl_ms": ttl_ms,
-            },
-            "raw": event.raw,
-        }
-    )
+    payload = {
+        "quote_id": quote_id,
+        "asset_in": asset_in,
+        "asset_out": asset_out,
+        "amount_in": amount_in,
+        "amount_out": amount_out,
+        "ttl_ms": ttl_ms,
+    }
+    return SwapDemandEvent.model_validate(derived_envelope(event, _EVENT_TYPE, SOURCE, payload, now=now))

@@ -17,6 +17,7 @@ from doran.contracts import (
     DeadLetterStage,
     Violation,
 )
+from doran.pipeline.event_ids import utc_timestamp
 from doran.stages.outbound import Outbound, outbound
 
 __all__ = ["dead_letter"]
@@ -53,7 +54,7 @@ def dead_letter(
         source=f"doran.{stage.value}",
         schema_version=SCHEMA_VERSION,
         observed_at=None,
-        ingested_at=now.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+        ingested_at=utc_timestamp(now),
         payload=DeadLetter(
             stage=stage,
             reason=reason,
