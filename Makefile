@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | sha256
 SRC    := runtime codegen tests
 
 .DEFAULT_GOAL := help
-.PHONY: help install codegen codegen-check lint typecheck test test-fast bench-contracts bench demo clean
+.PHONY: help install codegen codegen-check lint test test-fast bench-contracts bench compat demo clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -43,6 +43,13 @@ demo: $(STAMP) ## the whole pipeline: embedded broker, four stages, replay of sa
 
 bench-contracts: $(STAMP) ## hot-path validator vs the jsonschema reference, us/message
 	$(BIN)/python -m benchmarks.contracts
+
+bench: $(STAMP) ## stage throughput vs a Quix identity app, end-to-end latency; writes reports/
+	$(BIN)/python -m benchmarks.pipeline
+
+AGAINST ?= HEAD~1
+compat: $(STAMP) ## breaking-change gate: schemas/ against AGAINST (a git ref or a folder; default HEAD~1)
+	$(BIN)/doran contracts check --against $(AGAINST)
 
 clean: ## remove the venv and caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
