@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -23,7 +23,13 @@ from confluent_kafka import KafkaError, KafkaException, TopicPartition
 from quixstreams.kafka import Consumer, Producer
 from quixstreams.models.types import RawConfluentKafkaMessageProto as Message
 
-from doran.contracts import CMD_EXECUTE_TRADE, EXEC_TRADE_RESULT, DeadLetterReason, DeadLetterStage
+from doran.contracts import (
+    CMD_EXECUTE_TRADE,
+    EXEC_TRADE_RESULT,
+    DeadLetterReason,
+    DeadLetterStage,
+    Violation,
+)
 from doran.contracts import ExecuteTradeEvent as Command
 from doran.executor import ExecutorStore, OutcomeKind, VenueAdapter, run_batch
 from doran.stages.counters import StageCounters
@@ -56,9 +62,11 @@ class _Rejected:
     reason: str
 
 
-def _rejected(message: Consumed, reason: DeadLetterReason, violations: object, now: datetime) -> _Rejected:
+def _rejected(
+    message: Consumed, reason: DeadLetterReason, violations: Iterable[Violation], now: datetime
+) -> _Rejected:
     record = dead_letter(
-        DeadLetterStage.EXECUTE, reason, violations,  # type: ignore[arg-type]
+        DeadLetterStage.EXECUTE, reason, violations,
         source_topic=message.topic, partition=message.partition, offset=message.offset,
         key=message.key, value=message.value, now=now,
     )
@@ -72,6 +80,8 @@ def execute_batch(
 
     A duplicate is published again only when it is a redelivery of the very command event whose
     result is stored (its earlier transaction was aborted) and not already published in this batch.
+    An event upstream published twice looks the same, so its result then goes out twice, with one
+    event_id: the executor never runs it twice, and readers dedupe results by event_id.
     """
     slots: list[_Rejected | Command] = []
     for message in messages:
