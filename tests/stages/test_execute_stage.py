@@ -36,6 +36,7 @@ from doran.executor import ExecutorStore, IdempotencyHistoryLost, SimulatedAdapt
 from doran.settings import Settings
 from doran.stages.counters import read_counters
 from doran.stages.execute import run_execute_stage, venue_log_path
+from doran.stages.health import HealthServer
 from doran.stages.outbound import outbound
 from doran.wire import CONTRACT_HEADER, decode, encode
 
@@ -227,11 +228,15 @@ def test_each_command_gets_exactly_one_result_field_by_field(
     assert venue_counts(settings) == {c.payload.command_id: 1 for c in commands}
 
 
-def test_a_duplicated_command_is_skipped_and_counted(fresh_broker: str, tmp_path: Path) -> None:
+def test_a_duplicated_command_is_skipped_and_counted(
+    fresh_broker: str, tmp_path: Path, unused_port: int
+) -> None:
     settings = settings_for(fresh_broker, tmp_path)
     produce_commands(fresh_broker, [command(n) for n in range(20)])
-    with running_executor(settings):
+    health = HealthServer(unused_port, host="127.0.0.1")  # one the caller runs, as `doran stage` does
+    with health, running_executor(settings, health=health):
         wait_for_consumed(settings, 20)
+        assert health.ready.is_set()
         # Same command_ids, new events: decide ran again over the same quotes.
         produce_commands(fresh_broker, [command(n, event_id=f"evt-again-{n}") for n in range(5)])
         counters = wait_for_consumed(settings, 25)

@@ -101,12 +101,15 @@ def run_execute_stage(
     adapter: VenueAdapter | None = None,
     stop: threading.Event | None = None,
     max_batch: int = 500,
+    health: HealthServer | None = None,
 ) -> None:
     """Execute commands until `stop` is set or SIGTERM/SIGINT arrives; returns after a clean close.
 
     Raises IdempotencyHistoryLost before consuming anything when the state is missing or empty but
     the consumer group has committed offsets (override: DORAN_EXECUTOR_ALLOW_MISSING_STATE=true).
-    `adapter` defaults to the SimulatedAdapter logging to `venue_log_path(settings)`.
+    `adapter` defaults to the SimulatedAdapter logging to `venue_log_path(settings)`. Readiness is
+    set once partitions are assigned, on `health` if the caller runs one, else on a server this
+    starts on settings.health_port (if set).
     """
     stop = stop if stop is not None else threading.Event()
     exactly_once = settings.processing_guarantee == "exactly-once"
@@ -127,12 +130,13 @@ def run_execute_stage(
         producer = app.get_producer(transactional=exactly_once)
         consumer = app.get_consumer(auto_commit_enable=False)
         stack.callback(consumer.close)  # leaves the group; offsets are committed per batch, not here
-        health = stack.enter_context(HealthServer(settings.health_port)) if settings.health_port else None
+        if health is None and settings.health_port:
+            health = stack.enter_context(HealthServer(settings.health_port))
         stack.enter_context(_stop_on_signals(stop))
         loop = ExecuteLoop(
             consumer, producer, store, adapter, StageCounters(STAGE, settings.stats_dir),
             exactly_once=exactly_once, max_batch=max_batch,
-            on_assigned=health.ready.set if health is not None else lambda: None,
+            on_assigned=health.ready.set if health is not None else (lambda: None),
         )
         loop.run(stop)
         logger.info("stopped after a committed batch")
