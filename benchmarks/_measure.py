@@ -65,15 +65,22 @@ class Stopwatch:
     def __init__(self) -> None:
         self.count = 0
         self._first_n = 0
-        self._first = 0.0
-        self._last = 0.0
+        self._first = self._last = 0.0
+        self._first_cpu = self._last_cpu = 0.0
 
     def tick(self, n: int = 1) -> None:
-        now = time.perf_counter()
+        now, cpu = time.perf_counter(), time.process_time()
         if self.count == 0:
-            self._first, self._first_n = now, n
+            self._first, self._first_cpu, self._first_n = now, cpu, n
         self.count += n
-        self._last = now
+        self._last, self._last_cpu = now, cpu
+
+    @property
+    def cpu_us_per_msg(self) -> float:
+        """CPU time of this whole process (every thread, librdkafka's too) per message in the window, µs.
+
+        Unlike the rate it does not depend on what else the machine runs."""
+        return (self._last_cpu - self._first_cpu) / self.counted * 1e6 if self.counted else 0.0
 
     @property
     def window_s(self) -> float:

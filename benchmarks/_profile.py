@@ -92,8 +92,8 @@ def _parts(
     }
 
 
-def profile_handler(stage: str, inputs: StageInputs) -> HandlerProfile:
-    """Time the named stage's (normalize | decide) handler and its parts over the inputs."""
+def profile_handler(stage: str, inputs: StageInputs, limit: int) -> HandlerProfile:
+    """Time the named stage's (normalize | decide) handler and its parts over the first `limit` inputs."""
     now = datetime.now(UTC)
     policy = default_policy()
     records: tuple[Outbound, ...]
@@ -114,6 +114,7 @@ def profile_handler(stage: str, inputs: StageInputs) -> HandlerProfile:
             assert isinstance(decided, Envelope)  # the inputs all take the full path
             return decided
 
+    records = records[:limit]
     consumed = [Consumed(in_topic, 0, i, r.key.encode(), r.value) for i, r in enumerate(records)]
     handler_us = _us_per_item(lambda message: handler(message, now), consumed)
     parts = _parts(in_topic, out_topic, [r.value for r in records], logic)

@@ -55,6 +55,7 @@ class Throughput:
     window_s: float
     rate: float
     timed_at: str
+    cpu_us_per_msg: float | None  # of the process running the app; None when it runs elsewhere
 
 
 class _TimingCounters(StageCounters):
@@ -143,7 +144,9 @@ def _quix(inputs: StageInputs, run_dir: Path, name: str) -> Throughput:
             build = build_normalize_app if name == "normalize" else build_decide_app
             app = build(settings, address, _TimingCounters(name, settings.stats_dir, watch))
         run_quix_until(_quiet(app), watch, n, timeout_s=_TIMEOUT_S)
-    return Throughput(name, watch.counted, watch.window_s, watch.rate, "consumed (in the app)")
+    return Throughput(
+        name, watch.counted, watch.window_s, watch.rate, "consumed (in the app)", watch.cpu_us_per_msg
+    )
 
 
 def _in_thread(target: Callable[[], object], name: str) -> tuple[threading.Thread, list[BaseException]]:
@@ -180,7 +183,9 @@ def _execute(inputs: StageInputs, run_dir: Path) -> Throughput:
     executed = len(read_execution_log(venue_log_path(settings)))
     if executed != n:  # durability rules intact: every command reached the fsync'd venue log once
         raise BenchmarkError(f"the simulated venue logged {executed} executions for {n} commands")
-    return Throughput("execute", watch.counted, watch.window_s, watch.rate, "committed results")
+    return Throughput(
+        "execute", watch.counted, watch.window_s, watch.rate, "committed results", watch.cpu_us_per_msg
+    )
 
 
 def _count_frames(counters: IngestCounters, watch: Stopwatch, expected: int, stop: threading.Event) -> None:
@@ -212,7 +217,7 @@ def _ingest(inputs: StageInputs, run_dir: Path) -> Throughput:
         if counts.quotes_out != n:
             raise BenchmarkError(f"ingest replay produced {counts.quotes_out} quotes from {n} frames")
         watch_output(address, RAW_NEAR_INTENTS_QUOTE, n, Stopwatch(), timeout_s=_TIMEOUT_S)  # all readable
-    return Throughput("ingest", watch.counted, watch.window_s, watch.rate, "frames taken by the Source")
+    return Throughput("ingest", watch.counted, watch.window_s, watch.rate, "frames taken by the Source", None)
 
 
 MEASURES: dict[str, Callable[[StageInputs, Path], Throughput]] = {

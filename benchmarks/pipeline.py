@@ -34,6 +34,7 @@ __all__ = ["main"]
 ROOT = Path(__file__).resolve().parents[1]
 PHASES = ("throughput", "profile", "latency")
 SHORT_COMMIT_S = 0.1
+PROFILE_N = 5_000  # enough for a stable µs/msg; more only lengthens the run
 # What-if knobs the stages' Settings cannot express yet (see benchmarks/_stage_process.py).
 WHAT_IF = ("--fetch-wait-ms", "5")
 
@@ -48,6 +49,12 @@ METHOD = """
   returning the value, `to_topic` to a 3-partition bench topic. shell: the stages' `build_quix_app`
   with a handler that forwards each record's bytes with 8 headers (Quix wiring, counters, headers,
   routing; no validation, no logic). normalize / decide: `build_normalize_app` / `build_decide_app`.
+- Each measurement runs --repeat times (interleaved); the best run is the headline (least disturbed
+  by other load on the machine), all runs are listed.
+- CPU µs/msg: CPU time of the process running the app (all its threads, librdkafka's included;
+  the broker excluded) over the same window, per message; it barely depends on other load, so
+  "CPU vs identity" is the steadier ratio on a shared machine. ingest's Source runs in a
+  subprocess: not measured. execute's includes the bench's read_committed watcher thread.
 - Quix apps are timed where they consume (the identity `apply`, the stage counters' `consumed`):
   msgs/s = (N - 1) / (last consumed - first consumed). The group join (~3 s on tansu) and the final
   commit fall outside the window.
@@ -56,7 +63,7 @@ METHOD = """
   consumer: msgs/s = results after the first readable batch / time from it to the last; the venue
   log is then checked to hold exactly N executions. ingest (`replay` of an N-frame recording; the
   feed runs in Quix's Source subprocess) is timed by its shared frame counter, polled every 1 ms.
-- Profile: the stage handler over N inputs without a broker, and each step of transform_record
+- Profile: the stage handler over min(N, 5000) inputs without a broker, and each step of transform_record
   timed on its own (best of 3). Quix overhead = 1/stage rate - handler time.
 - Latency: a fresh broker; normalize, decide, execute as separate processes
   (`python -m benchmarks._stage_process`, which runs what `doran stage` runs); ingest in the bench
@@ -64,9 +71,9 @@ METHOD = """
   each send time. A read_committed reader (fetch.wait.max.ms=5) notes when each quote is readable
   on raw, norm, cmd and result topics; latency = result readable - frame sent, for the quotes
   after a 1 s warm-up. Runs: the stages' configuration (DORAN_COMMIT_INTERVAL_S as set, default
-  1 s); a shorter commit interval; and a what-if adding fetch.wait.max.ms=5 on the stage consumers
-  (tansu holds a fetch ~200 ms even when data is waiting; Kafka and Redpanda answer as soon as
-  fetch.min.bytes is there). More what-if knobs: `python -m benchmarks._stage_process --help`.
+  1 s) and a shorter commit interval; with --what-if also fetch.wait.max.ms=5 on the stage
+  consumers (tansu holds a fetch ~200 ms even when data is waiting; Kafka and Redpanda answer as
+  soon as fetch.min.bytes is there). More knobs: `python -m benchmarks._stage_process --help`.
 """
 
 
@@ -111,6 +118,11 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--rate", type=float, default=1000.0, help="offered quotes/s of the latency runs")
     parser.add_argument("--duration", type=float, default=10.0, help="seconds measured per latency run")
+    parser.add_argument(
+        "--what-if",
+        action="store_true",
+        help="add a latency run with fetch.wait.max.ms=5 on the stage consumers",
+    )
     parser.add_argument("--only", nargs="+", choices=PHASES, default=list(PHASES), help="phases to run")
     parser.add_argument("--recording", type=Path, default=ROOT / "samples" / "relay-quotes.jsonl")
     parser.add_argument("--work-dir", type=Path, default=ROOT / ".state" / "bench", help="wiped first")
@@ -128,13 +140,14 @@ def main(argv: list[str] | None = None) -> None:
     report = Report(
         n=args.n,
         repeat=args.repeat,
+        profile_n=min(args.n, PROFILE_N),
         machine=_machine(),
         settings={
             "processing_guarantee": configured.processing_guarantee,
             "commit_interval_s": configured.commit_interval_s,
         },
         reproduce=f"make bench  # = python -m benchmarks.pipeline --n {args.n} --repeat {args.repeat} "
-        f"--rate {args.rate:g} --duration {args.duration:g}",
+        f"--rate {args.rate:g} --duration {args.duration:g}" + (" --what-if" if args.what_if else ""),
     )
     load = report.machine["load_average_at_start"][0]
     if load > (os.cpu_count() or 1) / 2:
@@ -154,14 +167,17 @@ def main(argv: list[str] | None = None) -> None:
                     flush=True,
                 )
     if "profile" in args.only:
-        report.profiles = [profile_handler(stage, inputs) for stage in ("normalize", "decide")]
+        report.profiles = [
+            profile_handler(stage, inputs, report.profile_n) for stage in ("normalize", "decide")
+        ]
     if "latency" in args.only:
         base = full_path_frames(args.recording)
-        runs = [
+        runs: list[tuple[str, float, tuple[str, ...]]] = [
             ("stages' configuration", configured.commit_interval_s, ()),
             (f"commit {SHORT_COMMIT_S:g} s", SHORT_COMMIT_S, ()),
-            (f"commit {SHORT_COMMIT_S:g} s + what-if", SHORT_COMMIT_S, WHAT_IF),
         ]
+        if args.what_if:
+            runs.append((f"commit {SHORT_COMMIT_S:g} s + what-if", SHORT_COMMIT_S, WHAT_IF))
         for index, (label, commit_s, overrides) in enumerate(runs, start=1):
             latency = measure_latency(
                 base,
