@@ -49,7 +49,9 @@ def test_every_generated_file_carries_provenance() -> None:
     for path, data in rendered.files.items():
         if path.name == "py.typed":
             continue
-        assert _PROVENANCE.search(data.decode()), f"{path} does not say it is generated, from what, and its hash"
+        assert _PROVENANCE.search(data.decode()), (
+            f"{path} does not say it is generated, from what, and its hash"
+        )
 
 
 def test_a_second_write_changes_nothing(tmp_path: Path, schemas_copy: Path) -> None:

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
 from doran.contracts import ExecuteTradeEvent
 from doran.executor import ExecutorStore, SimulatedAdapter
 

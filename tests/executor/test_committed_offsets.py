@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 from confluent_kafka import Consumer, Producer
+
 from doran.broker import FAST_GROUP_JOIN, create_topics
 from doran.executor import CommittedOffsetsUnknownError, committed_offsets_exist
 

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+
 from doran.contracts import ExecuteTradeEvent, ResultCode
 from doran.executor import CommandState, ExecutorStore, OutcomeKind, SimulatedAdapter, run_batch
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+
 from doran.contracts import ExecuteTrade, ExecuteTradeEvent
 from doran.executor import (
     CommandState,

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
 from doran.contracts import ExecuteTradeEvent
 from doran.executor import ExecutorStateError, SimulatedAdapter, read_execution_log
 

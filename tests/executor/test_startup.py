@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+
 from doran.contracts import ExecuteTradeEvent
 from doran.executor import (
     ALLOW_MISSING_STATE_ENV,

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+
 from doran.contracts import ExecuteTradeEvent, ResultCode, TradeStatus
 from doran.executor import (
     STATE_FILE_NAME,

@@ -102,8 +102,11 @@ def test_new_commands_get_one_result_each_in_input_order(
     assert [r.payload.command_id for r in results] == [c.payload.command_id for c in commands]
     for record, result, sent in zip(output.records, results, commands, strict=True):
         fill = venue.decide_fill(sent.payload)
-        expected = (TradeStatus.FILLED, ResultCode.FILLED) if fill.filled else (
-            TradeStatus.REJECTED, ResultCode.VENUE_REJECTED)
+        expected = (
+            (TradeStatus.FILLED, ResultCode.FILLED)
+            if fill.filled
+            else (TradeStatus.REJECTED, ResultCode.VENUE_REJECTED)
+        )
         assert (result.payload.status, result.payload.result_code) == expected
         assert result.payload.note == fill.note
         assert record.key == sent.payload.execution_key

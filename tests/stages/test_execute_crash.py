@@ -65,14 +65,23 @@ def command(n: int) -> ExecuteTradeEvent:
     asset_in = f"nep141:token{n % 7}.near"
     return ExecuteTradeEvent.model_validate(
         {
-            "event_id": f"evt-{quote_id}", "event_type": "execute_trade", "venue": "near_intents",
-            "source": "doran.decide", "schema_version": 1, "observed_at": None,
+            "event_id": f"evt-{quote_id}",
+            "event_type": "execute_trade",
+            "venue": "near_intents",
+            "source": "doran.decide",
+            "schema_version": 1,
+            "observed_at": None,
             "ingested_at": "2026-03-28T19:59:59.800Z",
             "payload": {
-                "command_id": f"cmd-{quote_id}", "idempotency_key": f"near_intents:{quote_id}",
+                "command_id": f"cmd-{quote_id}",
+                "idempotency_key": f"near_intents:{quote_id}",
                 "execution_key": f"near_intents:{asset_in}->nep141:usdt.tether-token.near",
-                "quote_id": quote_id, "asset_in": asset_in, "asset_out": "nep141:usdt.tether-token.near",
-                "amount_in": str(10**20 + n), "amount_out": str(1000 + n), "reason": "crash test",
+                "quote_id": quote_id,
+                "asset_in": asset_in,
+                "asset_out": "nep141:usdt.tether-token.near",
+                "amount_in": str(10**20 + n),
+                "amount_out": str(1000 + n),
+                "reason": "crash test",
             },
             "raw": {},
         }
@@ -299,8 +308,10 @@ def test_sigkilled_executor_restarts_without_executing_twice_or_losing_a_result(
     fresh_broker: str, tmp_path: Path
 ) -> None:
     settings = Settings(
-        broker_address=fresh_broker, executor_state_dir=tmp_path / "state" / "executor",
-        stats_dir=tmp_path / "stats", consumer_group_prefix="crash",
+        broker_address=fresh_broker,
+        executor_state_dir=tmp_path / "state" / "executor",
+        stats_dir=tmp_path / "stats",
+        consumer_group_prefix="crash",
     )
     ends = produce_commands(fresh_broker, COMMANDS)
     partitions = len(ends)
@@ -312,11 +323,19 @@ def test_sigkilled_executor_restarts_without_executing_twice_or_losing_a_result(
 
     with (tmp_path / "executor.log").open("ab") as log:
         kill_inside(
-            settings, log, offsets, lambda first: executions(settings) > first,
-            lambda: processing_left(settings), "a batch begun (processing) but not completed",
+            settings,
+            log,
+            offsets,
+            lambda first: executions(settings) > first,
+            lambda: processing_left(settings),
+            "a batch begun (processing) but not completed",
         )
         kill_inside(
-            settings, log, offsets, lambda _: in_transaction(), in_transaction,
+            settings,
+            log,
+            offsets,
+            lambda _: in_transaction(),
+            in_transaction,
             "results produced, transaction not committed",
         )
         assert not offsets.all_committed(), "the last kill came after the last command"
@@ -380,8 +399,10 @@ def test_an_aborted_transaction_is_rewound_and_its_results_published_once(
 
     monkeypatch.setattr(QuixProducer, "commit_transaction", commit_failing_once)
     settings = Settings(
-        broker_address=fresh_broker, executor_state_dir=tmp_path / "executor-state",
-        stats_dir=tmp_path / "stats", consumer_group_prefix="abort",
+        broker_address=fresh_broker,
+        executor_state_dir=tmp_path / "executor-state",
+        stats_dir=tmp_path / "stats",
+        consumer_group_prefix="abort",
     )
     ends = produce_commands(fresh_broker, 300)
     stop = threading.Event()

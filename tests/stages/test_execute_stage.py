@@ -211,8 +211,11 @@ def test_each_command_gets_exactly_one_result_field_by_field(
     for sent in commands:
         ((message, result),) = results[sent.payload.command_id]
         fill = venue.decide_fill(sent.payload)
-        expected = (TradeStatus.FILLED, ResultCode.FILLED) if fill.filled else (
-            TradeStatus.REJECTED, ResultCode.VENUE_REJECTED)
+        expected = (
+            (TradeStatus.FILLED, ResultCode.FILLED)
+            if fill.filled
+            else (TradeStatus.REJECTED, ResultCode.VENUE_REJECTED)
+        )
         got = result.payload
         assert (got.status, got.result_code, got.note) == (*expected, fill.note)
         carried = ("command_id", "idempotency_key", "execution_key", "quote_id")
@@ -287,7 +290,10 @@ def test_a_lost_state_with_committed_offsets_refuses_to_start_unless_overridden(
     child = subprocess.run(
         [sys.executable, "-m", "doran.stages.execute"],
         env={**os.environ, **child_env(settings)},
-        capture_output=True, text=True, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert child.returncode == 2
     assert "idempotency history is gone" in child.stderr
@@ -327,8 +333,11 @@ def test_malformed_commands_are_dead_lettered_and_the_stage_keeps_running(
     assert all(isinstance(letter, DeadLetterEvent) for letter in letters)
     found = {
         base64.b64decode(letter.payload.original_value_b64): (
-            letter.payload.reason.value, letter.payload.source_topic,
-            letter.payload.source_partition, letter.payload.source_offset, letter.payload.stage.value,
+            letter.payload.reason.value,
+            letter.payload.source_topic,
+            letter.payload.source_partition,
+            letter.payload.source_offset,
+            letter.payload.stage.value,
         )
         for letter in letters
         if isinstance(letter, DeadLetterEvent)

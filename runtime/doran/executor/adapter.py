@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 import orjson
+
 from doran.contracts import ExecuteTrade
 from doran.executor.errors import ExecutorStateError
 

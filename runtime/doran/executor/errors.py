@@ -27,7 +27,7 @@ class ExecutorError(DoranError):
     """Root of the executor's errors."""
 
 
-class IdempotencyHistoryLost(ExecutorError):  # noqa: N818 - the name the executor contract uses
+class IdempotencyHistoryLost(ExecutorError):
     """The executor's durable state is missing or empty although its consumer group has committed offsets."""
 
 

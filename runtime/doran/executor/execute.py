@@ -15,9 +15,7 @@ from enum import StrEnum
 
 from doran.contracts import (
     EXEC_TRADE_RESULT,
-    SCHEMA_VERSION,
     TOPICS,
-    VENUE,
     ExecuteTradeEvent,
     ResultCode,
     TradeResultEvent,
@@ -26,7 +24,7 @@ from doran.contracts import (
 from doran.executor.adapter import VenueAdapter, VenueFill
 from doran.executor.errors import VenueLookupError, VenueUnreachableError
 from doran.executor.store import CommandState, StoreView
-from doran.pipeline.event_ids import derive_event_id, utc_timestamp
+from doran.pipeline.event_ids import derived_envelope
 
 __all__ = ["SOURCE", "ExecutionOutcome", "OutcomeKind", "execute_command", "trade_result_event"]
 
@@ -65,26 +63,17 @@ def trade_result_event(
 ) -> TradeResultEvent:
     """The result envelope of a command; its event_id derives from the command's, so it is deterministic."""
     trade = command.payload
+    payload = {
+        "command_id": trade.command_id,
+        "idempotency_key": trade.idempotency_key,
+        "execution_key": trade.execution_key,
+        "quote_id": trade.quote_id,
+        "status": status,
+        "result_code": result_code,
+        "note": note[:_NOTE_MAX],
+    }
     return TradeResultEvent.model_validate(
-        {
-            "event_id": derive_event_id(_RESULT_EVENT_TYPE, command.event_id),
-            "event_type": _RESULT_EVENT_TYPE,
-            "venue": VENUE,
-            "source": SOURCE,
-            "schema_version": SCHEMA_VERSION,
-            "observed_at": command.observed_at,
-            "ingested_at": utc_timestamp(now),
-            "payload": {
-                "command_id": trade.command_id,
-                "idempotency_key": trade.idempotency_key,
-                "execution_key": trade.execution_key,
-                "quote_id": trade.quote_id,
-                "status": status,
-                "result_code": result_code,
-                "note": note[:_NOTE_MAX],
-            },
-            "raw": command.raw,
-        }
+        derived_envelope(command, _RESULT_EVENT_TYPE, SOURCE, payload, now=now)
     )
 
 

@@ -6,6 +6,7 @@ Asked of the broker directly (OffsetFetch, no group join), before the Quix app s
 from __future__ import annotations
 
 from confluent_kafka import Consumer, KafkaException, TopicPartition
+
 from doran.contracts import CMD_EXECUTE_TRADE
 from doran.executor.errors import CommittedOffsetsUnknownError
 

@@ -19,10 +19,11 @@ from types import TracebackType
 from typing import Any, Protocol, Self
 
 import orjson
+from sqlitedict import SqliteDict
+
 from doran.contracts import ExecuteTradeEvent, TradeResultEvent
 from doran.executor.errors import ExecutorStateError
 from doran.pipeline.event_ids import utc_timestamp
-from sqlitedict import SqliteDict
 
 __all__ = ["STATE_FILE_NAME", "CommandRecord", "CommandState", "ExecutorStore", "StoreView"]
 

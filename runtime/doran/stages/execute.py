@@ -134,8 +134,13 @@ def run_execute_stage(
             health = stack.enter_context(HealthServer(settings.health_port))
         stack.enter_context(_stop_on_signals(stop))
         loop = ExecuteLoop(
-            consumer, producer, store, adapter, StageCounters(STAGE, settings.stats_dir),
-            exactly_once=exactly_once, max_batch=max_batch,
+            consumer,
+            producer,
+            store,
+            adapter,
+            StageCounters(STAGE, settings.stats_dir),
+            exactly_once=exactly_once,
+            max_batch=max_batch,
             on_assigned=health.ready.set if health is not None else (lambda: None),
         )
         loop.run(stop)

@@ -66,9 +66,15 @@ def _rejected(
     message: Consumed, reason: DeadLetterReason, violations: Iterable[Violation], now: datetime
 ) -> _Rejected:
     record = dead_letter(
-        DeadLetterStage.EXECUTE, reason, violations,
-        source_topic=message.topic, partition=message.partition, offset=message.offset,
-        key=message.key, value=message.value, now=now,
+        DeadLetterStage.EXECUTE,
+        reason,
+        violations,
+        source_topic=message.topic,
+        partition=message.partition,
+        offset=message.offset,
+        key=message.key,
+        value=message.value,
+        now=now,
     )
     return _Rejected(record, reason.value)
 
@@ -220,7 +226,10 @@ class ExecuteLoop:
     def _produce(self, records: Sequence[Outbound], on_delivery: Callable[..., None] | None = None) -> None:
         for record in records:
             self._producer.produce(
-                topic=record.topic, key=record.key, value=record.value, headers=record.headers,
+                topic=record.topic,
+                key=record.key,
+                value=record.value,
+                headers=record.headers,
                 on_delivery=on_delivery,
             )
 

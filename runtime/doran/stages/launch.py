@@ -49,9 +49,8 @@ def run_stage(name: StageName, settings: Settings) -> None:
         if name == "execute":
             from doran.stages.execute import run_execute_stage
 
-            if health:
-                health.ready.set()
-            run_execute_stage(settings, broker)
+            # The executor marks itself ready once its partitions are assigned.
+            run_execute_stage(settings, broker, health=health)
             return
         counters = StageCounters(name, settings.stats_dir)
         if name == "normalize":
