@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 
 from doran.contracts import CMD_EXECUTE_TRADE, DEAD_LETTER_TOPIC, NORM_SWAP_DEMAND, RAW_NEAR_INTENTS_QUOTE
 from doran.pipeline import default_policy
+from doran.stages.dead_letter import ORIGINAL_KEPT_BYTES
 from doran.stages.decide import demand_handler
 from doran.stages.handling import Consumed
 from doran.stages.normalize import handle_raw_quote
@@ -113,3 +115,21 @@ def test_decide_counts_a_declined_demand_and_produces_nothing() -> None:
     demand["payload"]["asset_out"] = "nep141:not-a-listed-token.near"
     handled = demand_handler(default_policy())(_consumed(NORM_SWAP_DEMAND, json.dumps(demand).encode()), NOW)
     assert handled.records == () and handled.declined == "pair_not_allowed"
+
+
+def test_an_oversized_bad_message_still_fits_a_dead_letter_that_identifies_it() -> None:
+    value = b"{" + b"x" * 1_500_000  # not JSON, and larger than a broker takes by default
+    handled = handle_raw_quote(_consumed(RAW_NEAR_INTENTS_QUOTE, value), NOW)
+    (record,) = handled.records
+    assert handled.dead_letter == "not_json" and len(record.value) < 1_000_000
+    letter = decode(DEAD_LETTER_TOPIC, record.value).payload
+    assert letter.original_truncated is True  # type: ignore[attr-defined]
+    assert letter.original_size_bytes == len(value)  # type: ignore[attr-defined]
+    assert letter.original_sha256 == hashlib.sha256(value).hexdigest()  # type: ignore[attr-defined]
+    assert base64.b64decode(letter.original_value_b64) == value[:ORIGINAL_KEPT_BYTES]  # type: ignore[attr-defined]
+
+
+def test_a_normal_bad_message_is_kept_whole() -> None:
+    record = handle_raw_quote(_consumed(RAW_NEAR_INTENTS_QUOTE, b"{oops"), NOW).records[0]
+    letter = decode(DEAD_LETTER_TOPIC, record.value).payload
+    assert letter.original_truncated is False and base64.b64decode(letter.original_value_b64) == b"{oops"  # type: ignore[attr-defined]

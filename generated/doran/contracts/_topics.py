@@ -36,7 +36,7 @@ __all__ = [
 VENUE: Final = "near_intents"
 SCHEMA_VERSION: Final = 1
 # Changes whenever any byte of schemas/ does; carried in every record's doran_contract_sha256 header.
-CONTRACT_SHA256: Final = "253f9ea60ed51314756029b985e26b1b38f61065aebd2e6b738bb30df5b2e3e6"
+CONTRACT_SHA256: Final = "f6674851f3b1516e68ff9afc07d1797ed27c7f6c9a14e5623638fcc9fb32b8e6"
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +140,7 @@ TOPICS: Final = MappingProxyType(
             description="Messages a stage rejected, with the reason and the original bytes; never silently dropped.",
             event_model=DeadLetterEvent,
             schema_id="https://schemas.doran.dev/v1/topics/dlq.doran.schema.json",
-            schema_sha256="770410e741a6edb9d531fc74d5656995ef825f9c7af50a05e0a1645198a37132",
+            schema_sha256="f0664986020e9dc379a29c21bfcac932c3e156b36279271efc8918c4808e3440",
         ),
     }
 )

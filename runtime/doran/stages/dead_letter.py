@@ -20,9 +20,12 @@ from doran.contracts import (
 from doran.pipeline.event_ids import utc_timestamp
 from doran.stages.outbound import Outbound, outbound
 
-__all__ = ["dead_letter"]
+__all__ = ["ORIGINAL_KEPT_BYTES", "dead_letter"]
 
 _MAX_VIOLATIONS = 100  # the dead-letter schema's maxItems
+# Kept whole up to this size: base64 of it plus the envelope stays well under the 1 MB message limit
+# that brokers apply by default; a larger original keeps its head, its size and its hash.
+ORIGINAL_KEPT_BYTES = 262_144
 
 
 def _b64(data: bytes | None) -> str | None:
@@ -62,8 +65,11 @@ def dead_letter(
             source_topic=source_topic[:249],
             source_partition=partition,
             source_offset=offset,
-            original_key_b64=_b64(key),
-            original_value_b64=_b64(value) or "",
+            original_key_b64=_b64(key[:ORIGINAL_KEPT_BYTES] if key is not None else None),
+            original_value_b64=_b64(value[:ORIGINAL_KEPT_BYTES]) or "",
+            original_truncated=len(value) > ORIGINAL_KEPT_BYTES,
+            original_size_bytes=len(value),
+            original_sha256=hashlib.sha256(value).hexdigest(),
         ),
         raw={},
     )
