@@ -24,7 +24,7 @@ from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import KafkaException
 
 from benchmarks._inputs import varied_frame
-from benchmarks._measure import BenchmarkError, fresh_broker, read_committed_consumer
+from benchmarks._measure import BenchmarkError, cpu_seconds, fresh_broker, read_committed_consumer
 from benchmarks._paced_feed import PacedFeed
 from doran.contracts import CMD_EXECUTE_TRADE, EXEC_TRADE_RESULT, NORM_SWAP_DEMAND, RAW_NEAR_INTENTS_QUOTE
 from doran.settings import Settings
@@ -68,6 +68,8 @@ class LatencyResult:
     missing: int
     end_to_end: Percentiles
     per_stage: dict[str, Percentiles] = field(default_factory=dict)
+    # Cores each process kept busy while quotes flowed (the ingest Source subprocess is not counted).
+    cores_used: dict[str, float] = field(default_factory=dict)
 
 
 def _percentiles(latencies: Iterable[float]) -> Percentiles:
@@ -187,7 +189,8 @@ def measure_latency(
         quix_state_dir=run_dir / "quix",
     )
     results = _HOPS[-1][1]
-    with fresh_broker(run_dir / "tansu.log") as address:
+    with fresh_broker(run_dir / "tansu.log") as broker:
+        address = broker.address
         env = {
             **os.environ,
             "DORAN_BROKER_ADDRESS": address,
@@ -201,6 +204,10 @@ def measure_latency(
             _wait_until_joined(address, [f"{prefix}.{stage}" for stage in _STAGES], processes)
             reader = _VisibilityReader(address)
             reader.start()
+            pids = {"tansu": broker.pid, **{stage: p.pid for stage, p in processes.items()}}
+            cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+            cpu_before["bench (ingest app + reader)"] = time.process_time()
+            wall_before = time.monotonic()
             app = build_ingest_app(
                 settings,
                 address,
@@ -211,6 +218,10 @@ def measure_latency(
             deadline = time.monotonic() + drain_s
             while len(reader.seen[results]) < total and time.monotonic() < deadline:
                 time.sleep(0.1)
+            wall = time.monotonic() - wall_before
+            cpu_after = {name: cpu_seconds(pid) for name, pid in pids.items()}
+            cpu_after["bench (ingest app + reader)"] = time.process_time()
+            cores = {name: (cpu_after[name] - cpu_before[name]) / wall for name in cpu_before}
             reader.stop.set()
             reader.join(10)
     sent: list[float] = orjson.loads(sent_log.read_bytes())
@@ -241,4 +252,5 @@ def measure_latency(
         total - warmup - len(measured),
         _percentiles((reader.seen[results][q] - at) * 1000 for q, at in measured),
         per_stage,
+        cores,
     )

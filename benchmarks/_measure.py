@@ -3,6 +3,7 @@ measurement, pre-production, a read_committed output watcher, and running a Quix
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 import uuid
@@ -24,6 +25,7 @@ __all__ = [
     "BenchTopic",
     "BenchmarkError",
     "Stopwatch",
+    "cpu_seconds",
     "fresh_broker",
     "produce_records",
     "read_committed_consumer",
@@ -98,11 +100,20 @@ class Stopwatch:
 
 
 @contextmanager
-def fresh_broker(log: Path) -> Iterator[str]:
+def fresh_broker(log: Path) -> Iterator[EmbeddedBroker]:
     """A new embedded broker with every registry topic and the identity output topic."""
     with EmbeddedBroker(log_path=log) as broker:
         create_topics(broker.address, [*TOPICS.values(), IDENTITY_OUT])
-        yield broker.address
+        yield broker
+
+
+def cpu_seconds(pid: int | None) -> float:
+    """User + system CPU seconds a live process has used so far (Linux /proc); NaN when unknown."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def produce_records(address: str, records: Iterable[Outbound], *, partition_by_key: bool = True) -> int:

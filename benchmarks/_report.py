@@ -179,6 +179,7 @@ def _latency_rows(report: Report) -> list[list[str]]:
                 f"{e.max_ms:.0f}",
                 "met" if e.p99_ms <= LATENCY_TARGET_P99_MS else "MISSED",
                 hops,
+                " ".join(f"{name.split()[0]} {cores:.2f}" for name, cores in r.cores_used.items()),
             ]
         )
     return rows
@@ -209,6 +210,7 @@ _HEADERS = {
         "max ms",
         "p99 <= 50 ms",
         "per stage p50/p99 ms",
+        "cores busy",
     ],
 }
 

@@ -133,7 +133,8 @@ def _quix(inputs: StageInputs, run_dir: Path, name: str) -> Throughput:
         "decide": inputs.demands,
     }[name]
     watch = Stopwatch()
-    with fresh_broker(run_dir / "tansu.log") as address:
+    with fresh_broker(run_dir / "tansu.log") as broker:
+        address = broker.address
         produce_records(address, records)
         settings = _settings(address, run_dir)
         if name == "identity":
@@ -165,7 +166,8 @@ def _in_thread(target: Callable[[], object], name: str) -> tuple[threading.Threa
 
 def _execute(inputs: StageInputs, run_dir: Path) -> Throughput:
     n, watch, stop = len(inputs.commands), Stopwatch(), threading.Event()
-    with fresh_broker(run_dir / "tansu.log") as address:
+    with fresh_broker(run_dir / "tansu.log") as broker:
+        address = broker.address
         produce_records(address, inputs.commands)
         settings = _settings(address, run_dir)
         thread, failures = _in_thread(
@@ -204,7 +206,8 @@ def _ingest(inputs: StageInputs, run_dir: Path) -> Throughput:
     recording = run_dir / "recording.jsonl"
     recording.parent.mkdir(parents=True, exist_ok=True)
     recording.write_bytes(b"".join(frame + b"\n" for frame in inputs.frames))
-    with fresh_broker(run_dir / "tansu.log") as address:
+    with fresh_broker(run_dir / "tansu.log") as broker:
+        address = broker.address
         settings = _settings(address, run_dir)
         counter, _ = _in_thread(lambda: _count_frames(counters, watch, n, stop), "bench-ingest-counter")
         try:
