@@ -72,9 +72,8 @@ def trade_result_event(
         "result_code": result_code,
         "note": note[:_NOTE_MAX],
     }
-    return TradeResultEvent.model_validate(
-        derived_envelope(command, _RESULT_EVENT_TYPE, SOURCE, payload, now=now)
-    )
+    envelope = derived_envelope(command, _RESULT_EVENT_TYPE, SOURCE, payload, now=now)
+    return TradeResultEvent.model_validate(envelope, strict=True)
 
 
 def _executed(command: ExecuteTradeEvent, adapter: VenueAdapter, now: datetime) -> TradeResultEvent:

@@ -120,4 +120,5 @@ def decide(event: SwapDemandEvent, policy: Policy, *, now: datetime) -> Decision
         "amount_out": str(amount_out),
         "reason": reason[:_REASON_MAX],
     }
-    return ExecuteTradeEvent.model_validate(derived_envelope(event, _EVENT_TYPE, SOURCE, payload, now=now))
+    envelope = derived_envelope(event, _EVENT_TYPE, SOURCE, payload, now=now)
+    return ExecuteTradeEvent.model_validate(envelope, strict=True)

@@ -117,4 +117,5 @@ def normalize(event: NearIntentsQuoteRawEvent, *, now: datetime) -> SwapDemandEv
         "amount_out": amount_out,
         "ttl_ms": ttl_ms,
     }
-    return SwapDemandEvent.model_validate(derived_envelope(event, _EVENT_TYPE, SOURCE, payload, now=now))
+    envelope = derived_envelope(event, _EVENT_TYPE, SOURCE, payload, now=now)
+    return SwapDemandEvent.model_validate(envelope, strict=True)

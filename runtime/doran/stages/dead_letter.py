@@ -11,7 +11,6 @@ from doran.contracts import (
     DEAD_LETTER_TOPIC,
     SCHEMA_VERSION,
     VENUE,
-    DeadLetter,
     DeadLetterEvent,
     DeadLetterReason,
     DeadLetterStage,
@@ -50,27 +49,29 @@ def dead_letter(
     listed = [
         v if isinstance(v, Violation) else Violation(pointer=v[0], message=v[1][:2048]) for v in violations
     ]
-    event = DeadLetterEvent(
-        event_id=f"dlq-{digest}",
-        event_type="dead_letter",
-        venue=VENUE,
-        source=f"doran.{stage.value}",
-        schema_version=SCHEMA_VERSION,
-        observed_at=None,
-        ingested_at=utc_timestamp(now),
-        payload=DeadLetter(
-            stage=stage,
-            reason=reason,
-            violations=listed[:_MAX_VIOLATIONS],
-            source_topic=source_topic[:249],
-            source_partition=partition,
-            source_offset=offset,
-            original_key_b64=_b64(key[:ORIGINAL_KEPT_BYTES] if key is not None else None),
-            original_value_b64=_b64(value[:ORIGINAL_KEPT_BYTES]) or "",
-            original_truncated=len(value) > ORIGINAL_KEPT_BYTES,
-            original_size_bytes=len(value),
-            original_sha256=hashlib.sha256(value).hexdigest(),
-        ),
-        raw={},
-    )
+    payload = {
+        "stage": stage,
+        "reason": reason,
+        "violations": listed[:_MAX_VIOLATIONS],
+        "source_topic": source_topic[:249],
+        "source_partition": partition,
+        "source_offset": offset,
+        "original_key_b64": _b64(key[:ORIGINAL_KEPT_BYTES] if key is not None else None),
+        "original_value_b64": _b64(value[:ORIGINAL_KEPT_BYTES]) or "",
+        "original_truncated": len(value) > ORIGINAL_KEPT_BYTES,
+        "original_size_bytes": len(value),
+        "original_sha256": hashlib.sha256(value).hexdigest(),
+    }
+    envelope = {
+        "event_id": f"dlq-{digest}",
+        "event_type": "dead_letter",
+        "venue": VENUE,
+        "source": f"doran.{stage.value}",
+        "schema_version": SCHEMA_VERSION,
+        "observed_at": None,
+        "ingested_at": utc_timestamp(now),
+        "payload": payload,
+        "raw": {},
+    }
+    event = DeadLetterEvent.model_validate(envelope, strict=True)
     return outbound(DEAD_LETTER_TOPIC, event)

@@ -177,7 +177,6 @@ class ExecuteLoop:
                 batch = self._usable(self._consumer.consume(self._max_batch, self._poll_timeout_s))
                 if batch:
                     self._process(batch)
-                self._counters.maybe_flush()
         finally:
             self._counters.flush()
 

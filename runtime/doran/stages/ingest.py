@@ -120,7 +120,7 @@ def ingest_frame(frame: ReceivedFrame, *, feed: str, now: datetime) -> FrameOutc
         return _dead_letter(frame, DeadLetterReason.INVALID_VENUE_MESSAGE, [violation], feed, now)
     observed = frame.observed_at
     envelope = mint_quote_envelope(classified.data, source=feed, observed_at=observed, ingested_at=now)
-    event = NearIntentsQuoteRawEvent.model_validate(envelope)
+    event = NearIntentsQuoteRawEvent.model_validate(envelope, strict=True)
     try:
         return FrameOutcome("quote", outbound(RAW_NEAR_INTENTS_QUOTE, event))
     except ContractViolation as exc:  # should the contract ever tighten: kept as a dead letter, not dropped

@@ -1,11 +1,11 @@
-"""What a stage produces: a record bound for one topic, already validated against its contract."""
+"""What a stage produces: a record bound for one topic, its event already validated against its contract."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from doran.contracts import Envelope
-from doran.wire import decode, encode, kafka_headers, message_key
+from doran.contracts import TOPICS, Envelope
+from doran.wire import encode, kafka_headers, message_key
 
 __all__ = ["Outbound", "outbound"]
 
@@ -21,10 +21,13 @@ class Outbound:
 
 
 def outbound(topic: str, event: Envelope) -> Outbound:
-    """Serialise event for topic and re-validate the bytes, so a stage never publishes a broken message.
+    """Serialise a contract event for topic with its key and headers.
 
-    Raises ContractViolation when the event breaks the topic's contract.
+    The event must be an instance of the topic's generated model, validated strictly when it was
+    built (doran's builders call `model_validate(..., strict=True)`, which raises on any
+    violation): that is the check that a stage never publishes a broken message, so the bytes are
+    not decoded a second time here.
     """
-    value = encode(event)
-    decode(topic, value)
-    return Outbound(topic, message_key(topic, event), value, kafka_headers(topic, event))
+    if type(event) is not TOPICS[topic].event_model:
+        raise TypeError(f"{type(event).__name__} is not the event model of {topic}")
+    return Outbound(topic, message_key(topic, event), encode(event), kafka_headers(topic, event))
