@@ -154,7 +154,7 @@ def _profile_rows(report: Report) -> list[list[str]]:
     for profile in report.profiles:
         split = report.overhead(profile)
         rows.append(
-            [profile.stage, "handler, tight loop (sum of the parts below)", f"{profile.handler_us:.1f}"]
+            [profile.stage, "handler, tight loop (parts below timed one by one)", f"{profile.handler_us:.1f}"]
         )
         rows += [[profile.stage, f"  {part}", f"{us:.1f}"] for part, us in profile.parts_us.items()]
         rows += [[profile.stage, label, f"{split[key]:.1f}"] for key, label in labels if key in split]
