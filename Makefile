@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | sha256sum | cut -c1-12)
-SRC    := runtime codegen tests
+SRC    := runtime codegen tests benchmarks
 
 .DEFAULT_GOAL := help
 .PHONY: help install codegen codegen-check lint test test-fast bench-contracts bench compat demo clean
@@ -27,7 +27,8 @@ codegen-check: $(STAMP) ## fail if generated/ or docs/ differ from a fresh rende
 
 lint: $(STAMP) ## ruff, mypy, import layers, schema conventions, generated output up to date
 	$(BIN)/ruff check $(SRC)
-	$(BIN)/mypy runtime codegen
+	$(BIN)/ruff format --check $(SRC)
+	$(BIN)/mypy runtime codegen benchmarks
 	$(BIN)/lint-imports
 	$(BIN)/doran contracts lint
 	$(BIN)/doran contracts codegen --check

@@ -33,7 +33,6 @@ from doran.stages.ingest import build_ingest_app
 __all__ = ["LatencyResult", "measure_latency"]
 
 _STAGES = ("normalize", "decide", "execute")
-_REPO = Path(__file__).resolve().parents[1]
 
 
 # Where each quote can be seen on its way, and where its quote_id sits in that topic's payload.
@@ -87,10 +86,12 @@ def _percentiles(latencies: Iterable[float]) -> Percentiles:
 def _spawn(
     stage: str, overrides: Sequence[str], env: dict[str, str], run_dir: Path
 ) -> subprocess.Popen[bytes]:
+    # Exactly what production runs (`doran stage X`); overrides are DORAN_* settings, KEY=VALUE.
+    settings = dict(override.split("=", 1) for override in overrides)
     with (run_dir / f"{stage}.log").open("wb") as log:
         return subprocess.Popen(
-            [sys.executable, "-m", "benchmarks._stage_process", stage, *overrides],
-            env={**env, "PYTHONPATH": os.pathsep.join(filter(None, [str(_REPO), env.get("PYTHONPATH")]))},
+            [sys.executable, "-m", "doran.cli", "stage", stage],
+            env={**env, **settings},
             cwd=run_dir,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -212,7 +213,6 @@ def measure_latency(
                 settings,
                 address,
                 feed=PacedFeed(recording, rate, sent_log),
-                state_dir=settings.quix_state_dir,
             )
             app.run()  # returns once the feed is exhausted and flushed
             deadline = time.monotonic() + drain_s

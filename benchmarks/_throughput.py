@@ -211,9 +211,7 @@ def _ingest(inputs: StageInputs, run_dir: Path) -> Throughput:
         settings = _settings(address, run_dir)
         counter, _ = _in_thread(lambda: _count_frames(counters, watch, n, stop), "bench-ingest-counter")
         try:
-            counts = replay(
-                recording, settings, address, counters=counters, state_dir=settings.quix_state_dir
-            )
+            counts = replay(recording, settings, address, counters=counters)
         finally:
             stop.set()
             counter.join(10)

@@ -36,7 +36,7 @@ PHASES = ("throughput", "profile", "latency")
 SHORT_COMMIT_S = 0.1
 PROFILE_N = 5_000  # enough for a stable µs/msg; more only lengthens the run
 # What-if knobs the stages' Settings cannot express yet (see benchmarks/_stage_process.py).
-WHAT_IF = ("--fetch-wait-ms", "5", "--quix-poll-s", "0.05", "--execute-poll-s", "0.05")
+WHAT_IF = ("DORAN_FETCH_WAIT_MAX_MS=5", "DORAN_POLL_TIMEOUT_S=0.02")
 
 METHOD = """
 - Every throughput run starts its own embedded broker (tansu, memory storage), creates the registry
@@ -71,12 +71,11 @@ METHOD = """
   each send time. A read_committed reader (fetch.wait.max.ms=5) notes when each quote is readable
   on raw, norm, cmd and result topics; latency = result readable - frame sent, for the quotes
   after a 1 s warm-up. Runs: the stages' configuration (DORAN_COMMIT_INTERVAL_S as set, default
-  1 s) and a shorter commit interval. --what-if adds a run whose stage processes also rebind three
-  knobs the Settings do not offer yet: fetch.wait.max.ms=5 on the stage consumers (tansu holds a
-  fetch ~200 ms even when data is waiting; Kafka and Redpanda answer once fetch.min.bytes is
-  there), Quix's consumer_poll_timeout 0.05 s (Quix checks its commit timer only between polls, so
-  an idle input holds back the commit of what was processed by up to 1 s), and execute's batch
-  wait (ExecuteLoop poll_timeout_s) 0.05 s instead of 0.2 s. See `python -m benchmarks._stage_process -h`.
+  1 s) and a shorter commit interval. Stage processes are `doran stage X`, configured by DORAN_*
+  settings like production; --what-if adds a run with DORAN_FETCH_WAIT_MAX_MS=5 (tansu holds a
+  fetch until fetch.wait.max.ms even when data is waiting; Kafka and Redpanda answer once
+  fetch.min.bytes is there) and DORAN_POLL_TIMEOUT_S=0.02 (Quix checks its commit timer only
+  between polls, and execute waits that long to fill a batch).
 """
 
 

@@ -31,6 +31,24 @@ class Settings(BaseSettings):
         description="How often a stage commits (under exactly-once its output becomes visible only then): "
         "the latency floor of the pipeline, traded against per-commit overhead.",
     )
+    poll_timeout_s: float = Field(
+        default=0.1,
+        gt=0,
+        description="Longest a stage waits in one poll; Quix checks its commit timer only between polls, "
+        "so an idle input delays the commit of finished work by up to this (Quix's default is 1 s).",
+    )
+    fetch_wait_max_ms: int = Field(
+        default=100,
+        ge=0,
+        description="Consumer fetch.wait.max.ms: how long the broker may hold a fetch for more data "
+        "(librdkafka's default 500 ms; the embedded broker holds every fetch that long).",
+    )
+    executor_max_batch: int = Field(
+        default=500,
+        ge=1,
+        description="Most commands the executor runs per transaction (one fsync'd begin and complete each); "
+        "a batch must finish within max.poll.interval.ms.",
+    )
     relay_url: str = Field(
         default="wss://solver-relay-v2.chaindefuser.com/ws",
         description="NEAR Intents solver relay websocket (JSON-RPC 2.0).",

@@ -95,11 +95,13 @@ def recording(tmp_path: Path) -> Path:
 def test_replay_produces_every_quote_and_dead_letter_and_a_second_replay_mints_no_new_ids(
     kafka_broker: str, recording: Path, tmp_path: Path
 ) -> None:
-    settings = Settings(broker_address=kafka_broker, stats_dir=tmp_path / "stats")
+    settings = Settings(
+        broker_address=kafka_broker, stats_dir=tmp_path / "stats", quix_state_dir=tmp_path / "state"
+    )
     feed = f"replay:{recording}"
     lines = read_recording(recording)
 
-    counts = replay(recording, settings, state_dir=tmp_path / "state")
+    counts = replay(recording, settings)
 
     assert counts.as_dict() == {
         "frames_in": len(lines),
@@ -148,7 +150,7 @@ def test_replay_produces_every_quote_and_dead_letter_and_a_second_replay_mints_n
             assert [v.pointer for v in letter.payload.violations] == [p for p, _ in frame.violations]
     assert {message.key() for message, _ in dead} == {feed.encode()}
 
-    replay(recording, settings, state_dir=tmp_path / "state")
+    replay(recording, settings)
 
     quotes_after = _mine(kafka_broker, RAW_NEAR_INTENTS_QUOTE, feed, NearIntentsQuoteRawEvent)
     dead_after = _mine(kafka_broker, DEAD_LETTER_TOPIC, feed, DeadLetterEvent)
@@ -199,11 +201,10 @@ def test_live_ingest_through_a_dropped_connection_produces_every_frame_once(
     with _SimulatorThread(simulator) as served:
         feed = LiveRelayFeed(served.url, SecretStr(token), backoff=Backoff(base_s=0.05, cap_s=0.2))
         app = build_ingest_app(
-            Settings(stats_dir=tmp_path / "stats"),
+            Settings(stats_dir=tmp_path / "stats", quix_state_dir=tmp_path / "state"),
             kafka_broker,
             feed=feed,
             counters=counters,
-            state_dir=tmp_path / "state",
         )
 
         def stop_when_done() -> None:

@@ -100,7 +100,7 @@ def run_execute_stage(
     *,
     adapter: VenueAdapter | None = None,
     stop: threading.Event | None = None,
-    max_batch: int = 500,
+    max_batch: int | None = None,
     health: HealthServer | None = None,
 ) -> None:
     """Execute commands until `stop` is set or SIGTERM/SIGINT arrives; returns after a clean close.
@@ -140,7 +140,8 @@ def run_execute_stage(
             adapter,
             StageCounters(STAGE, settings.stats_dir),
             exactly_once=exactly_once,
-            max_batch=max_batch,
+            max_batch=max_batch or settings.executor_max_batch,
+            poll_timeout_s=settings.poll_timeout_s,
             on_assigned=health.ready.set if health is not None else (lambda: None),
         )
         loop.run(stop)

@@ -63,7 +63,6 @@ __all__ = [
 
 _STAGE = "ingest"
 _MAX_FEED_NAME = 249  # the dead-letter schema's source_topic maxLength
-_QUIX_STATE_DIR = Path(".state/quix-ingest")
 
 
 class IngestConfigError(DoranError):
@@ -234,17 +233,16 @@ def build_ingest_app(
     *,
     feed: FrameFeed,
     counters: IngestCounters | None = None,
-    state_dir: Path = _QUIX_STATE_DIR,
 ) -> Application:
     """A Quix Streams app whose only work is an IngestSource over `feed`; creates both topics if missing.
 
-    `broker` defaults to DORAN_BROKER_ADDRESS. `state_dir` is Quix's: ingest keeps no state, but
-    Quix creates the directory. Counters also go to `<stats_dir>/ingest.json` like every stage's.
+    `broker` defaults to DORAN_BROKER_ADDRESS. Counters also go to `<stats_dir>/ingest.json` like
+    every stage's.
     """
     address = broker or settings.broker_address
     if not address:
         raise IngestConfigError("The ingest stage needs a broker: set DORAN_BROKER_ADDRESS.")
-    app = quix_application(settings, address, _STAGE, loglevel=None, state_dir=state_dir)
+    app = quix_application(settings, address, _STAGE, loglevel=None)
     # Declared with the registry's shape, so Quix creates them that way where they do not exist yet.
     dead_letters, raw = TOPICS[DEAD_LETTER_TOPIC], TOPICS[RAW_NEAR_INTENTS_QUOTE]
     app.topic(dead_letters.name, value_serializer="bytes", config=quix_topic_config(dead_letters))
@@ -269,11 +267,10 @@ def run_ingest(
     broker: str | None = None,
     *,
     counters: IngestCounters | None = None,
-    state_dir: Path = _QUIX_STATE_DIR,
 ) -> None:
     """Ingest the live relay (DORAN_RELAY_URL, DORAN_RELAY_API_KEY) until stopped (SIGINT/SIGTERM)."""
     feed = LiveRelayFeed(settings.relay_url, settings.relay_api_key)
-    _run(build_ingest_app(settings, broker, feed=feed, counters=counters, state_dir=state_dir))
+    _run(build_ingest_app(settings, broker, feed=feed, counters=counters))
 
 
 def replay(
@@ -282,7 +279,6 @@ def replay(
     broker: str | None = None,
     *,
     counters: IngestCounters | None = None,
-    state_dir: Path = _QUIX_STATE_DIR,
 ) -> IngestCounts:
     """Feed a JSONL recording of relay frames through the ingest stage; returns the counters when done."""
     if not path.is_file():
@@ -290,6 +286,6 @@ def replay(
             f"No recording at {path}: give a JSONL file of relay frames, e.g. samples/relay-quotes.jsonl."
         )
     counters = counters if counters is not None else IngestCounters()
-    app = build_ingest_app(settings, broker, feed=RecordingFeed(path), counters=counters, state_dir=state_dir)
+    app = build_ingest_app(settings, broker, feed=RecordingFeed(path), counters=counters)
     _run(app)
     return counters.snapshot()

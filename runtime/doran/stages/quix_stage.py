@@ -42,7 +42,8 @@ def quix_application(settings: Settings, broker: str, group: str, **extra: Any) 
         processing_guarantee=settings.processing_guarantee,
         auto_offset_reset="earliest",
         commit_interval=settings.commit_interval_s,
-        consumer_extra_config=dict(FAST_GROUP_JOIN),
+        consumer_poll_timeout=settings.poll_timeout_s,
+        consumer_extra_config={**FAST_GROUP_JOIN, "fetch.wait.max.ms": settings.fetch_wait_max_ms},
         **{"state_dir": settings.quix_state_dir, **extra},
     )
 
