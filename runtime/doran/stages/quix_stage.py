@@ -6,6 +6,7 @@ handler does validation and logic, so the same handler is unit-tested without a 
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -21,7 +22,7 @@ from doran.stages.counters import StageCounters
 from doran.stages.handling import Consumed, Handled
 from doran.stages.outbound import Outbound
 
-__all__ = ["build_quix_app", "quix_application"]
+__all__ = ["build_quix_app", "quix_application", "tune_garbage_collector"]
 
 Handler = Callable[[Consumed, datetime], Handled]
 
@@ -32,6 +33,17 @@ class _OutboundSerializer(Serializer):
     def __call__(self, value: Any, ctx: SerializationContext) -> bytes:
         data: bytes = value.value
         return data
+
+
+def tune_garbage_collector() -> None:
+    """Freeze what exists now (modules, the app, its clients) and collect young objects less often.
+
+    A stage's per-message objects die by reference counting; the cyclic collector mostly rescans
+    long-lived objects. Measured on the normalize app: ~9,000 -> ~15,000 msgs/s.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
 
 
 def quix_application(settings: Settings, broker: str, group: str, **extra: Any) -> Application:
@@ -86,4 +98,5 @@ def build_quix_app(
     sdf = sdf.apply(handle, metadata=True, expand=True)
     sdf = sdf.set_headers(lambda record, key, timestamp, headers: record.headers)
     sdf.to_topic(lambda record, key, timestamp, headers: sinks[record.topic], key=lambda record: record.key)
+    tune_garbage_collector()  # one stage app per process: the tuning is the process's
     return app
