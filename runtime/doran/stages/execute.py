@@ -38,7 +38,7 @@ from doran.settings import Settings
 from doran.stages.counters import StageCounters
 from doran.stages.execute_loop import ExecuteLoop
 from doran.stages.health import HealthServer
-from doran.stages.quix_stage import quix_application, tune_garbage_collector
+from doran.stages.quix_stage import quix_application
 
 __all__ = ["STAGE", "consumer_group", "main", "open_checked_store", "run_execute_stage", "venue_log_path"]
 
@@ -144,7 +144,6 @@ def run_execute_stage(
             poll_timeout_s=settings.poll_timeout_s,
             on_assigned=health.ready.set if health is not None else (lambda: None),
         )
-        tune_garbage_collector()
         loop.run(stop)
         logger.info("stopped after a committed batch")
 
