@@ -169,6 +169,12 @@ class ExecuteLoop:
 
     def run(self, stop: threading.Event) -> None:
         """Subscribe and process batches until `stop` is set; the batch in hand is finished first."""
+        if self._exactly_once:
+            # Quix initialises a transactional producer lazily, on first use. init_transactions must
+            # come first: it aborts what a killed predecessor left open, and until then the group's
+            # committed offsets stay unstable, so the consumer would wait for them and never poll.
+            self._producer.begin_transaction()
+            self._producer.abort_transaction(self._kafka_timeout_s)
         self._consumer.subscribe(
             [CMD_EXECUTE_TRADE], on_assign=self._assign, on_revoke=self._revoke, on_lost=self._revoke
         )
