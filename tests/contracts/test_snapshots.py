@@ -5,22 +5,16 @@ Accept an intended change with `pytest tests/contracts --snapshot-update` and co
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
+from support import golden
 from syrupy.assertion import SnapshotAssertion
 
 from doran.wire import ContractViolation, decode
 
 REPO = Path(__file__).resolve().parents[2]
-_spec = importlib.util.spec_from_file_location("golden", Path(__file__).with_name("golden.py"))
-assert _spec and _spec.loader
-golden = importlib.util.module_from_spec(_spec)
-sys.modules["golden"] = golden
-_spec.loader.exec_module(golden)
 
 SCHEMA_FILES = sorted(
     p.relative_to(REPO / "schemas").as_posix() for p in (REPO / "schemas").rglob("*.schema.json")

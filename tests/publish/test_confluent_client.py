@@ -10,9 +10,7 @@ from __future__ import annotations
 import importlib.util
 import io
 import json
-import sys
 import warnings
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,14 +28,7 @@ with warnings.catch_warnings():
     from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
     from confluent_kafka.schema_registry.json_schema import JSONDeserializer, JSONSerializer
 
-_spec = importlib.util.spec_from_file_location(
-    "doran_tests_golden", Path(__file__).parents[1] / "contracts" / "golden.py"
-)
-assert _spec is not None
-assert _spec.loader is not None
-golden = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = golden
-_spec.loader.exec_module(golden)
+from support import golden
 
 
 def _json_examples(kind: str) -> list[Any]:

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import importlib.util
 import json
 import shutil
 import subprocess
-import sys
 import tarfile
 from pathlib import Path
 from typing import Any
@@ -29,14 +27,7 @@ SPECS_SHA256 = "01af8744dc33c0c7eb2e908f6a955319ee58b70ecadc9387d1aeb16c0cd28928
 SPECS_CACHE = REPO / ".state" / "cache" / f"asyncapi-specs-{SPECS_VERSION}"
 REQUIRED_HEADERS = {"ce_id", "ce_type", "ce_source", "ce_time", "ce_specversion", "doran_contract_sha256"}
 
-_spec = importlib.util.spec_from_file_location(
-    "doran_tests_golden", REPO / "tests" / "contracts" / "golden.py"
-)
-assert _spec is not None
-assert _spec.loader is not None
-golden = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = golden
-_spec.loader.exec_module(golden)
+from support import golden  # noqa: E402
 
 
 def _fetch_specs() -> Path:

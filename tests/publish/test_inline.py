@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,19 +10,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
 from jsonschema import Draft202012Validator
+from support import golden
 
 from doran.contracts import TOPICS, bundled_schema
 from doran.publish.errors import InliningError
 from doran.publish.inline import canonical_text, inline_schema, unsupported_keywords
-
-_spec = importlib.util.spec_from_file_location(
-    "doran_tests_golden", Path(__file__).parents[1] / "contracts" / "golden.py"
-)
-assert _spec is not None
-assert _spec.loader is not None
-golden = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = golden
-_spec.loader.exec_module(golden)
 
 
 @pytest.mark.parametrize("topic", list(TOPICS))

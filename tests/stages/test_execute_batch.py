@@ -9,6 +9,7 @@ from pathlib import Path
 
 import orjson
 import pytest
+from support.commands import command
 
 from doran.contracts import (
     CMD_EXECUTE_TRADE,
@@ -27,35 +28,6 @@ from doran.stages.outbound import Outbound
 from doran.wire import decode, encode
 
 NOW = datetime(2026, 3, 28, 20, 0, 8, tzinfo=UTC)
-
-
-def command(n: int, *, event_id: str | None = None) -> ExecuteTradeEvent:
-    """A cmd.execute_trade envelope as decide writes it, for quote `q-<n>`."""
-    quote_id = f"q-{n:05d}"
-    asset_in = f"nep141:token{n % 5}.near"
-    return ExecuteTradeEvent.model_validate(
-        {
-            "event_id": event_id or f"evt-{quote_id}",
-            "event_type": "execute_trade",
-            "venue": "near_intents",
-            "source": "doran.decide",
-            "schema_version": 1,
-            "observed_at": "2026-03-28T19:59:59.500Z",
-            "ingested_at": "2026-03-28T19:59:59.800Z",
-            "payload": {
-                "command_id": f"cmd-{quote_id}",
-                "idempotency_key": f"near_intents:{quote_id}",
-                "execution_key": f"near_intents:{asset_in}->nep141:usdt.tether-token.near",
-                "quote_id": quote_id,
-                "asset_in": asset_in,
-                "asset_out": "nep141:usdt.tether-token.near",
-                "amount_in": str(10**24 + n),
-                "amount_out": str(2_991_000 + n),
-                "reason": "test",
-            },
-            "raw": {"quote_id": quote_id},
-        }
-    )
 
 
 def consumed(value: bytes, offset: int, partition: int = 1) -> Consumed:

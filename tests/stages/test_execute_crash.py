@@ -37,13 +37,13 @@ from confluent_kafka import (
     TopicPartition,
 )
 from quixstreams.kafka import Producer as QuixProducer
+from support.commands import command
 
 from doran.broker import EmbeddedBroker, create_topics
 from doran.contracts import (
     CMD_EXECUTE_TRADE,
     EXEC_TRADE_RESULT,
     TOPICS,
-    ExecuteTradeEvent,
     ResultCode,
     TradeResultEvent,
     TradeStatus,
@@ -64,34 +64,6 @@ _CONTROL_BATCH, _TRANSACTIONAL, _COMPRESSION = 0x20, 0x10, 0x07
 _ABORT = 0
 
 
-def command(n: int) -> ExecuteTradeEvent:
-    quote_id = f"q-{n:05d}"
-    asset_in = f"nep141:token{n % 7}.near"
-    return ExecuteTradeEvent.model_validate(
-        {
-            "event_id": f"evt-{quote_id}",
-            "event_type": "execute_trade",
-            "venue": "near_intents",
-            "source": "doran.decide",
-            "schema_version": 1,
-            "observed_at": None,
-            "ingested_at": "2026-03-28T19:59:59.800Z",
-            "payload": {
-                "command_id": f"cmd-{quote_id}",
-                "idempotency_key": f"near_intents:{quote_id}",
-                "execution_key": f"near_intents:{asset_in}->nep141:usdt.tether-token.near",
-                "quote_id": quote_id,
-                "asset_in": asset_in,
-                "asset_out": "nep141:usdt.tether-token.near",
-                "amount_in": str(10**20 + n),
-                "amount_out": str(1000 + n),
-                "reason": "crash test",
-            },
-            "raw": {},
-        }
-    )
-
-
 def produce_commands(broker: str, n: int) -> dict[int, int]:
     """Produce n commands; returns the end offset (last + 1) of each partition they landed in."""
     ends: dict[int, int] = {}
@@ -102,7 +74,7 @@ def produce_commands(broker: str, n: int) -> dict[int, int]:
 
     producer = Producer({"bootstrap.servers": broker, "linger.ms": 5})
     for i in range(n):
-        record = outbound(CMD_EXECUTE_TRADE, command(i))
+        record = outbound(CMD_EXECUTE_TRADE, command(i, execution_keys=7))
         producer.produce(
             record.topic, record.value, record.key, headers=record.headers, on_delivery=delivered
         )
@@ -414,7 +386,9 @@ def _sigkill_and_restart(fresh_broker: str, tmp_path: Path) -> None:
         else:
             committed[event.payload.command_id].append(event)
             committed_bytes[event.payload.command_id] = message.value()
-    assert sorted(committed) == sorted(command(i).payload.command_id for i in range(COMMANDS))
+    assert sorted(committed) == sorted(
+        command(i, execution_keys=7).payload.command_id for i in range(COMMANDS)
+    )
     assert [c for c, found in committed.items() if len(found) != 1] == []
     assert aborted_copies, "the kill inside a transaction left no aborted result"
     for command_id, copies in aborted_copies.items():
@@ -482,9 +456,9 @@ def test_an_aborted_transaction_is_rewound_and_its_results_published_once(
             event = decode(EXEC_TRADE_RESULT, message.value())
             assert isinstance(event, TradeResultEvent)
             committed[event.payload.command_id] += 1
-    assert committed == {command(i).payload.command_id: 1 for i in range(300)}
+    assert committed == {command(i, execution_keys=7).payload.command_id: 1 for i in range(300)}
     counts = Counter(fill.command_id for fill in read_execution_log(venue_log_path(settings)))
-    assert counts == {command(i).payload.command_id: 1 for i in range(300)}
+    assert counts == {command(i, execution_keys=7).payload.command_id: 1 for i in range(300)}
     final = read_counters(settings.stats_dir, "execute")
     assert final is not None
     # The aborted batch is not counted; its redelivery is, as produced (its stored results went out again).

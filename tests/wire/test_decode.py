@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from support import golden
 
 from doran.contracts import (
     CMD_EXECUTE_TRADE,
@@ -29,13 +27,6 @@ from doran.wire import (
     message_key,
 )
 
-_spec = importlib.util.spec_from_file_location(
-    "golden", Path(__file__).parents[1] / "contracts" / "golden.py"
-)
-assert _spec and _spec.loader
-golden = importlib.util.module_from_spec(_spec)
-sys.modules["golden"] = golden
-_spec.loader.exec_module(golden)
 EXAMPLES = list(golden.golden_examples())
 U128_MAX = 2**128 - 1
 
