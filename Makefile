@@ -20,18 +20,18 @@ $(STAMP):
 install: $(STAMP) ## create .venv and install doran with every extra (pinned by constraints.txt)
 
 codegen: $(STAMP) ## render generated/ and docs/contracts.md from schemas/
-	$(BIN)/doran contracts codegen
+	$(BIN)/doran-codegen
 
 codegen-check: $(STAMP) ## fail if generated/ or docs/ differ from a fresh render
-	$(BIN)/doran contracts codegen --check
+	$(BIN)/doran-codegen --check
 
 lint: $(STAMP) ## ruff, mypy, import layers, schema conventions, generated output up to date
 	$(BIN)/ruff check $(SRC)
 	$(BIN)/ruff format --check $(SRC)
 	$(BIN)/mypy runtime codegen benchmarks
 	$(BIN)/lint-imports
-	$(BIN)/doran contracts lint
-	$(BIN)/doran contracts codegen --check
+	$(BIN)/doran-codegen lint
+	$(BIN)/doran-codegen --check
 
 test: lint ## everything CI runs: lint, then unit + integration tests (starts its own broker)
 	$(BIN)/pytest -q

@@ -11,7 +11,6 @@ import orjson
 from confluent_kafka import Consumer, TopicPartition
 from rich.table import Table
 
-from doran.broker import FAST_GROUP_JOIN
 from doran.contracts import DEAD_LETTER_TOPIC, EXEC_TRADE_RESULT
 
 __all__ = ["TopicTally", "read_topics", "summary_tables"]
@@ -41,7 +40,7 @@ def read_topics(
             "group.id": "doran-demo-summary",
             "enable.auto.commit": False,
             "isolation.level": "read_committed",
-            **FAST_GROUP_JOIN,
+            # Assigned partitions, no group join: nothing to wait for.
         }
     )
     tallies = {topic: TopicTally() for topic in topics}
@@ -62,10 +61,10 @@ def read_topics(
 
 def _tally(tally: TopicTally, topic: str, value: bytes | None) -> None:
     tally.count += 1
-    if value is None or topic not in (EXEC_TRADE_RESULT, DEAD_LETTER_TOPIC):
+    if value is None or topic not in (EXEC_TRADE_RESULT.name, DEAD_LETTER_TOPIC.name):
         return
     payload = orjson.loads(value)["payload"]
-    if topic == EXEC_TRADE_RESULT:
+    if topic == EXEC_TRADE_RESULT.name:
         tally.breakdown[f"{payload['status']} / {payload['result_code']}"] += 1
         if len(tally.samples) < _SAMPLES:
             tally.samples.append(payload)
@@ -82,7 +81,7 @@ def summary_tables(tallies: dict[str, TopicTally], counts: dict[str, dict[str, A
     dead = Table(title="dead letters by stage: reason")
     dead.add_column("stage: reason")
     dead.add_column("count", justify="right")
-    for reason, n in sorted(tallies[DEAD_LETTER_TOPIC].breakdown.items()):
+    for reason, n in sorted(tallies[DEAD_LETTER_TOPIC.name].breakdown.items()):
         dead.add_row(reason, str(n))
     declined = Table(title="declined demands by reason (decide)")
     declined.add_column("reason")
@@ -92,12 +91,12 @@ def summary_tables(tallies: dict[str, TopicTally], counts: dict[str, dict[str, A
     results = Table(title="trade results")
     results.add_column("status / result_code")
     results.add_column("count", justify="right")
-    for outcome, n in sorted(tallies[EXEC_TRADE_RESULT].breakdown.items()):
+    for outcome, n in sorted(tallies[EXEC_TRADE_RESULT.name].breakdown.items()):
         results.add_row(outcome, str(n))
     samples = Table(title="a few trade results")
     for column in ("command_id", "status", "result_code", "note"):
         samples.add_column(column, overflow="fold")
-    for payload in tallies[EXEC_TRADE_RESULT].samples:
+    for payload in tallies[EXEC_TRADE_RESULT.name].samples:
         samples.add_row(
             payload["command_id"], payload["status"], payload["result_code"], payload["note"][:60]
         )

@@ -1,4 +1,8 @@
-"""Typed configuration of every doran process, read from `DORAN_*` environment variables."""
+"""Typed configuration of every doran process, read from `DORAN_*` environment variables.
+
+Defaults are production's (Kafka/Redpanda conventions); the embedded broker of the tests, the
+demo and the benchmark overrides the few that it needs (`doran.broker.EMBEDDED_BROKER_SETTINGS`).
+"""
 
 from __future__ import annotations
 
@@ -43,6 +47,34 @@ class Settings(BaseSettings):
         description="Consumer fetch.wait.max.ms: how long the broker may hold a fetch for more data "
         "(librdkafka's default 500 ms; the embedded broker holds every fetch that long).",
     )
+    session_timeout_ms: int = Field(
+        default=45_000,
+        ge=1,
+        description="Consumer session.timeout.ms: how long the group waits for a silent member "
+        "(Kafka's default).",
+    )
+    max_poll_interval_ms: int = Field(
+        default=300_000,
+        ge=1,
+        description="Consumer max.poll.interval.ms: the longest a stage may spend between polls before the "
+        "group expels it (Kafka's default); an executor batch is bounded well below it.",
+    )
+    statistics_interval_ms: int = Field(
+        default=1_000,
+        ge=100,
+        description="How often librdkafka reports consumer statistics: consumer lag, assignment, liveness.",
+    )
+    liveness_timeout_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="/healthz fails when the stage's poll loop has not run for this long.",
+    )
+    max_message_bytes: int = Field(
+        default=1_000_000,
+        ge=100_000,
+        description="Largest record a stage produces (librdkafka's message.max.bytes; Redpanda's batch "
+        "limit is 1 MiB): a larger record becomes a dead letter instead, itself shrunk to fit.",
+    )
     executor_max_batch: int = Field(
         default=500,
         ge=1,
@@ -54,7 +86,13 @@ class Settings(BaseSettings):
         description="NEAR Intents solver relay websocket (JSON-RPC 2.0).",
     )
     relay_api_key: SecretStr | None = Field(
-        default=None, description="Bearer token for the relay, if it needs one."
+        default=None, description="Bearer token (partner JWT) for the relay, if it needs one."
+    )
+    relay_max_frame_bytes: int = Field(
+        default=262_144,
+        ge=4_096,
+        description="Largest relay frame ingest takes onto the bus; a larger one becomes a dead letter with "
+        "its head, size and sha256 (relay quote frames are under 2 KiB; a raw record holds a quote twice).",
     )
     policy_file: Path | None = Field(
         default=None, description="JSON policy of the decide stage; unset: the built-in demo policy."
@@ -71,9 +109,18 @@ class Settings(BaseSettings):
         description="Start the executor even though its consumer group has committed offsets "
         "and its state store is empty (accepting that seen commands may run again).",
     )
-    stats_dir: Path = Field(default=Path(".state/stats"), description="Where each stage writes its counters.")
     quix_state_dir: Path = Field(
         default=Path(".state/quix"),
         description="Quix Streams' state directory; the stages keep no state there, but Quix creates it.",
     )
-    health_port: int | None = Field(default=None, description="Port of the liveness/readiness HTTP endpoint.")
+    health_port: int | None = Field(
+        default=None, description="Port of /healthz, /readyz and /metrics (Prometheus)."
+    )
+
+    def consumer_config(self) -> dict[str, int]:
+        """librdkafka settings every doran consumer uses."""
+        return {
+            "session.timeout.ms": self.session_timeout_ms,
+            "max.poll.interval.ms": self.max_poll_interval_ms,
+            "fetch.wait.max.ms": self.fetch_wait_max_ms,
+        }

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from confluent_kafka import Consumer, Producer
 from confluent_kafka.admin import AdminClient, ConfigResource
+from support.broker import consumer_config
 
 from doran.broker import (
-    FAST_GROUP_JOIN,
     BrokerNotInstalledError,
     BrokerStartError,
     EmbeddedBroker,
@@ -135,13 +135,13 @@ def test_a_consumer_group_with_fast_group_join_receives_what_was_produced(kafka_
             "bootstrap.servers": kafka_broker,
             "group.id": _unique("group"),
             "auto.offset.reset": "earliest",
-            **FAST_GROUP_JOIN,
+            **consumer_config(),
         }
     )
     try:
         consumer.subscribe([topic])
         received = None
-        for _ in range(60):  # 30 s budget; with FAST_GROUP_JOIN the join takes about 3 s
+        for _ in range(60):  # 30 s budget; with the embedded broker's settings the join takes about 3 s
             message = consumer.poll(0.5)
             if message is not None and message.error() is None:
                 received = message

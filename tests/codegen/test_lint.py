@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from doran.codegen.lint import lint
-from doran.codegen.schemaset import load_schema_set
+from doran.schema_source.schema_set import load_schema_set
 
 
 def test_the_repository_schemas_are_clean(schemas_copy: Path) -> None:

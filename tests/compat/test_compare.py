@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 import doran.compat
-from doran.codegen.schemaset import load_schema_set
+from doran.schema_source.schema_set import load_schema_set
 from doran.compat import RULES, CompatError, catalogue_markdown, compare
 from doran.publish.inline import inline_schema
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from doran.codegen.schemaset import load_schema_set
+from doran.schema_source.schema_set import load_schema_set
 from doran.compat import CompatError, run_check
 
 REPO = Path(__file__).resolve().parents[2]

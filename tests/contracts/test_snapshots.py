@@ -40,7 +40,7 @@ def test_generated_module(path: str, snapshot: SnapshotAssertion) -> None:
 @pytest.mark.parametrize("example", list(golden.golden_examples()), ids=lambda e: e.id)
 def test_golden_example_outcome(example: golden.Golden, snapshot: SnapshotAssertion) -> None:
     try:
-        decode(example.topic, example.data)
+        decode(example.spec, example.data)
         outcome: dict[str, object] = {"valid": True}
     except ContractViolation as exc:
         outcome = {"reason": exc.reason, "violations": [[v.pointer, v.message] for v in exc.violations]}

@@ -14,7 +14,8 @@ import sys
 from pathlib import Path
 
 from doran.contracts import TOPICS
-from doran.publish.manifests import BOOTSTRAP_SCRIPT
+
+BOOTSTRAP_SCRIPT = Path("deploy/base/generated/bootstrap-topics.sh")
 
 FAKE_RPK = """\
 import json, os, sys

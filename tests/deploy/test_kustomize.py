@@ -14,7 +14,6 @@ from pydantic_settings import BaseSettings
 
 from doran.contracts import TOPICS
 from doran.publish.credentials import RegistryCredentials
-from doran.publish.manifests import BootstrapTopic, parse_bootstrap_topics
 from doran.settings import Settings
 from doran.stages.execute import venue_log_path
 
@@ -131,11 +130,12 @@ def test_stages_write_only_to_writable_volumes(objects: Objects, monkeypatch: py
         }.items():
             monkeypatch.setenv(name, value)
         settings = Settings()
-        writes = [settings.stats_dir, PurePosixPath(container["workingDir"]), PurePosixPath("/tmp")]
+        writes = [settings.quix_state_dir, PurePosixPath(container["workingDir"]), PurePosixPath("/tmp")]
         if stage == "execute":
             writes += [settings.executor_state_dir, venue_log_path(settings).parent]
         mounts = [PurePosixPath(m["mountPath"]) for m in container["volumeMounts"] if not m.get("readOnly")]
-        for directory in map(PurePosixPath, writes):
+        # Relative paths are the process's working directory's.
+        for directory in (PurePosixPath(container["workingDir"]) / PurePosixPath(w) for w in writes):
             assert any(directory == m or m in directory.parents for m in mounts), (
                 f"{stage} writes {directory}"
             )
@@ -219,11 +219,13 @@ def test_bootstrap_job_creates_the_registry_topics(objects: Objects) -> None:
     mount = next(m for m in container["volumeMounts"] if script_path.startswith(m["mountPath"] + "/"))
     volume = next(v for v in pod["volumes"] if v["name"] == mount["name"])
     script = _one(objects, "ConfigMap", volume["configMap"]["name"])["data"][script_path.rsplit("/", 1)[1]]
+    # One `ensure_topic name partitions replicas retention.ms cleanup.policy` line per registry topic.
+    calls = [line.split()[1:] for line in script.splitlines() if line.startswith("ensure_topic ")]
     expected = [
-        BootstrapTopic(t.name, t.partitions, t.replication_factor, t.retention_ms, t.cleanup_policy)
+        [t.name, str(t.partitions), str(t.replication_factor), str(t.retention_ms), t.cleanup_policy]
         for t in TOPICS.values()
     ]
-    assert parse_bootstrap_topics(script) == expected
+    assert calls == expected
 
 
 def test_clients_and_broker_agree_on_addresses(objects: Objects) -> None:

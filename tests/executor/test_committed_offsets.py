@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 import pytest
 from confluent_kafka import Consumer, Producer
+from support.broker import consumer_config
 
-from doran.broker import FAST_GROUP_JOIN, create_topics
+from doran.broker import create_topics
 from doran.executor import CommittedOffsetsUnknownError, committed_offsets_exist
 
 pytestmark = pytest.mark.integration
@@ -35,7 +36,7 @@ def test_only_a_group_that_committed_has_offsets(kafka_broker: str) -> None:
 
     consumer = Consumer(
         {"bootstrap.servers": kafka_broker, "group.id": group, "auto.offset.reset": "earliest"}
-        | dict(FAST_GROUP_JOIN)
+        | consumer_config()
     )
     consumer.subscribe([topic])
     message = None

@@ -26,8 +26,7 @@ from doran.executor import (
     execute_command,
     trade_result_event,
 )
-from doran.pipeline.event_ids import derive_event_id
-from doran.wire import decode, encode
+from doran.wire import decode, derive_event_id, encode
 
 NOW = datetime(2026, 3, 28, 20, 0, 5, tzinfo=UTC)
 CommandFactory = Callable[..., ExecuteTradeEvent]

@@ -11,7 +11,7 @@ import pytest
 
 from doran.contracts import CMD_EXECUTE_TRADE, ExecuteTradeEvent, SwapDemandEvent
 from doran.pipeline import Declined, DeclineReason, Policy, decide, default_policy
-from doran.pipeline.amounts import U128_MAX
+from doran.pipeline.pricing import U128_MAX
 from doran.wire import decode, encode
 
 NOW = datetime(2026, 3, 28, 20, 0, 1, tzinfo=UTC)

@@ -11,10 +11,10 @@ import pytest
 
 from doran.contracts import NORM_SWAP_DEMAND, bundled_schema
 from doran.pipeline import PolicyError, default_policy, load_policy
-from doran.pipeline.amounts import U128_MAX
+from doran.pipeline.pricing import U128_MAX
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "relay-quotes.jsonl"
-ASSET_ID = re.compile(bundled_schema(NORM_SWAP_DEMAND)["$defs"]["AssetId"]["pattern"])
+ASSET_ID = re.compile(bundled_schema(NORM_SWAP_DEMAND.name)["$defs"]["AssetId"]["pattern"])
 
 
 def sample_assets() -> set[str]:

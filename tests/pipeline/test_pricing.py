@@ -8,8 +8,7 @@ from fractions import Fraction
 from hypothesis import given
 from hypothesis import strategies as st
 
-from doran.pipeline.amounts import U128_MAX
-from doran.pipeline.pricing import BaseUnitPrice, fill_exact_in, fill_exact_out
+from doran.pipeline.pricing import U128_MAX, BaseUnitPrice, fill_exact_in, fill_exact_out
 
 amounts = st.integers(min_value=0, max_value=U128_MAX)
 terms = st.integers(min_value=1, max_value=10**40)

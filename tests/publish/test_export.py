@@ -18,7 +18,8 @@ from jsonschema import Draft7Validator
 
 from doran.contracts import TOPICS, bundled_schema
 from doran.publish import export
-from doran.publish.export import exported_registry, schema_file
+from doran.publish.export import BUNDLE_FILE, bundle_manifest, schema_file
+from doran.schema_source.registry import load_topic_registry
 from doran.wire import decode, kafka_headers
 
 REPO = Path(__file__).resolve().parents[2]
@@ -96,10 +97,12 @@ def test_schemas_and_registry_are_written(exported: Path) -> None:
         written = json.loads((exported / schema_file(topic)).read_text())
         assert written == bundled_schema(topic)
         assert written["$id"] == spec.schema_id
-    registry = json.loads((exported / "topics.json").read_text())
-    assert registry == exported_registry()
-    assert [t["name"] for t in registry["topics"]] == list(TOPICS)
-    for entry in registry["topics"]:
+    registry = load_topic_registry(exported)
+    assert registry == load_topic_registry(REPO / "schemas")
+    manifest = json.loads((exported / BUNDLE_FILE).read_text())
+    assert manifest == bundle_manifest()
+    assert list(manifest["topics"]) == [t.name for t in registry.topics] == list(TOPICS)
+    for entry in manifest["topics"].values():
         assert (exported / entry["schema"]).is_file()
 
 
@@ -150,8 +153,8 @@ def _message(asyncapi: dict[str, Any], topic: str) -> dict[str, Any]:
 
 @pytest.mark.parametrize("example", _valid_examples(), ids=lambda e: e.id)
 def test_headers_describe_what_the_wire_writes(asyncapi: dict[str, Any], example: Any) -> None:
-    event = decode(example.topic, example.data)
-    written = dict((name, value.decode()) for name, value in kafka_headers(example.topic, event))
+    event = decode(example.spec, example.data)
+    written = dict((name, value.decode()) for name, value in kafka_headers(example.spec, event))
     headers = _message(asyncapi, example.topic)["headers"]
 
     assert set(headers["required"]) == set(written) >= REQUIRED_HEADERS

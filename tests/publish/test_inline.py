@@ -75,7 +75,8 @@ def test_sibling_annotations_describe_the_use_site() -> None:
 
 def test_conflicting_siblings_become_allof() -> None:
     schema = {"$ref": "#/$defs/S", "type": "integer", "$defs": {"S": {"type": "string"}}}
-    assert inline_schema(schema) == {"allOf": [{"type": "string"}, {"type": "integer"}]}
+    # The keywords beside the $ref stay where they are; the target becomes an allOf member.
+    assert inline_schema(schema) == {"type": "integer", "allOf": [{"type": "string"}]}
 
 
 def test_interacting_keywords_are_not_merged() -> None:
@@ -87,10 +88,8 @@ def test_interacting_keywords_are_not_merged() -> None:
     }
     inlined = inline_schema(schema)
     assert inlined == {
-        "allOf": [
-            {"properties": {"a": {}}, "additionalProperties": False},
-            {"properties": {"b": {"type": "integer"}}},
-        ]
+        "properties": {"b": {"type": "integer"}},
+        "allOf": [{"properties": {"a": {}}, "additionalProperties": False}],
     }
     assert Draft202012Validator(inlined).is_valid({"b": 1}) == Draft202012Validator(schema).is_valid({"b": 1})
 

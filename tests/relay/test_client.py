@@ -14,15 +14,15 @@ from pydantic import SecretStr
 from doran.relay import (
     SIMULATED_SUBSCRIPTION_ID,
     Backoff,
-    QuoteEvent,
+    Notification,
     ReceivedFrame,
     RelayClient,
     RelayConfigError,
     RelayRejectedError,
     RelaySimulator,
     RelayUnavailableError,
-    SubscribeAck,
-    classify_frame,
+    ResultAnswer,
+    parse_frame,
 )
 
 TOKEN = "s3cr3t-jwt-value"
@@ -68,7 +68,7 @@ async def _collect(client: RelayClient, quotes_wanted: int) -> list[ReceivedFram
     async with aclosing(client.frames()) as frames:
         async for frame in frames:
             received.append(frame)
-            quotes += isinstance(classify_frame(frame.text), QuoteEvent)
+            quotes += isinstance(parse_frame(frame.text), Notification)
             if quotes == quotes_wanted:
                 break
     return received
@@ -86,16 +86,17 @@ def test_the_client_streams_every_frame_in_order_across_a_dropped_connection() -
 
     received, client = asyncio.run(scenario())
 
-    classified = [classify_frame(frame.text) for frame in received]
-    acks = [c for c in classified if isinstance(c, SubscribeAck)]
-    assert acks == [SubscribeAck(1, SIMULATED_SUBSCRIPTION_ID)] * 2
-    assert [frame.text for frame in received if isinstance(classify_frame(frame.text), QuoteEvent)] == frames
+    classified = [parse_frame(frame.text) for frame in received]
+    acks = [c for c in classified if isinstance(c, ResultAnswer) and c.request_id == 1]
+    assert acks == [ResultAnswer(1, SIMULATED_SUBSCRIPTION_ID)] * 2
+    assert [frame.text for frame in received if isinstance(parse_frame(frame.text), Notification)] == frames
     assert all(frame.observed_at is not None and frame.observed_at.tzinfo is not None for frame in received)
     assert client.connections == 2
     assert sleeps.delays == [0.25]
     assert relay.authorizations == [f"Bearer {TOKEN}"] * 2
     subscribe = {"jsonrpc": "2.0", "id": 1, "method": "subscribe", "params": ["quote"]}
     assert relay.subscribe_requests == [subscribe] * 2
+    assert client.connected is False  # the stream ended
 
 
 def test_a_wrong_api_key_is_refused_without_retrying() -> None:
@@ -154,15 +155,15 @@ def test_a_stop_request_ends_the_stream_while_the_relay_is_quiet() -> None:
 
     async def scenario() -> list[ReceivedFrame]:
         async with relay:
-            client = RelayClient(relay.url, poll_interval_s=0.05, should_stop=stop.is_set)
+            client = RelayClient(relay.url, poll_interval_s=0.05)
             received = []
-            async for frame in client.frames():
+            async for frame in client.frames(stop.is_set):
                 received.append(frame)
                 stop.set()  # after the ack: the relay sends nothing more, the client must still return
             return received
 
     received = asyncio.run(scenario())
-    assert [classify_frame(frame.text) for frame in received] == [SubscribeAck(1, SIMULATED_SUBSCRIPTION_ID)]
+    assert parse_frame(received[0].text) == ResultAnswer(1, SIMULATED_SUBSCRIPTION_ID)
 
 
 def test_the_api_key_never_reaches_a_log_record_or_repr(caplog: pytest.LogCaptureFixture) -> None:

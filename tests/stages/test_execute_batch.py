@@ -22,16 +22,21 @@ from doran.contracts import (
     TradeStatus,
 )
 from doran.executor import CommandState, ExecutorStore, SimulatedAdapter
-from doran.stages.execute_loop import execute_batch
+from doran.stages.execute_loop import BatchOutput, execute_batch
 from doran.stages.handling import Consumed
-from doran.stages.outbound import Outbound
-from doran.wire import decode, encode
+from doran.wire import KafkaRecord, decode, encode
 
 NOW = datetime(2026, 3, 28, 20, 0, 8, tzinfo=UTC)
 
 
+def run_batch_of(
+    messages: list[Consumed], store: ExecutorStore, venue: SimulatedAdapter, *, now: datetime
+) -> BatchOutput:
+    return execute_batch(messages, store, venue, now=now, max_record_bytes=1_000_000)
+
+
 def consumed(value: bytes, offset: int, partition: int = 1) -> Consumed:
-    return Consumed(CMD_EXECUTE_TRADE, partition, offset, b"key", value)
+    return Consumed(CMD_EXECUTE_TRADE.name, partition, offset, b"key", value)
 
 
 def as_messages(events: list[ExecuteTradeEvent], first_offset: int = 0) -> list[Consumed]:
@@ -52,10 +57,10 @@ def venue(tmp_path: Path) -> Iterator[SimulatedAdapter]:
     adapter.close()
 
 
-def results_of(records: Iterable[Outbound]) -> list[TradeResultEvent]:
+def results_of(records: Iterable[KafkaRecord]) -> list[TradeResultEvent]:
     found = []
     for record in records:
-        assert record.topic == EXEC_TRADE_RESULT
+        assert record.topic == EXEC_TRADE_RESULT.name
         event = decode(EXEC_TRADE_RESULT, record.value)
         assert isinstance(event, TradeResultEvent)
         found.append(event)
@@ -67,7 +72,7 @@ def test_new_commands_get_one_result_each_in_input_order(
 ) -> None:
     commands = [command(n) for n in range(40)]
 
-    output = execute_batch(as_messages(commands), store, venue, now=NOW)
+    output = run_batch_of(as_messages(commands), store, venue, now=NOW)
 
     assert (output.produced, output.skipped, output.dead_letters) == (40, 0, ())
     results = results_of(output.records)
@@ -89,10 +94,10 @@ def test_new_commands_get_one_result_each_in_input_order(
 def test_a_new_command_with_a_known_command_id_is_skipped_and_not_executed(
     store: ExecutorStore, venue: SimulatedAdapter
 ) -> None:
-    execute_batch(as_messages([command(1)]), store, venue, now=NOW)
+    run_batch_of(as_messages([command(1)]), store, venue, now=NOW)
     again = command(1, event_id="evt-resent-by-another-decide-run")
 
-    output = execute_batch(as_messages([again], first_offset=7), store, venue, now=NOW)
+    output = run_batch_of(as_messages([again], first_offset=7), store, venue, now=NOW)
 
     assert (output.records, output.produced, output.skipped) == ((), 0, 1)
     assert venue.execution_counts() == {"cmd-q-00001": 1}
@@ -102,9 +107,9 @@ def test_a_redelivered_command_event_republishes_its_stored_result_byte_for_byte
     store: ExecutorStore, venue: SimulatedAdapter
 ) -> None:
     # The first batch's transaction was aborted after `complete`: Kafka delivers the same records again.
-    first = execute_batch(as_messages([command(2), command(3)]), store, venue, now=NOW)
+    first = run_batch_of(as_messages([command(2), command(3)]), store, venue, now=NOW)
 
-    again = execute_batch(as_messages([command(2), command(3)]), store, venue, now=datetime.now(UTC))
+    again = run_batch_of(as_messages([command(2), command(3)]), store, venue, now=datetime.now(UTC))
 
     assert (again.produced, again.skipped) == (2, 0)
     assert [r.value for r in again.records] == [r.value for r in first.records]
@@ -116,7 +121,7 @@ def test_the_same_command_twice_in_one_batch_is_executed_and_published_once(
 ) -> None:
     twice = [command(4), command(4), command(4, event_id="evt-other")]
 
-    output = execute_batch(as_messages(twice), store, venue, now=NOW)
+    output = run_batch_of(as_messages(twice), store, venue, now=NOW)
 
     assert (output.produced, output.skipped) == (1, 2)
     assert [r.payload.command_id for r in results_of(output.records)] == ["cmd-q-00004"]
@@ -141,7 +146,7 @@ def test_a_command_left_processing_is_recovered_without_calling_the_venue(
         venue.execute(begun.payload)
     before = venue.execution_counts()
 
-    output = execute_batch(as_messages([begun]), store, venue, now=NOW)
+    output = run_batch_of(as_messages([begun]), store, venue, now=NOW)
 
     (result,) = results_of(output.records)
     assert (result.payload.status, result.payload.result_code) == (TradeStatus.RECOVERED, code)
@@ -176,16 +181,16 @@ def test_a_malformed_command_becomes_a_dead_letter_and_the_rest_of_the_batch_run
 ) -> None:
     messages = [consumed(encode(command(8)), 40), consumed(value, 41), consumed(encode(command(9)), 42)]
 
-    output = execute_batch(messages, store, venue, now=NOW)
+    output = run_batch_of(messages, store, venue, now=NOW)
 
     assert (output.produced, output.skipped, output.dead_letters) == (2, 0, (reason,))
-    dead = [r for r in output.records if r.topic == DEAD_LETTER_TOPIC]
+    dead = [r for r in output.records if r.topic == DEAD_LETTER_TOPIC.name]
     (letter,) = [decode(DEAD_LETTER_TOPIC, r.value) for r in dead]
     assert isinstance(letter, DeadLetterEvent)
     payload = letter.payload
     assert (payload.stage.value, payload.reason.value) == ("execute", reason)
     where = (payload.source_topic, payload.source_partition, payload.source_offset)
-    assert where == (CMD_EXECUTE_TRADE, 1, 41)
+    assert where == (CMD_EXECUTE_TRADE.name, 1, 41)
     assert base64.b64decode(payload.original_value_b64) == value
     assert payload.original_key_b64 == base64.b64encode(b"key").decode()
     assert pointer in [v.pointer for v in payload.violations]

@@ -20,6 +20,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
@@ -37,9 +38,10 @@ from confluent_kafka import (
     TopicPartition,
 )
 from quixstreams.kafka import Producer as QuixProducer
+from support.broker import stage_settings
 from support.commands import command
 
-from doran.broker import EmbeddedBroker, create_topics
+from doran.broker import EMBEDDED_BROKER_SETTINGS, EmbeddedBroker, create_topics, settings_environment
 from doran.contracts import (
     CMD_EXECUTE_TRADE,
     EXEC_TRADE_RESULT,
@@ -50,10 +52,9 @@ from doran.contracts import (
 )
 from doran.executor import CommandState, ExecutorStore, read_execution_log
 from doran.settings import Settings
-from doran.stages.counters import read_counters
 from doran.stages.execute import consumer_group, run_execute_stage, venue_log_path
-from doran.stages.outbound import outbound
-from doran.wire import decode
+from doran.stages.metrics import StageMetrics, parse_counts
+from doran.wire import decode, kafka_record
 
 pytestmark = pytest.mark.integration
 
@@ -74,7 +75,7 @@ def produce_commands(broker: str, n: int) -> dict[int, int]:
 
     producer = Producer({"bootstrap.servers": broker, "linger.ms": 5})
     for i in range(n):
-        record = outbound(CMD_EXECUTE_TRADE, command(i, execution_keys=7))
+        record = kafka_record(CMD_EXECUTE_TRADE, command(i, execution_keys=7))
         producer.produce(
             record.topic, record.value, record.key, headers=record.headers, on_delivery=delivered
         )
@@ -187,8 +188,9 @@ def read_results(broker: str) -> list[Message]:
         {"bootstrap.servers": broker, "group.id": reader, "isolation.level": "read_committed"}
     )
     try:
-        partitions = consumer.list_topics(EXEC_TRADE_RESULT, timeout=10).topics[EXEC_TRADE_RESULT].partitions
-        consumer.assign([TopicPartition(EXEC_TRADE_RESULT, p, OFFSET_BEGINNING) for p in partitions])
+        topic = EXEC_TRADE_RESULT.name
+        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+        consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
         messages: list[Message] = []
         last_seen, deadline = time.monotonic(), time.monotonic() + 120
         while time.monotonic() - last_seen < 2 and time.monotonic() < deadline:
@@ -204,15 +206,20 @@ def read_results(broker: str) -> list[Message]:
 # --- the executor process ----------------------------------------------------------------------------
 
 
-def start_executor(settings: Settings, log: IO[bytes]) -> subprocess.Popen[bytes]:
+def start_executor(
+    settings: Settings, log: IO[bytes], health_port: int | None = None
+) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
+        **settings_environment(EMBEDDED_BROKER_SETTINGS),
         "DORAN_BROKER_ADDRESS": str(settings.broker_address),
         "EXECUTOR_STATE_DIR": str(settings.executor_state_dir),
-        "DORAN_STATS_DIR": str(settings.stats_dir),
+        "DORAN_QUIX_STATE_DIR": str(settings.quix_state_dir),
         "DORAN_CONSUMER_GROUP_PREFIX": settings.consumer_group_prefix,
+        **({"DORAN_HEALTH_PORT": str(health_port)} if health_port else {}),
     }
-    return subprocess.Popen([sys.executable, "-m", "doran.stages.execute"], env=env, stdout=log, stderr=log)
+    command = [sys.executable, "-m", "doran.cli", "stage", "execute"]
+    return subprocess.Popen(command, env=env, stdout=log, stderr=log)
 
 
 class AimMissed(Exception):
@@ -248,7 +255,7 @@ class GroupOffsets:
 
     def committed(self) -> int:
         """How many commands the group has committed (their results are committed with them)."""
-        tps = [TopicPartition(CMD_EXECUTE_TRADE, p) for p in self.ends]
+        tps = [TopicPartition(CMD_EXECUTE_TRADE.name, p) for p in self.ends]
         return sum(max(tp.offset, 0) for tp in self._consumer.committed(tps, timeout=10))
 
     def all_committed(self) -> bool:
@@ -319,7 +326,7 @@ def test_sigkilled_executor_restarts_without_executing_twice_or_losing_a_result(
         run_dir = tmp_path / f"attempt-{attempt}"
         run_dir.mkdir()
         with EmbeddedBroker(log_path=run_dir / "tansu.log") as broker:
-            create_topics(broker.address, TOPICS)
+            create_topics(broker.address, TOPICS.values())
             try:
                 _sigkill_and_restart(broker.address, run_dir)
                 return
@@ -329,10 +336,10 @@ def test_sigkilled_executor_restarts_without_executing_twice_or_losing_a_result(
 
 
 def _sigkill_and_restart(fresh_broker: str, tmp_path: Path) -> None:
-    settings = Settings(
-        broker_address=fresh_broker,
+    settings = stage_settings(
+        tmp_path,
+        fresh_broker,
         executor_state_dir=tmp_path / "state" / "executor",
-        stats_dir=tmp_path / "stats",
         consumer_group_prefix="crash",
     )
     ends = produce_commands(fresh_broker, COMMANDS)
@@ -341,7 +348,7 @@ def _sigkill_and_restart(fresh_broker: str, tmp_path: Path) -> None:
     offsets = GroupOffsets(settings, ends)
 
     def in_transaction() -> bool:
-        return open_transaction(fresh_broker, EXEC_TRADE_RESULT, partitions)
+        return open_transaction(fresh_broker, EXEC_TRADE_RESULT.name, partitions)
 
     with (tmp_path / "executor.log").open("ab") as log:
         kill_inside(
@@ -362,10 +369,12 @@ def _sigkill_and_restart(fresh_broker: str, tmp_path: Path) -> None:
             freeze_to_aim=True,
         )
         assert not offsets.all_committed(), "the last kill came after the last command"
-        (settings.stats_dir / "execute.json").unlink(missing_ok=True)
-        child = start_executor(settings, log)
+        port = free_port()
+        child = start_executor(settings, log, health_port=port)
         try:
             wait_until(offsets.all_committed, "every command's offset committed", child)
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
+                final = parse_counts(response.read().decode())
         finally:
             child.send_signal(signal.SIGTERM)
             assert child.wait(60) == 0, (tmp_path / "executor.log").read_text()[-3000:]
@@ -374,7 +383,7 @@ def _sigkill_and_restart(fresh_broker: str, tmp_path: Path) -> None:
     counts = Counter(fill.command_id for fill in read_execution_log(venue_log_path(settings)))
     assert max(counts.values()) == 1, [c for c, k in counts.items() if k > 1][:10]
 
-    aborted = aborted_offsets(fresh_broker, EXEC_TRADE_RESULT, partitions)
+    aborted = aborted_offsets(fresh_broker, EXEC_TRADE_RESULT.name, partitions)
     committed: dict[str, list[TradeResultEvent]] = defaultdict(list)
     committed_bytes: dict[str, bytes] = {}
     aborted_copies: dict[str, list[bytes]] = defaultdict(list)
@@ -401,8 +410,7 @@ def _sigkill_and_restart(fresh_broker: str, tmp_path: Path) -> None:
         if counts[command_id] == 0:  # begun, then killed before the venue call: never executed
             assert result.payload.result_code == ResultCode.RECOVERED_NOT_EXECUTED, command_id
         assert result.payload.result_code != ResultCode.RECOVERED_UNKNOWN, command_id
-    final = read_counters(settings.stats_dir, "execute")
-    assert final is not None
+    # The last run's own counts: what it consumed it published or skipped.
     assert final["consumed"] == final["produced"] + final["skipped_duplicates"]
 
 
@@ -423,16 +431,14 @@ def test_an_aborted_transaction_is_rewound_and_its_results_published_once(
         real_commit(self, timeout)
 
     monkeypatch.setattr(QuixProducer, "commit_transaction", commit_failing_once)
-    settings = Settings(
-        broker_address=fresh_broker,
-        executor_state_dir=tmp_path / "executor-state",
-        stats_dir=tmp_path / "stats",
-        consumer_group_prefix="abort",
-    )
+    settings = stage_settings(tmp_path, fresh_broker, consumer_group_prefix="abort")
     ends = produce_commands(fresh_broker, 300)
     stop = threading.Event()
+    metrics = StageMetrics("execute")
     executor = threading.Thread(
-        target=run_execute_stage, args=(settings, fresh_broker), kwargs={"stop": stop, "max_batch": 100}
+        target=run_execute_stage,
+        args=(settings, fresh_broker),
+        kwargs={"stop": stop, "max_batch": 100, "metrics": metrics},
     )
     executor.start()
     offsets = GroupOffsets(settings, ends)
@@ -448,7 +454,7 @@ def test_an_aborted_transaction_is_rewound_and_its_results_published_once(
         offsets.close()
 
     assert len(injected) == 1
-    aborted = aborted_offsets(fresh_broker, EXEC_TRADE_RESULT, len(ends))
+    aborted = aborted_offsets(fresh_broker, EXEC_TRADE_RESULT.name, len(ends))
     assert aborted, "the injected failure aborted no transaction"
     committed: Counter[str] = Counter()
     for message in read_results(fresh_broker):
@@ -459,7 +465,13 @@ def test_an_aborted_transaction_is_rewound_and_its_results_published_once(
     assert committed == {command(i, execution_keys=7).payload.command_id: 1 for i in range(300)}
     counts = Counter(fill.command_id for fill in read_execution_log(venue_log_path(settings)))
     assert counts == {command(i, execution_keys=7).payload.command_id: 1 for i in range(300)}
-    final = read_counters(settings.stats_dir, "execute")
-    assert final is not None
+    final = metrics.snapshot()
     # The aborted batch is not counted; its redelivery is, as produced (its stored results went out again).
     assert (final["consumed"], final["produced"], final["skipped_duplicates"]) == (300, 300, 0)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port

@@ -9,10 +9,11 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +24,7 @@ import pytest
 from confluent_kafka import OFFSET_BEGINNING, Consumer, Message, Producer, TopicPartition
 from support.commands import command
 
+from doran.broker import EMBEDDED_BROKER_SETTINGS, settings_environment
 from doran.contracts import (
     CMD_EXECUTE_TRADE,
     DEAD_LETTER_TOPIC,
@@ -35,11 +37,10 @@ from doran.contracts import (
 )
 from doran.executor import ExecutorStore, IdempotencyHistoryLost, SimulatedAdapter
 from doran.settings import Settings
-from doran.stages.counters import read_counters
 from doran.stages.execute import run_execute_stage, venue_log_path
 from doran.stages.health import HealthServer
-from doran.stages.outbound import outbound
-from doran.wire import CONTRACT_HEADER, decode, encode
+from doran.stages.metrics import ConsumerMonitor, StageMetrics
+from doran.wire import CONTRACT_HEADER, decode, encode, kafka_record
 
 pytestmark = pytest.mark.integration
 
@@ -47,7 +48,7 @@ pytestmark = pytest.mark.integration
 def produce_commands(broker: str, commands: list[ExecuteTradeEvent]) -> None:
     producer = Producer({"bootstrap.servers": broker, "linger.ms": 5})
     for event in commands:
-        record = outbound(CMD_EXECUTE_TRADE, event)
+        record = kafka_record(CMD_EXECUTE_TRADE, event)
         producer.produce(record.topic, record.value, record.key, headers=record.headers)
     assert producer.flush(30) == 0
 
@@ -55,7 +56,7 @@ def produce_commands(broker: str, commands: list[ExecuteTradeEvent]) -> None:
 def produce_raw(broker: str, values: list[bytes], key: bytes = b"raw") -> None:
     producer = Producer({"bootstrap.servers": broker})
     for value in values:
-        producer.produce(CMD_EXECUTE_TRADE, value, key, partition=0)
+        producer.produce(CMD_EXECUTE_TRADE.name, value, key, partition=0)
     assert producer.flush(30) == 0
 
 
@@ -86,7 +87,7 @@ def read_topic(broker: str, topic: str, *, idle_s: float = 1.5) -> list[Message]
 
 def results_by_command(broker: str) -> dict[str, list[tuple[Message, TradeResultEvent]]]:
     found: dict[str, list[tuple[Message, TradeResultEvent]]] = {}
-    for message in read_topic(broker, EXEC_TRADE_RESULT):
+    for message in read_topic(broker, EXEC_TRADE_RESULT.name):
         event = decode(EXEC_TRADE_RESULT, message.value())
         assert isinstance(event, TradeResultEvent)
         found.setdefault(event.payload.command_id, []).append((message, event))
@@ -97,28 +98,34 @@ def settings_for(broker: str, root: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "broker_address": broker,
         "executor_state_dir": root / "executor-state",
-        "stats_dir": root / "stats",
+        "quix_state_dir": root / "quix",
         "consumer_group_prefix": "test",
+        **EMBEDDED_BROKER_SETTINGS,
         **overrides,
     }
     return Settings(**values)
 
 
-def wait_for_consumed(settings: Settings, consumed: int, timeout_s: float = 90) -> dict[str, Any]:
+def wait_for_consumed(metrics: StageMetrics, consumed: int, timeout_s: float = 90) -> dict[str, Any]:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        counters = read_counters(settings.stats_dir, "execute")
-        if counters is not None and counters["consumed"] >= consumed:
-            return counters
+        counts = metrics.snapshot()
+        if counts["consumed"] >= consumed:
+            return counts
         time.sleep(0.1)
-    raise AssertionError(f"the executor did not consume {consumed} commands in {timeout_s}s: {counters}")
+    raise AssertionError(
+        f"the executor did not consume {consumed} commands in {timeout_s}s: {metrics.snapshot()}"
+    )
 
 
 @contextmanager
-def running_executor(settings: Settings, **kwargs: Any) -> Iterator[threading.Event]:
-    """run_execute_stage in a thread; stopped (and its exception re-raised) when the block ends."""
+def running_executor(settings: Settings, **kwargs: Any) -> Iterator[StageMetrics]:
+    """run_execute_stage in a thread, counting into the yielded metrics; stopped (and its exception
+    re-raised) when the block ends."""
     stop = threading.Event()
     failure: list[BaseException] = []
+    kwargs.setdefault("metrics", StageMetrics("execute", kwargs.get("monitor")))
+    metrics = kwargs["metrics"]
 
     def target() -> None:
         try:
@@ -129,7 +136,7 @@ def running_executor(settings: Settings, **kwargs: Any) -> Iterator[threading.Ev
     thread = threading.Thread(target=target, name="executor")
     thread.start()
     try:
-        yield stop
+        yield metrics
     finally:
         stop.set()
         thread.join(60)
@@ -167,13 +174,10 @@ def test_each_command_gets_exactly_one_result_field_by_field(
     produce_commands(fresh_broker, commands)
     settings = settings_for(fresh_broker, tmp_path, processing_guarantee=guarantee, health_port=unused_port)
 
-    with running_executor(settings, max_batch=100):
-        counters = wait_for_consumed(settings, len(commands))
-        with urllib.request.urlopen(f"http://127.0.0.1:{unused_port}/readyz", timeout=5) as ready:
-            assert ready.status == 200
+    with running_executor(settings, max_batch=100) as metrics:
+        counters = wait_for_consumed(metrics, len(commands))
 
-    final = read_counters(settings.stats_dir, "execute")
-    assert final is not None
+    final = metrics.snapshot()
     assert (final["consumed"], final["produced"], final["skipped_duplicates"]) == (300, 300, 0)
     assert reconciles(final)
     assert reconciles(counters)
@@ -206,15 +210,28 @@ def test_each_command_gets_exactly_one_result_field_by_field(
 def test_a_duplicated_command_is_skipped_and_counted(
     fresh_broker: str, tmp_path: Path, unused_port: int
 ) -> None:
-    settings = settings_for(fresh_broker, tmp_path)
+    settings = settings_for(fresh_broker, tmp_path, statistics_interval_ms=100)
     produce_commands(fresh_broker, [command(n) for n in range(20)])
-    health = HealthServer(unused_port, host="127.0.0.1")  # one the caller runs, as `doran stage` does
-    with health, running_executor(settings, health=health):
-        wait_for_consumed(settings, 20)
-        assert health.ready.is_set()
+    monitor = ConsumerMonitor()
+    metrics = StageMetrics("execute", monitor)
+    health = HealthServer(
+        unused_port,
+        registry=metrics.registry,
+        live=lambda: monitor.polled_within(5),
+        ready=lambda: bool(monitor.assigned),
+    )
+    with health, running_executor(settings, metrics=metrics, monitor=monitor):
+        wait_for_consumed(metrics, 20)
+        wait_until(lambda: http_status(unused_port, "/readyz") == 200, "ready once partitions are assigned")
+        assert http_status(unused_port, "/healthz") == 200
         # Same command_ids, new events: decide ran again over the same quotes.
         produce_commands(fresh_broker, [command(n, event_id=f"evt-again-{n}") for n in range(5)])
-        counters = wait_for_consumed(settings, 25)
+        counters = wait_for_consumed(metrics, 25)
+        exposition = (
+            urllib.request.urlopen(f"http://127.0.0.1:{unused_port}/metrics", timeout=5).read().decode()
+        )
+    assert 'doran_duplicates_skipped_total{stage="execute"} 5.0' in exposition
+    assert "doran_consumer_lag{partition=" in exposition
 
     assert (counters["produced"], counters["skipped_duplicates"]) == (20, 5)
     assert reconciles(counters)
@@ -234,8 +251,8 @@ def test_a_command_left_processing_yields_a_recovered_result_without_the_venue(
     venue.close()
     produce_commands(fresh_broker, interrupted)
 
-    with running_executor(settings):
-        wait_for_consumed(settings, 3)
+    with running_executor(settings) as metrics:
+        wait_for_consumed(metrics, 3)
 
     results = results_by_command(fresh_broker)
     codes = [results[c.payload.command_id][0][1].payload for c in interrupted]
@@ -252,15 +269,15 @@ def test_a_lost_state_with_committed_offsets_refuses_to_start_unless_overridden(
 ) -> None:
     settings = settings_for(fresh_broker, tmp_path)
     produce_commands(fresh_broker, [command(n) for n in range(10)])
-    with running_executor(settings):
-        wait_for_consumed(settings, 10)
+    with running_executor(settings) as metrics:
+        wait_for_consumed(metrics, 10)
     for leftover in settings.executor_state_dir.iterdir():  # the PVC was deleted
         leftover.unlink()
 
     with pytest.raises(IdempotencyHistoryLost, match="DORAN_EXECUTOR_ALLOW_MISSING_STATE=true"):
         run_execute_stage(settings, fresh_broker)
     child = subprocess.run(
-        [sys.executable, "-m", "doran.stages.execute"],
+        [sys.executable, "-m", "doran.cli", "stage", "execute"],
         env={**os.environ, **child_env(settings)},
         capture_output=True,
         text=True,
@@ -270,12 +287,10 @@ def test_a_lost_state_with_committed_offsets_refuses_to_start_unless_overridden(
     assert child.returncode == 2
     assert "idempotency history is gone" in child.stderr
 
-    overridden = settings_for(
-        fresh_broker, tmp_path, stats_dir=tmp_path / "stats-2", executor_allow_missing_state=True
-    )
+    overridden = settings_for(fresh_broker, tmp_path, executor_allow_missing_state=True)
     produce_commands(fresh_broker, [command(10)])
-    with running_executor(overridden):
-        counters = wait_for_consumed(overridden, 1)
+    with running_executor(overridden) as metrics:
+        counters = wait_for_consumed(metrics, 1)
     # It resumed after the committed offsets: only the new command ran; the first ten were not re-executed.
     assert (counters["consumed"], counters["produced"]) == (1, 1)
     assert venue_counts(settings) == {f"cmd-q-{n:05d}": 1 for n in range(11)}
@@ -293,15 +308,15 @@ def test_malformed_commands_are_dead_lettered_and_the_stage_keeps_running(
     }
     produce_raw(fresh_broker, [encode(command(0)), *bad, encode(command(1))])
 
-    with running_executor(settings):
-        counters = wait_for_consumed(settings, 5)
+    with running_executor(settings) as metrics:
+        counters = wait_for_consumed(metrics, 5)
         produce_commands(fresh_broker, [command(2)])
-        counters = wait_for_consumed(settings, 6)
+        counters = wait_for_consumed(metrics, 6)
 
     assert counters["dead_lettered"] == {"not_json": 1, "schema_violation": 1, "wrong_event_type": 1}
     assert counters["produced"] == 3
     assert sorted(results_by_command(fresh_broker)) == ["cmd-q-00000", "cmd-q-00001", "cmd-q-00002"]
-    letters = [decode(DEAD_LETTER_TOPIC, m.value()) for m in read_topic(fresh_broker, DEAD_LETTER_TOPIC)]
+    letters = [decode(DEAD_LETTER_TOPIC, m.value()) for m in read_topic(fresh_broker, DEAD_LETTER_TOPIC.name)]
     assert all(isinstance(letter, DeadLetterEvent) for letter in letters)
     found = {
         base64.b64decode(letter.payload.original_value_b64): (
@@ -315,18 +330,35 @@ def test_malformed_commands_are_dead_lettered_and_the_stage_keeps_running(
         if isinstance(letter, DeadLetterEvent)
     }
     assert found == {
-        value: (reason, CMD_EXECUTE_TRADE, 0, offset, "execute")
+        value: (reason, CMD_EXECUTE_TRADE.name, 0, offset, "execute")
         for offset, (value, reason) in enumerate(bad.items(), start=1)
     }
 
 
 def child_env(settings: Settings) -> dict[str, str]:
-    """The environment that makes `python -m doran.stages.execute` use these settings."""
+    """The environment that makes `doran stage execute` use these settings."""
     return {
+        **settings_environment(EMBEDDED_BROKER_SETTINGS),
         "DORAN_BROKER_ADDRESS": str(settings.broker_address),
         "EXECUTOR_STATE_DIR": str(settings.executor_state_dir),
-        "DORAN_STATS_DIR": str(settings.stats_dir),
+        "DORAN_QUIX_STATE_DIR": str(settings.quix_state_dir),
         "DORAN_CONSUMER_GROUP_PREFIX": settings.consumer_group_prefix,
         "DORAN_PROCESSING_GUARANTEE": settings.processing_guarantee,
         "DORAN_EXECUTOR_ALLOW_MISSING_STATE": str(settings.executor_allow_missing_state).lower(),
     }
+
+
+def http_status(port: int, path: str) -> int:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code)
+
+
+def wait_until(condition: Callable[[], bool], what: str, timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for: {what}")
+        time.sleep(0.05)

@@ -4,43 +4,43 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import shutil
 import threading
 import time
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
 from confluent_kafka import OFFSET_BEGINNING, Consumer, Message, TopicPartition
 from pydantic import SecretStr
+from support.broker import stage_settings
 
 from doran.contracts import (
     DEAD_LETTER_TOPIC,
     RAW_NEAR_INTENTS_QUOTE,
-    TOPICS,
     DeadLetterEvent,
     Envelope,
     NearIntentsQuoteRawEvent,
 )
 from doran.relay import (
+    SIMULATED_SUBSCRIPTION_ID,
     Backoff,
     LiveRelayFeed,
-    QuoteEvent,
-    RejectedFrame,
+    ReceivedFrame,
+    RecordingFeed,
     RelaySimulator,
-    classify_frame,
-    quote_event_id,
     read_recording,
 )
-from doran.settings import Settings
-from doran.stages.counters import read_counters
-from doran.stages.ingest import IngestCounters, build_ingest_app, replay
+from doran.schema_source.registry import TopicSpec
+from doran.stages.ingest import FrameIngest, FrameOutcome, run_ingest
+from doran.stages.metrics import StageMetrics
 from doran.wire import decode
 
 pytestmark = pytest.mark.integration
 
-RAW_EVENT_TYPE = TOPICS[RAW_NEAR_INTENTS_QUOTE].event_type
 EventT = TypeVar("EventT", bound=Envelope)
 SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "relay-quotes.jsonl"
 
@@ -69,25 +69,30 @@ def _read_all(address: str, topic: str, idle_s: float = 2.0) -> list[Message]:
         consumer.close()
 
 
-def _mine(address: str, topic: str, feed: str, model: type[EventT]) -> list[tuple[Message, EventT]]:
+def _mine(address: str, topic: TopicSpec[EventT], feed: str) -> list[tuple[Message, EventT]]:
     """The records of `topic` that came from this test's feed, decoded and typed.
 
     A quote names its feed in `source`; a dead letter in `payload.source_topic`.
     """
     mine: list[tuple[Message, EventT]] = []
-    for message in _read_all(address, topic):
+    for message in _read_all(address, topic.name):
         event = decode(topic, message.value())
         origin = event.payload.source_topic if isinstance(event, DeadLetterEvent) else event.source
         if origin == feed:
-            assert isinstance(event, model)
             mine.append((message, event))
     return mine
 
 
+def _expected(lines: list[bytes], feed: str) -> list[FrameOutcome]:
+    """What the pure ingest core makes of each frame: the reference the broker records are checked against."""
+    ingest = FrameIngest(feed, max_frame_bytes=2**18, max_record_bytes=10**6)
+    return [ingest(ReceivedFrame(line, None), datetime.now(UTC)) for line in lines]
+
+
 @pytest.fixture
 def recording(tmp_path: Path) -> Path:
-    # A copy under a unique path gives this test its own feed name on the shared broker.
-    copy = tmp_path / "relay-quotes.jsonl"
+    # A copy under a unique name gives this test its own feed name on the shared broker.
+    copy = tmp_path / f"relay-quotes-{uuid.uuid4().hex[:8]}.jsonl"
     shutil.copyfile(SAMPLE, copy)
     return copy
 
@@ -95,72 +100,57 @@ def recording(tmp_path: Path) -> Path:
 def test_replay_produces_every_quote_and_dead_letter_and_a_second_replay_mints_no_new_ids(
     kafka_broker: str, recording: Path, tmp_path: Path
 ) -> None:
-    settings = Settings(
-        broker_address=kafka_broker, stats_dir=tmp_path / "stats", quix_state_dir=tmp_path / "state"
-    )
-    feed = f"replay:{recording}"
+    settings = stage_settings(tmp_path, kafka_broker)
+    feed = RecordingFeed(recording)
     lines = read_recording(recording)
+    metrics = StageMetrics("ingest")
 
-    counts = replay(recording, settings)
+    run_ingest(settings, kafka_broker, feed, metrics)
 
-    assert counts.as_dict() == {
-        "frames_in": len(lines),
-        "protocol_frames": 2,
-        "quotes_out": 1183,
-        "dead_lettered": {"not_json": 6, "invalid_venue_message": 14},
-    }
-    quotes = _mine(kafka_broker, RAW_NEAR_INTENTS_QUOTE, feed, NearIntentsQuoteRawEvent)
-    dead = _mine(kafka_broker, DEAD_LETTER_TOPIC, feed, DeadLetterEvent)
-    assert len(quotes) == 1183
-    assert len(dead) == 20
-    assert read_counters(tmp_path / "stats", "ingest") == {
-        "stage": "ingest",
-        "consumed": len(lines) - 2,
-        "produced": 1183,
-        "skipped_duplicates": 0,
-        "declined": {},
-        "dead_lettered": {"invalid_venue_message": 14, "not_json": 6},
-    }
+    counts = metrics.snapshot()
+    assert counts["protocol_frames"] == {"subscribed:quote": 2}
+    assert counts["consumed"] == len(lines) - 2
+    assert (counts["produced"], counts["dead_lettered"]) == (
+        1162,
+        {"not_json": 6, "invalid_venue_message": 35},
+    )
+    quotes = _mine(kafka_broker, RAW_NEAR_INTENTS_QUOTE, feed.name)
+    dead = _mine(kafka_broker, DEAD_LETTER_TOPIC, feed.name)
+    assert (len(quotes), len(dead)) == (1162, 41)
 
     by_id = {event.event_id: (message, event) for message, event in quotes}
-    for line in lines:
-        frame = classify_frame(line)
-        if not isinstance(frame, QuoteEvent):
-            continue
-        message, event = by_id[quote_event_id(frame.data)]
-        assert message.key() == event.event_id.encode()
-        assert event.payload.message == frame.data
-        assert event.raw == frame.data
-        assert (event.venue, event.event_type, event.schema_version) == ("near_intents", RAW_EVENT_TYPE, 1)
-        assert event.observed_at is None  # a recording carries no receive times
-        headers = dict(message.headers() or [])
-        assert headers["ce_id"] == event.event_id.encode()
-        assert headers["ce_source"] == feed.encode()
-
     originals = {base64.b64decode(event.payload.original_value_b64): event for _, event in dead}
-    for line in lines:
-        frame = classify_frame(line)
-        if isinstance(frame, RejectedFrame):
+    for line, outcome in zip(lines, _expected(lines, feed.name), strict=True):
+        if outcome.kind == "quote":
+            assert outcome.record is not None
+            message, event = by_id[outcome.record.key]
+            assert message.key() == event.event_id.encode()
+            # The bytes the core built, but for the time of ingestion.
+            produced, built = json.loads(message.value()), json.loads(outcome.record.value)
+            assert produced | {"ingested_at": None} == built | {"ingested_at": None}
+            assert event.observed_at is None  # a recording carries no receive times
+            headers = dict(message.headers() or [])
+            assert (headers["ce_id"], headers["ce_source"]) == (event.event_id.encode(), feed.name.encode())
+        elif outcome.kind == "dead_letter":
             letter = originals[line]
             assert (letter.payload.stage, letter.payload.reason, letter.payload.source_topic) == (
                 "ingest",
-                frame.reason,
-                feed,
+                outcome.reason,
+                feed.name,
             )
-            assert [v.pointer for v in letter.payload.violations] == [p for p, _ in frame.violations]
-    assert {message.key() for message, _ in dead} == {feed.encode()}
+    assert {message.key() for message, _ in dead} == {feed.name.encode()}
 
-    replay(recording, settings)
+    run_ingest(settings, kafka_broker, feed, StageMetrics("ingest"))
 
-    quotes_after = _mine(kafka_broker, RAW_NEAR_INTENTS_QUOTE, feed, NearIntentsQuoteRawEvent)
-    dead_after = _mine(kafka_broker, DEAD_LETTER_TOPIC, feed, DeadLetterEvent)
+    quotes_after = _mine(kafka_broker, RAW_NEAR_INTENTS_QUOTE, feed.name)
+    dead_after = _mine(kafka_broker, DEAD_LETTER_TOPIC, feed.name)
     assert len(quotes_after) == 2 * len(quotes)
     assert {e.event_id for _, e in quotes_after} == {e.event_id for _, e in quotes}
     assert {e.event_id for _, e in dead_after} == {e.event_id for _, e in dead}
 
 
 class _SimulatorThread:
-    """Runs a RelaySimulator on its own event loop, so the Quix app can block the main thread."""
+    """Runs a RelaySimulator on its own event loop, so ingest's loop can run in the test's thread."""
 
     def __init__(self, simulator: RelaySimulator) -> None:
         self.simulator = simulator
@@ -180,55 +170,47 @@ class _SimulatorThread:
         assert self._ready.wait(10), "the relay simulator did not start"
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, *exc: Any) -> None:
         self._stop.set()
         self._thread.join(10)
 
 
-@pytest.fixture
-def live_frames() -> list[str]:
-    # The sample's first 199 frames after its ack: quotes and the malformed frames among them.
-    return [line.decode() for line in read_recording(SAMPLE)[1:200]]
-
-
 def test_live_ingest_through_a_dropped_connection_produces_every_frame_once(
-    kafka_broker: str, live_frames: list[str], tmp_path: Path
+    kafka_broker: str, tmp_path: Path
 ) -> None:
+    # The sample's first 199 frames after its ack (quotes and the malformed frames among them), on the
+    # subscription the simulator acknowledges.
+    recorded = json.loads(read_recording(SAMPLE)[0])["result"]
+    live_frames = [
+        line.decode().replace(recorded, SIMULATED_SUBSCRIPTION_ID) for line in read_recording(SAMPLE)[1:200]
+    ]
     token = "live-test-token"
     simulator = RelaySimulator(live_frames, token=token, drop_after=70)
-    counters = IngestCounters()
-    expected_frames = len(live_frames) + 2  # plus the ack of each connection
+    metrics = StageMetrics("ingest")
+    expected = [o for o in _expected([f.encode() for f in live_frames], "x") if o.kind != "protocol"]
     with _SimulatorThread(simulator) as served:
         feed = LiveRelayFeed(served.url, SecretStr(token), backoff=Backoff(base_s=0.05, cap_s=0.2))
-        app = build_ingest_app(
-            Settings(stats_dir=tmp_path / "stats", quix_state_dir=tmp_path / "state"),
+        deadline = time.monotonic() + 60
+        run_ingest(
+            stage_settings(tmp_path, kafka_broker),
             kafka_broker,
-            feed=feed,
-            counters=counters,
+            feed,
+            metrics,
+            should_stop=lambda: metrics.consumed >= len(live_frames) or time.monotonic() > deadline,
         )
 
-        def stop_when_done() -> None:
-            deadline = time.monotonic() + 60
-            while counters.snapshot().frames_in < expected_frames and time.monotonic() < deadline:
-                time.sleep(0.05)
-            app.stop()
-
-        threading.Thread(target=stop_when_done, daemon=True).start()
-        app.run()
-
-    counts = counters.snapshot()
-    classified = [classify_frame(frame) for frame in live_frames]
-    expected_ids = {quote_event_id(frame.data) for frame in classified if isinstance(frame, QuoteEvent)}
-    rejected = sum(isinstance(frame, RejectedFrame) for frame in classified)
-    assert counts.frames_in == expected_frames
-    assert counts.protocol_frames == 2
-    assert sum(counts.dead_lettered.values()) == rejected
+    counts = metrics.snapshot()
+    assert counts["consumed"] == len(live_frames)
+    assert counts["protocol_frames"]["subscribed:quote"] == 2  # one ack per connection
+    assert sum(counts["dead_lettered"].values()) == sum(o.kind == "dead_letter" for o in expected)
     assert simulator.authorizations == [f"Bearer {token}"] * 2
     assert len(simulator.subscribe_requests) == 2
 
-    quotes = _mine(kafka_broker, RAW_NEAR_INTENTS_QUOTE, served.url, NearIntentsQuoteRawEvent)
+    quotes = _mine(kafka_broker, RAW_NEAR_INTENTS_QUOTE, served.url)
+    expected_ids = {o.record.key for o in expected if o.kind == "quote" and o.record is not None}
     assert {event.event_id for _, event in quotes} == expected_ids
-    assert len(quotes) == counts.quotes_out
+    assert len(quotes) == counts["produced"]
     assert all(event.observed_at is not None for _, event in quotes)
-    dead = _mine(kafka_broker, DEAD_LETTER_TOPIC, served.url, DeadLetterEvent)
-    assert len(dead) == rejected
+    assert all(isinstance(event, NearIntentsQuoteRawEvent) for _, event in quotes)
+    dead = _mine(kafka_broker, DEAD_LETTER_TOPIC, served.url)
+    assert len(dead) == sum(counts["dead_lettered"].values())

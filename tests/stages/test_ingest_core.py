@@ -1,34 +1,32 @@
-"""The pure ingest step: every relay frame becomes a quote record, a dead letter, or a protocol frame."""
+"""The pure ingest step: every relay frame ends as exactly one of protocol traffic, a quote record, or a
+dead letter carrying the original bytes, whatever the frame holds."""
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from collections import Counter
-from collections.abc import AsyncGenerator, Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from doran.contracts import (
-    CONTRACT_SHA256,
-    DEAD_LETTER_TOPIC,
-    RAW_NEAR_INTENTS_QUOTE,
-    TOPICS,
-    DeadLetterEvent,
-    NearIntentsQuoteRawEvent,
-)
-from doran.relay import ReceivedFrame, RecordingFeed, quote_event_id, read_recording
-from doran.stages.ingest import IngestConfigError, IngestCounters, IngestSource, ingest_frame
+from doran.contracts import DEAD_LETTER_TOPIC, RAW_NEAR_INTENTS_QUOTE
+from doran.relay import ReceivedFrame, read_recording
+from doran.stages.ingest import FrameIngest, FrameOutcome, IngestConfigError, quote_event_id
+from doran.stages.metrics import StageMetrics
 from doran.wire import CONTRACT_HEADER, decode
 
 FEED = "wss://solver-relay-v2.chaindefuser.com/ws"
 NOW = datetime(2026, 3, 28, 19, 53, 29, 500000, tzinfo=UTC)
 OBSERVED = NOW - timedelta(milliseconds=2)
 RECORDING = Path(__file__).resolve().parents[2] / "samples" / "relay-quotes.jsonl"
+MAX_FRAME = 65_536
+MAX_RECORD = 1_000_000
 DATA: dict[str, Any] = {
     "quote_id": "927b069b-287f-4295-9053-05ad3ebfc646",
     "defuse_asset_identifier_in": "nep141:wrap.near",
@@ -39,50 +37,96 @@ DATA: dict[str, Any] = {
 }
 
 
-def _event_frame(data: dict[str, Any]) -> str:
-    return json.dumps({"jsonrpc": "2.0", "method": "event", "params": {"subscription": "s-1", "data": data}})
+def _ingest(feed: str = FEED, *, max_frame: int = MAX_FRAME, max_record: int = MAX_RECORD) -> FrameIngest:
+    """An ingest that has seen the relay acknowledge its quote subscription as "s-1"."""
+    ingest = FrameIngest(feed, max_frame_bytes=max_frame, max_record_bytes=max_record)
+    ingest(ReceivedFrame(json.dumps({"jsonrpc": "2.0", "id": 1, "result": "s-1"}), None), NOW)
+    return ingest
 
 
-def _headers(headers: list[tuple[str, bytes]]) -> dict[str, bytes]:
-    return dict(headers)
+def _event_frame(data: Any, subscription: str = "s-1") -> str:
+    return json.dumps(
+        {"jsonrpc": "2.0", "method": "event", "params": {"subscription": subscription, "data": data}}
+    )
 
 
 def test_a_quote_event_becomes_a_valid_raw_quote_record_keyed_by_its_event_id() -> None:
-    outcome = ingest_frame(ReceivedFrame(_event_frame(DATA), OBSERVED), feed=FEED, now=NOW)
+    outcome = _ingest()(ReceivedFrame(_event_frame(DATA), OBSERVED), NOW)
 
-    assert outcome.kind == "quote"
-    assert outcome.record is not None
+    assert outcome.kind == "quote" and outcome.record is not None
     record = outcome.record
     event = decode(RAW_NEAR_INTENTS_QUOTE, record.value)
-    assert isinstance(event, NearIntentsQuoteRawEvent)
-    assert record.topic == RAW_NEAR_INTENTS_QUOTE
+    assert record.topic == RAW_NEAR_INTENTS_QUOTE.name
     assert record.key == event.event_id == quote_event_id(DATA)
-    assert event.payload.message == DATA
+    assert event.payload.message.model_dump(exclude_unset=True) == DATA
+    assert json.loads(record.value)["payload"]["message"] == DATA  # verbatim, no field added
     assert event.raw == DATA
     assert (event.source, event.venue, event.schema_version) == (FEED, "near_intents", 1)
     assert event.observed_at == "2026-03-28T19:53:29.498000Z"
     assert event.ingested_at == "2026-03-28T19:53:29.500000Z"
-    headers = _headers(record.headers)
+    headers = dict(record.headers)
     assert headers["ce_id"] == event.event_id.encode()
     assert headers["ce_type"] == b"near_intents_quote_raw"
     assert headers["ce_source"] == FEED.encode()
-    assert headers[CONTRACT_HEADER] == TOPICS[RAW_NEAR_INTENTS_QUOTE].schema_sha256.encode()
-    assert CONTRACT_SHA256  # the registry hash exists; the header carries the topic schema's own hash
+    assert headers[CONTRACT_HEADER] == RAW_NEAR_INTENTS_QUOTE.schema_sha256.encode()
 
 
 def test_the_event_id_depends_on_the_venue_data_only() -> None:
-    first = ingest_frame(ReceivedFrame(_event_frame(DATA), OBSERVED), feed=FEED, now=NOW)
-    tomorrow = NOW + timedelta(days=1)
-    later = ingest_frame(ReceivedFrame(_event_frame(DATA), None), feed="replay:x.jsonl", now=tomorrow)
-    assert first.record is not None
-    assert later.record is not None
+    first = _ingest()(ReceivedFrame(_event_frame(DATA), OBSERVED), NOW)
+    later = _ingest("replay:x.jsonl")(
+        ReceivedFrame(_event_frame(DATA, "other"), None), NOW + timedelta(days=1)
+    )
+    assert first.record is not None and later.record is not None
     assert first.record.key == later.record.key
+    reordered = dict(reversed(list(DATA.items())))
+    assert quote_event_id(reordered) == quote_event_id(DATA) != quote_event_id(DATA | {"min_deadline_ms": 1})
 
 
-def test_the_subscribe_ack_is_a_protocol_frame_with_nothing_to_produce() -> None:
-    ack = json.dumps({"jsonrpc": "2.0", "id": 1, "result": "s-1"})
-    outcome = ingest_frame(ReceivedFrame(ack, OBSERVED), feed=FEED, now=NOW)
-    assert (outcome.kind, outcome.record, outcome.reason) == ("protocol", None, None)
+def test_venue_integers_beyond_64_bits_are_kept_exactly() -> None:
+    data = DATA | {"venue_counter": 2**130 + 7}
+    outcome = _ingest()(ReceivedFrame(_event_frame(data), OBSERVED), NOW)
+    assert outcome.record is not None
+    assert json.loads(outcome.record.value)["raw"]["venue_counter"] == 2**130 + 7
+
+
+@pytest.mark.parametrize(
+    ("frame", "protocol"),
+    [
+        (json.dumps({"jsonrpc": "2.0", "id": 1, "result": "s-1"}), "subscribed:quote"),
+        (json.dumps({"jsonrpc": "2.0", "id": 2, "result": "s-2"}), "subscribed:quote_status"),
+        (json.dumps({"jsonrpc": "2.0", "id": 7, "result": "OK"}), "answer"),
+        (
+            json.dumps({"jsonrpc": "2.0", "id": 3, "error": {"code": -32600, "message": "bad"}}),
+            "error_answer",
+        ),
+        (json.dumps({"jsonrpc": "2.0", "method": "ping", "params": []}), "notification:ping"),
+    ],
+    ids=["quote-ack", "status-ack", "answer", "error", "other-method"],
+)
+def test_json_rpc_protocol_traffic_is_counted_not_dead_lettered(frame: str, protocol: str) -> None:
+    outcome = _ingest()(ReceivedFrame(frame, OBSERVED), NOW)
+    assert outcome == FrameOutcome("protocol", protocol=protocol)
+
+
+def test_an_event_on_a_subscription_never_made_is_a_dead_letter_unless_it_carries_a_quote() -> None:
+    fresh = FrameIngest(FEED, max_frame_bytes=MAX_FRAME, max_record_bytes=MAX_RECORD)
+    assert fresh(ReceivedFrame(_event_frame(DATA, "unknown"), None), NOW).kind == "quote"
+    stray = fresh(ReceivedFrame(_event_frame({"hello": 1}, "unknown"), None), NOW)
+    assert (stray.kind, stray.reason) == ("dead_letter", "invalid_venue_message")
+
+
+def test_events_are_routed_by_the_subscription_they_arrive_on() -> None:
+    ingest = _ingest()
+    ingest(ReceivedFrame(json.dumps({"jsonrpc": "2.0", "id": 2, "result": "status-sub"}), None), NOW)
+    status = {"quote_hash": "q", "intent_hash": "i", "tx_hash": "t"}
+    assert (
+        ingest(ReceivedFrame(_event_frame(status, "status-sub"), None), NOW).protocol == "event:quote_status"
+    )
+    # On the quote subscription, the same data is a malformed quote.
+    ingest(ReceivedFrame(json.dumps({"jsonrpc": "2.0", "id": 1, "result": "quote-sub"}), None), NOW)
+    assert (
+        ingest(ReceivedFrame(_event_frame(status, "quote-sub"), None), NOW).reason == "invalid_venue_message"
+    )
 
 
 @pytest.mark.parametrize(
@@ -90,41 +134,51 @@ def test_the_subscribe_ack_is_a_protocol_frame_with_nothing_to_produce() -> None
     [
         ('{"jsonrpc":"2.0","method":"event","params":{"subscr', "not_json", [""]),
         (
+            '{"jsonrpc":"2.0","method":"event","params":{"subscription":"s","data":"\\udc00"}}',
+            "not_json",
+            [""],
+        ),
+        ("[" * 20_000 + "]" * 20_000, "not_json", [""]),
+        (
             _event_frame({k: v for k, v in DATA.items() if k != "quote_id"}),
             "invalid_venue_message",
             ["/params/data/quote_id"],
         ),
         (
-            _event_frame({"quote_hash": "q", "intent_hash": "i", "tx_hash": "h"}),
+            _event_frame(DATA | {"exact_amount_out": "5"}),
             "invalid_venue_message",
-            [
-                "/params/data/quote_id",
-                "/params/data/defuse_asset_identifier_in",
-                "/params/data/defuse_asset_identifier_out",
-                "/params/data",
-                "/params/data/min_deadline_ms",
-            ],
+            ["/params/data/exact_amount_out"],
         ),
         (
-            json.dumps({"jsonrpc": "2.0", "id": 3, "error": {"code": -32600, "message": "bad request"}}),
+            _event_frame(DATA | {"exact_amount_in": 5}),
             "invalid_venue_message",
-            ["/error"],
+            ["/params/data/exact_amount_in"],
+        ),
+        (
+            json.dumps({"jsonrpc": "2.0", "method": "event", "params": {"data": DATA}}),
+            "invalid_venue_message",
+            ["/params/subscription"],
         ),
     ],
-    ids=["not-json", "missing-quote-id", "quote-status-event", "error-response"],
+    ids=[
+        "truncated",
+        "lone-surrogate",
+        "too-deep",
+        "missing-quote-id",
+        "both-sides",
+        "number-amount",
+        "no-subscription",
+    ],
 )
 def test_malformed_frames_become_dead_letters_carrying_the_original_bytes(
     text: str, reason: str, pointers: list[str]
 ) -> None:
-    outcome = ingest_frame(ReceivedFrame(text, OBSERVED), feed=FEED, now=NOW)
+    outcome = _ingest()(ReceivedFrame(text, OBSERVED), NOW)
 
-    assert outcome.kind == "dead_letter"
-    assert outcome.reason == reason
-    assert outcome.record is not None
-    event = decode(DEAD_LETTER_TOPIC, outcome.record.value)
-    assert isinstance(event, DeadLetterEvent)
-    assert outcome.record.topic == DEAD_LETTER_TOPIC
+    assert outcome.kind == "dead_letter" and outcome.reason == reason and outcome.record is not None
+    assert outcome.record.topic == DEAD_LETTER_TOPIC.name
     assert outcome.record.key == FEED
+    event = decode(DEAD_LETTER_TOPIC, outcome.record.value)
     payload = event.payload
     assert (payload.stage, payload.reason, payload.source_topic) == ("ingest", reason, FEED)
     assert (payload.source_partition, payload.source_offset, payload.original_key_b64) == (None, None, None)
@@ -133,53 +187,98 @@ def test_malformed_frames_become_dead_letters_carrying_the_original_bytes(
     assert event.event_id.startswith("dlq-")
 
 
+def test_a_frame_above_the_cap_is_a_dead_letter_with_its_head_size_and_hash() -> None:
+    frame = _event_frame(DATA | {"blob": "x" * 2_000_000})  # a 2 MiB quote: far above any real one
+    outcome = _ingest()(ReceivedFrame(frame, OBSERVED), NOW)
+    assert (outcome.kind, outcome.reason) == ("dead_letter", "message_too_large")
+    assert outcome.record is not None and outcome.record.size <= MAX_RECORD
+    letter = decode(DEAD_LETTER_TOPIC, outcome.record.value).payload
+    assert letter.original_truncated is True
+    assert letter.original_size_bytes == len(frame)
+    assert letter.original_sha256 == hashlib.sha256(frame.encode()).hexdigest()
+    assert "DORAN_RELAY_MAX_FRAME_BYTES" in letter.violations[0].message
+
+
+def test_a_raw_record_above_the_broker_limit_is_a_dead_letter_not_a_failed_produce() -> None:
+    # Under the frame cap, but the raw record carries the quote twice and outgrows the record limit.
+    frame = _event_frame(DATA | {"blob": "x" * 60_000})
+    outcome = _ingest(max_frame=200_000, max_record=100_000)(ReceivedFrame(frame, OBSERVED), NOW)
+    assert (outcome.kind, outcome.reason) == ("dead_letter", "message_too_large")
+    assert outcome.record is not None and outcome.record.size <= 100_000
+
+
 def test_dead_letter_ids_repeat_for_the_same_frame_and_feed() -> None:
     frame = ReceivedFrame(b"<html>502 Bad Gateway", None)
-    first = ingest_frame(frame, feed=FEED, now=NOW)
-    again = ingest_frame(frame, feed=FEED, now=NOW + timedelta(hours=1))
-    other_feed = ingest_frame(frame, feed="replay:other.jsonl", now=NOW)
-    assert first.record is not None
-    assert again.record is not None
-    assert other_feed.record is not None
-    first_id = decode(DEAD_LETTER_TOPIC, first.record.value).event_id
-    assert first_id == decode(DEAD_LETTER_TOPIC, again.record.value).event_id
-    assert first_id != decode(DEAD_LETTER_TOPIC, other_feed.record.value).event_id
+    first = _ingest()(frame, NOW).record
+    again = _ingest()(frame, NOW + timedelta(hours=1)).record
+    other_feed = _ingest("replay:other.jsonl")(frame, NOW).record
+    assert first is not None and again is not None and other_feed is not None
+    first_id = decode(DEAD_LETTER_TOPIC, first.value).event_id
+    assert first_id == decode(DEAD_LETTER_TOPIC, again.value).event_id
+    assert first_id != decode(DEAD_LETTER_TOPIC, other_feed.value).event_id
 
 
 def test_every_frame_of_the_sample_recording_has_exactly_one_outcome_and_none_is_lost() -> None:
-    frames = read_recording(RECORDING)
-    outcomes = [ingest_frame(ReceivedFrame(line, None), feed="replay:sample", now=NOW) for line in frames]
+    ingest = _ingest("replay:sample")
+    outcomes = [ingest(ReceivedFrame(line, None), NOW) for line in read_recording(RECORDING)]
     kinds = Counter(outcome.kind for outcome in outcomes)
     reasons = Counter(outcome.reason for outcome in outcomes if outcome.reason is not None)
 
-    assert kinds == {"protocol": 2, "quote": 1183, "dead_letter": 20}
-    assert reasons == {"not_json": 6, "invalid_venue_message": 14}
+    assert kinds == {"protocol": 2, "quote": 1162, "dead_letter": 41}
+    assert reasons == {"not_json": 6, "invalid_venue_message": 35}
     keys = [outcome.record.key for outcome in outcomes if outcome.kind == "quote" and outcome.record]
-    assert len(set(keys)) == 1183 - 3, "the three redelivered frames repeat their event ids"
+    assert len(set(keys)) == 1162 - 3, "the three redelivered frames repeat their event ids"
 
 
-def test_counters_count_each_frame_once_by_outcome() -> None:
-    counters = IngestCounters()
+def test_metrics_count_each_frame_once_by_what_it_became() -> None:
+    from doran.stages.ingest import count
+
+    ingest, metrics = _ingest("replay:sample"), StageMetrics("ingest")
     for line in read_recording(RECORDING)[:40]:
-        counters.record(ingest_frame(ReceivedFrame(line, None), feed="replay:sample", now=NOW))
-    counts = counters.snapshot()
-    dead = sum(counts.dead_lettered.values())
-    assert counts.frames_in == 40
-    assert counts.protocol_frames + counts.quotes_out + dead == 40
-    assert counts.protocol_frames == 1
-    assert counts.as_dict()["quotes_out"] == counts.quotes_out
+        count(metrics, ingest(ReceivedFrame(line, None), NOW))
+    snapshot = metrics.snapshot()
+    assert sum(snapshot["protocol_frames"].values()) + snapshot["consumed"] == 40
+    assert snapshot["protocol_frames"] == {"subscribed:quote": 1}
+    assert snapshot["consumed"] == snapshot["produced"]  # each message produced a quote or a dead letter
 
 
-def test_a_feed_name_longer_than_a_dead_letter_source_topic_is_refused(tmp_path: Path) -> None:
-    long_dir = tmp_path / ("d" * 120) / ("e" * 120)
+def test_a_feed_name_that_cannot_be_a_source_is_refused() -> None:
     with pytest.raises(IngestConfigError, match="1 to 249 characters"):
-        IngestSource(_NamedFeed("x" * 250))
-    assert len(RecordingFeed(long_dir / "f.jsonl").name) <= 249
+        _ingest("x" * 250)
 
 
-@dataclass(frozen=True)
-class _NamedFeed:
-    name: str
+_REAL_FRAMES = [line for line in read_recording(RECORDING)[:200]]
 
-    def frames(self, should_stop: Callable[[], bool]) -> AsyncGenerator[ReceivedFrame, None]:
-        return RecordingFeed(Path("unused")).frames(should_stop)
+
+@st.composite
+def _mutated_frames(draw: st.DrawFn) -> bytes:
+    frame = bytearray(draw(st.sampled_from(_REAL_FRAMES)))
+    for _ in range(draw(st.integers(1, 4))):
+        position = draw(st.integers(0, len(frame)))
+        action = draw(st.sampled_from(["insert", "delete", "replace"]))
+        chunk = draw(
+            st.binary(min_size=1, max_size=6)
+            | st.sampled_from([b"\\ud800", b"[", b'"', b"{", b"1e999", b"\x00"])
+        )
+        if action == "insert":
+            frame[position:position] = chunk
+        elif action == "delete":
+            del frame[position : position + len(chunk)]
+        else:
+            frame[position : position + len(chunk)] = chunk
+    return bytes(frame)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(st.binary(max_size=300), _mutated_frames(), st.text(max_size=200).map(str.encode)))
+def test_no_frame_escapes_an_exception_and_each_ends_as_exactly_one_outcome(frame: bytes) -> None:
+    outcome = _ingest()(ReceivedFrame(frame, None), NOW)
+    if outcome.kind == "protocol":
+        assert outcome.record is None and outcome.protocol
+    elif outcome.kind == "quote":
+        assert outcome.record is not None and outcome.record.topic == RAW_NEAR_INTENTS_QUOTE.name
+        decode(RAW_NEAR_INTENTS_QUOTE, outcome.record.value)
+    else:
+        assert outcome.kind == "dead_letter" and outcome.reason is not None and outcome.record is not None
+        letter = decode(DEAD_LETTER_TOPIC, outcome.record.value).payload
+        assert letter.original_sha256 == hashlib.sha256(frame).hexdigest()

@@ -11,12 +11,11 @@ from typing import Any
 import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 from quixstreams import Application
+from support.broker import consumer_config, stage_settings
 
-from doran.broker import FAST_GROUP_JOIN
 from doran.contracts import CMD_EXECUTE_TRADE, DEAD_LETTER_TOPIC, NORM_SWAP_DEMAND, RAW_NEAR_INTENTS_QUOTE
-from doran.settings import Settings
-from doran.stages.counters import StageCounters
 from doran.stages.decide import build_decide_app
+from doran.stages.metrics import StageMetrics
 from doran.stages.normalize import build_normalize_app
 from doran.wire import decode
 
@@ -44,7 +43,7 @@ def _raw_quotes(n: int) -> list[bytes]:
     return quotes
 
 
-def _run_until(app: Application, counters: StageCounters, consumed: int, timeout_s: float = 90) -> None:
+def _run_until(app: Application, counters: StageMetrics, consumed: int, timeout_s: float = 90) -> None:
     started = time.monotonic()
 
     def watch() -> None:
@@ -67,7 +66,7 @@ def _read_all(address: str, topic: str, expected: int) -> list[Any]:
             "bootstrap.servers": address,
             "group.id": "t",
             "isolation.level": "read_committed",
-            **FAST_GROUP_JOIN,
+            **consumer_config(),
         }
     )
     partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
@@ -85,7 +84,7 @@ def _read_all(address: str, topic: str, expected: int) -> list[Any]:
 
 
 def test_normalize_then_decide_on_the_broker(fresh_broker: str, tmp_path: Path) -> None:
-    settings = Settings(broker_address=fresh_broker, stats_dir=tmp_path / "stats")
+    settings = stage_settings(tmp_path, fresh_broker)
     good = _raw_quotes(40)
     bad = [
         b"not json",
@@ -94,31 +93,31 @@ def test_normalize_then_decide_on_the_broker(fresh_broker: str, tmp_path: Path) 
     ]
     producer = Producer({"bootstrap.servers": fresh_broker})
     for value in [*good[:20], *bad, *good[20:]]:
-        producer.produce(RAW_NEAR_INTENTS_QUOTE, value)
+        producer.produce(RAW_NEAR_INTENTS_QUOTE.name, value)
     producer.flush()
 
-    normalize_counts = StageCounters("normalize", settings.stats_dir)
+    normalize_counts = StageMetrics("normalize")
     _run_until(build_normalize_app(settings, fresh_broker, normalize_counts), normalize_counts, consumed=43)
-    decide_counts = StageCounters("decide", settings.stats_dir)
+    decide_counts = StageMetrics("decide")
     _run_until(build_decide_app(settings, fresh_broker, decide_counts), decide_counts, consumed=40)
 
     n, d = normalize_counts.snapshot(), decide_counts.snapshot()
     assert n["produced"] == 40 and n["dead_lettered"] == {
         "not_json": 1,
         "wrong_event_type": 1,
-        "invalid_venue_message": 1,
+        "schema_violation": 1,
     }
     assert d["consumed"] == d["produced"] + sum(d["declined"].values()) + sum(d["dead_lettered"].values())
 
-    demands = _read_all(fresh_broker, NORM_SWAP_DEMAND, 40)
-    commands = _read_all(fresh_broker, CMD_EXECUTE_TRADE, d["produced"])
-    letters = _read_all(fresh_broker, DEAD_LETTER_TOPIC, 3)
+    demands = _read_all(fresh_broker, NORM_SWAP_DEMAND.name, 40)
+    commands = _read_all(fresh_broker, CMD_EXECUTE_TRADE.name, d["produced"])
+    letters = _read_all(fresh_broker, DEAD_LETTER_TOPIC.name, 3)
     assert (len(demands), len(commands), len(letters)) == (40, d["produced"], 3)
     assert d["produced"] > 0
     for message in commands:
         command = decode(CMD_EXECUTE_TRADE, message.value()).payload
-        quote_id = command.quote_id  # type: ignore[attr-defined]
-        assert command.command_id == f"cmd-{quote_id}"  # type: ignore[attr-defined]
-        assert message.key().decode() == command.execution_key  # type: ignore[attr-defined]
-        assert int(command.amount_in) == 10**24 + int(quote_id.split("-")[1])  # type: ignore[attr-defined]
+        quote_id = command.quote_id
+        assert command.command_id == f"cmd-{quote_id}"
+        assert message.key().decode() == command.execution_key
+        assert int(command.amount_in) == 10**24 + int(quote_id.split("-")[1])
         assert dict(message.headers())["ce_type"] == b"execute_trade"

@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from doran.contracts import TOPICS, Envelope
+from doran.schema_source.registry import TopicSpec
+
 EXAMPLES = Path(__file__).resolve().parents[2] / "schemas" / "examples"
 
 
@@ -18,6 +21,11 @@ class Golden:
     name: str
     data: bytes
     expect: dict[str, Any]
+
+    @property
+    def spec(self) -> TopicSpec[Envelope]:
+        """The topic of the example, from the registry."""
+        return TOPICS[self.topic]
 
     @property
     def id(self) -> str:

@@ -13,10 +13,12 @@ from doran.contracts import (
     CMD_EXECUTE_TRADE,
     NORM_SWAP_DEMAND,
     TOPICS,
+    Envelope,
     ExactInSwapDemand,
     ExactOutSwapDemand,
     SwapDemandEvent,
 )
+from doran.schema_source.registry import TopicSpec
 from doran.wire import (
     CONTRACT_HEADER,
     ContractViolation,
@@ -25,19 +27,20 @@ from doran.wire import (
     encode,
     kafka_headers,
     message_key,
+    topic,
 )
 
 EXAMPLES = list(golden.golden_examples())
 U128_MAX = 2**128 - 1
 
 
-def _example(topic: str, name: str) -> bytes:
-    return next(e.data for e in EXAMPLES if e.topic == topic and e.name == name)
+def _example(spec: TopicSpec[Envelope], name: str) -> bytes:
+    return next(e.data for e in EXAMPLES if e.topic == spec.name and e.name == name)
 
 
 @pytest.mark.parametrize("example", [e for e in EXAMPLES if e.kind == "valid"], ids=lambda e: e.id)
 def test_valid_examples_decode_and_round_trip(example: golden.Golden) -> None:
-    event = decode(example.topic, example.data)
+    event = decode(example.spec, example.data)
     assert type(event) is TOPICS[example.topic].event_model
     assert json.loads(encode(event)) == json.loads(example.data)
 
@@ -45,7 +48,7 @@ def test_valid_examples_decode_and_round_trip(example: golden.Golden) -> None:
 @pytest.mark.parametrize("example", [e for e in EXAMPLES if e.kind == "invalid"], ids=lambda e: e.id)
 def test_invalid_examples_report_their_violation(example: golden.Golden) -> None:
     with pytest.raises(ContractViolation) as info:
-        decode(example.topic, example.data)
+        decode(example.spec, example.data)
     assert info.value.reason == example.expect["reason"]
     assert set(example.expect["pointers"]) <= {v.pointer for v in info.value.violations}
 
@@ -71,7 +74,8 @@ def test_the_typed_payload_says_which_side_is_fixed() -> None:
 
 def test_an_unknown_topic_is_named() -> None:
     with pytest.raises(UnknownTopic, match=r"norm\.swap_demands"):
-        decode("norm.swap_demands", b"{}")
+        topic("norm.swap_demands")
+    assert topic(NORM_SWAP_DEMAND.name) is NORM_SWAP_DEMAND
 
 
 @given(
@@ -84,7 +88,7 @@ def test_amounts_are_accepted_exactly_up_to_u128(amount: int) -> None:
     message["payload"]["amount_in"] = str(amount)
     data = json.dumps(message)
     if amount <= U128_MAX:
-        assert decode(NORM_SWAP_DEMAND, data).payload.amount_in == str(amount)  # type: ignore[attr-defined]
+        assert decode(NORM_SWAP_DEMAND, data).payload.amount_in == str(amount)
     else:
         with pytest.raises(ContractViolation):
             decode(NORM_SWAP_DEMAND, data)
@@ -92,8 +96,8 @@ def test_amounts_are_accepted_exactly_up_to_u128(amount: int) -> None:
 
 def test_message_key_follows_the_registry_template() -> None:
     command = decode(CMD_EXECUTE_TRADE, _example(CMD_EXECUTE_TRADE, "exact_in_priced"))
-    assert TOPICS[CMD_EXECUTE_TRADE].key == "${payload.execution_key}"
-    assert message_key(CMD_EXECUTE_TRADE, command) == command.payload.execution_key  # type: ignore[attr-defined]
+    assert CMD_EXECUTE_TRADE.key == "${payload.execution_key}"
+    assert message_key(CMD_EXECUTE_TRADE, command) == command.payload.execution_key
     demand = decode(NORM_SWAP_DEMAND, _example(NORM_SWAP_DEMAND, "exact_in"))
     assert (
         message_key(NORM_SWAP_DEMAND, demand)
@@ -108,5 +112,6 @@ def test_headers_are_cloudevents_binary_mode_with_the_schema_hash() -> None:
     assert headers["ce_id"] == event.event_id.encode()
     assert headers["ce_type"] == b"execute_trade"
     assert headers["ce_source"] == b"doran.decide"
-    assert headers["ce_time"] == event.observed_at.encode()  # type: ignore[union-attr]
-    assert headers[CONTRACT_HEADER] == TOPICS[CMD_EXECUTE_TRADE].schema_sha256.encode()
+    assert event.observed_at is not None
+    assert headers["ce_time"] == event.observed_at.encode()
+    assert headers[CONTRACT_HEADER] == CMD_EXECUTE_TRADE.schema_sha256.encode()

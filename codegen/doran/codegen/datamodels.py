@@ -6,19 +6,18 @@ import json
 import warnings
 from typing import Any
 
-from doran.codegen.bundler import BASE_URI_KEY, bundle_document
-from doran.codegen.schemaset import SchemaSet, event_title
+from doran.schema_source.bundle import bundle_document
+from doran.schema_source.schema_set import SchemaSet, event_title
 
 __all__ = ["models_document", "render_models"]
 
 
 def models_document(schemas: SchemaSet) -> dict[str, Any]:
     """One bundle holding the envelope (root), every payload and one subclass of the envelope per topic."""
-    envelope = schemas.files[schemas.envelope]
-    root = {**envelope.document, BASE_URI_KEY: envelope.id}
+    envelope = schemas.envelope
     extra: dict[str, dict[str, Any]] = {}
     for topic in schemas.topics:
-        payload = schemas.files[topic.payload_schema]
+        payload = schemas.payload(topic.name)
         title = str(payload.document["title"])
         extra[event_title(title)] = {
             "title": event_title(title),
@@ -37,7 +36,7 @@ def models_document(schemas: SchemaSet) -> dict[str, Any]:
                 },
             ],
         }
-    return bundle_document(schemas, root, extra)
+    return bundle_document(schemas.refs, envelope.document, envelope.id, extra)
 
 
 def render_models(schemas: SchemaSet, header: str) -> str:

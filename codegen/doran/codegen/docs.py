@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from doran.codegen.schemaset import SchemaSet
+from doran.schema_source.schema_set import SchemaSet
 
 __all__ = ["docs_context"]
 
@@ -78,14 +78,14 @@ def _retention(ms: int) -> str:
 
 
 def docs_context(schemas: SchemaSet, bundle_ids: dict[str, str]) -> dict[str, Any]:
-    envelope = schemas.files[schemas.envelope].document
+    envelope = schemas.envelope.document
     common = next(f.document for f in schemas.files.values() if f.path.endswith("common.schema.json"))
     topics = []
     for topic in schemas.topics:
-        payload = schemas.files[topic.payload_schema].document
+        payload = schemas.payload(topic.name).document
         topics.append(
             {
-                **topic.__dict__,
+                **topic.as_json(),
                 "retention": _retention(topic.retention_ms),
                 "payload_title": payload["title"],
                 "payload_description": payload["description"],
@@ -95,11 +95,11 @@ def docs_context(schemas: SchemaSet, bundle_ids: dict[str, str]) -> dict[str, An
         )
     return {
         "contract_sha256": schemas.contract_sha256,
-        "envelope_path": schemas.envelope,
+        "envelope_path": schemas.registry.envelope,
         "envelope_id": envelope["$id"],
         "envelope_example": json.dumps(_EXAMPLE, indent=2),
         "envelope_fields": _fields(schemas, envelope),
-        "schema_version": schemas.schema_version,
+        "schema_version": schemas.registry.schema_version,
         "topics": topics,
         "value_types": [
             {

@@ -16,7 +16,8 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from doran.codegen.schemaset import SchemaFile, SchemaSet, pointer
+from doran.json_pointer import pointer
+from doran.schema_source.schema_set import SchemaFile, SchemaSet
 
 __all__ = ["EXAMPLES_DIR", "LintFinding", "lint"]
 

@@ -11,7 +11,7 @@ from doran.broker._topics import TopicShape, create_topics, quix_topic_config, t
 from doran.broker.errors import BrokerError, BrokerNotInstalledError, BrokerStartError, TopicSetupError
 
 __all__ = [
-    "FAST_GROUP_JOIN",
+    "EMBEDDED_BROKER_SETTINGS",
     "BrokerError",
     "BrokerNotInstalledError",
     "BrokerStartError",
@@ -21,17 +21,23 @@ __all__ = [
     "broker_address",
     "create_topics",
     "quix_topic_config",
+    "settings_environment",
     "tansu_binary",
     "topic_config",
 ]
 
-#: Consumer settings every doran consumer uses (Quix `consumer_extra_config=dict(FAST_GROUP_JOIN)`).
-#: tansu holds a group join for the whole rebalance timeout (= max.poll.interval.ms): with these a
-#: join takes ~3 s, with librdkafka's defaults minutes. 6000 ms is also Kafka's and Redpanda's
-#: minimum session timeout, so the same values are valid in production.
-FAST_GROUP_JOIN: Mapping[str, int] = MappingProxyType(
-    {"session.timeout.ms": 6000, "max.poll.interval.ms": 6000}
+#: What a process talking to the embedded broker sets (Settings fields): tansu holds a group join
+#: for the whole rebalance timeout (= max.poll.interval.ms), so with production's 300 s a join takes
+#: minutes; with these ~3 s. tansu also holds every fetch for fetch.wait.max.ms even when data is
+#: ready, so that wait is short. Production (Redpanda) keeps the Kafka defaults of Settings.
+EMBEDDED_BROKER_SETTINGS: Mapping[str, int] = MappingProxyType(
+    {"session_timeout_ms": 6000, "max_poll_interval_ms": 6000}
 )
+
+
+def settings_environment(overrides: Mapping[str, object]) -> dict[str, str]:
+    """Settings field overrides as the DORAN_* environment variables of a child process."""
+    return {f"DORAN_{name.upper()}": str(value) for name, value in overrides.items()}
 
 
 @contextmanager

@@ -1,7 +1,6 @@
-"""`doran contracts ...`: generate, lint, validate and gate the contracts in schemas/.
+"""`doran contracts ...`: validate messages against the contracts, and gate schema changes.
 
-The toolchain (doran.codegen, doran.compat) is imported inside each command, so a runtime image
-without the `codegen` extra still starts every other command.
+Generating and linting the contracts is the toolchain's own command, `doran-codegen`.
 """
 
 from __future__ import annotations
@@ -16,15 +15,6 @@ from doran.errors import DoranError
 
 __all__ = ["contracts"]
 
-_schemas_option = click.option(
-    "--schemas",
-    "schemas_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("schemas"),
-    show_default=True,
-    help="The schemas folder (topics.json + JSON Schemas).",
-)
-
 
 def _fail(exc: DoranError) -> None:
     click.secho(f"error: {exc}", fg="red", err=True)
@@ -33,57 +23,7 @@ def _fail(exc: DoranError) -> None:
 
 @click.group()
 def contracts() -> None:
-    """Generate, lint, validate and gate the contracts in schemas/."""
-
-
-@contracts.command()
-@_schemas_option
-@click.option("--check", is_flag=True, help="Write nothing; fail if generated/ or docs/ are stale.")
-def codegen(schemas_dir: Path, check: bool) -> None:
-    """Render generated/doran/contracts and docs/contracts.md from the schemas."""
-    from doran.codegen.generate import check as check_outputs
-    from doran.codegen.generate import render, write
-
-    root = schemas_dir.resolve().parent
-    try:
-        rendered = render(schemas_dir)
-    except DoranError as exc:
-        _fail(exc)
-        return
-    if check:
-        problems = check_outputs(rendered, root)
-        for problem in problems:
-            click.echo(problem)
-        if problems:
-            click.secho(
-                "generated output is stale: run `make codegen` and commit the result", fg="red", err=True
-            )
-            sys.exit(1)
-        click.echo(f"generated output is up to date ({len(rendered.files)} files)")
-        return
-    changed = write(rendered, root)
-    click.echo(f"wrote {len(rendered.files)} files, {len(changed)} changed")
-    for path in changed:
-        click.echo(f"  {path}")
-
-
-@contracts.command()
-@_schemas_option
-def lint(schemas_dir: Path) -> None:
-    """Check the schema conventions and the golden examples; exit 1 on any finding."""
-    from doran.codegen.lint import lint as lint_schemas
-    from doran.codegen.schemaset import load_schema_set
-
-    try:
-        findings = lint_schemas(load_schema_set(schemas_dir))
-    except DoranError as exc:
-        _fail(exc)
-        return
-    for finding in findings:
-        click.echo(str(finding))
-    if findings:
-        sys.exit(1)
-    click.echo("schemas follow every convention")
+    """Validate messages against the contracts and gate changes to schemas/."""
 
 
 @contracts.command()
@@ -92,6 +32,7 @@ def lint(schemas_dir: Path) -> None:
 def validate(topic: str, files: tuple[IO[bytes], ...]) -> None:
     """Validate messages (one JSON document per FILE, or JSON lines on stdin) against TOPIC."""
     from doran.wire import ContractViolation, decode
+    from doran.wire import topic as topic_spec
 
     sources = [(f.name, f.read()) for f in files] or [
         (f"<stdin>:{n}", line) for n, line in enumerate(sys.stdin.buffer, 1) if line.strip()
@@ -99,7 +40,7 @@ def validate(topic: str, files: tuple[IO[bytes], ...]) -> None:
     bad = 0
     for name, data in sources:
         try:
-            decode(topic, data)
+            decode(topic_spec(topic), data)
         except ContractViolation as exc:
             bad += 1
             click.echo(f"{name}: {exc.reason}")

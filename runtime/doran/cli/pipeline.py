@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from pathlib import Path
@@ -32,30 +33,39 @@ def stage(name: str) -> None:
 
 
 @click.command()
-@click.argument("recording", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("recording", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 def replay(recording: Path) -> None:
     """Feed a JSONL recording of relay frames through the ingest stage to DORAN_BROKER_ADDRESS."""
-    from doran.stages.ingest import replay as replay_recording
+    from doran.relay import RecordingFeed
+    from doran.stages.ingest import STAGE, run_ingest
+    from doran.stages.launch import BrokerNotConfigured
+    from doran.stages.metrics import StageMetrics
 
+    settings = Settings()
+    metrics = StageMetrics(STAGE)
     try:
-        counts = replay_recording(recording, Settings())
+        if not settings.broker_address:
+            raise BrokerNotConfigured("doran replay needs a broker: set DORAN_BROKER_ADDRESS.")
+        run_ingest(settings, settings.broker_address, RecordingFeed(recording), metrics)
     except DoranError as exc:
         _fail(exc)
         return
-    click.echo(counts.as_dict())
+    click.echo(json.dumps(metrics.snapshot()))
 
 
 @click.command()
 @click.option("--port", type=int, default=None, help="Port to listen on (default: a free one).")
 def broker(port: int | None) -> None:
     """Run the embedded Kafka-protocol broker (tansu, memory only) with the registry's topics."""
-    from doran.broker import EmbeddedBroker, create_topics
+    from doran.broker import EMBEDDED_BROKER_SETTINGS, EmbeddedBroker, create_topics, settings_environment
     from doran.contracts import TOPICS
 
     try:
         with EmbeddedBroker(port=port) as embedded:
-            create_topics(embedded.address, TOPICS)
+            create_topics(embedded.address, TOPICS.values())
             click.echo(f"DORAN_BROKER_ADDRESS={embedded.address}")
+            for name, value in settings_environment(EMBEDDED_BROKER_SETTINGS).items():
+                click.echo(f"{name}={value}")
             click.echo(
                 "topics: " + ", ".join(TOPICS) + "\nCtrl-C stops it (memory storage: everything is lost)."
             )

@@ -15,22 +15,21 @@ from enum import StrEnum
 
 from doran.contracts import (
     EXEC_TRADE_RESULT,
-    TOPICS,
     ExecuteTradeEvent,
     ResultCode,
+    TradeResult,
     TradeResultEvent,
     TradeStatus,
 )
 from doran.executor.adapter import VenueAdapter, VenueFill
 from doran.executor.errors import VenueLookupError, VenueUnreachableError
 from doran.executor.store import CommandState, StoreView
-from doran.pipeline.event_ids import derived_envelope
+from doran.wire import derive, max_length
 
 __all__ = ["SOURCE", "ExecutionOutcome", "OutcomeKind", "execute_command", "trade_result_event"]
 
 SOURCE = "doran.execute"
-_RESULT_EVENT_TYPE = TOPICS[EXEC_TRADE_RESULT].event_type
-_NOTE_MAX = 1024
+_NOTE_MAX = max_length(TradeResult, "note")
 
 
 class OutcomeKind(StrEnum):
@@ -72,8 +71,7 @@ def trade_result_event(
         "result_code": result_code,
         "note": note[:_NOTE_MAX],
     }
-    envelope = derived_envelope(command, _RESULT_EVENT_TYPE, SOURCE, payload, now=now)
-    return TradeResultEvent.model_validate(envelope, strict=True)
+    return derive(EXEC_TRADE_RESULT, command, payload, source=SOURCE, now=now)
 
 
 def _executed(command: ExecuteTradeEvent, adapter: VenueAdapter, now: datetime) -> TradeResultEvent:

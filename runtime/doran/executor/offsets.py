@@ -14,7 +14,7 @@ __all__ = ["committed_offsets_exist"]
 
 
 def committed_offsets_exist(
-    bootstrap_servers: str, group_id: str, topic: str = CMD_EXECUTE_TRADE, *, timeout_s: float = 10.0
+    bootstrap_servers: str, group_id: str, topic: str = CMD_EXECUTE_TRADE.name, *, timeout_s: float = 10.0
 ) -> bool:
     """True if `group_id` has a committed offset on any partition of `topic`; raises if the broker cannot say.
 

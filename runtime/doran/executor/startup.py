@@ -34,7 +34,7 @@ def check_startup(
     how = "did not exist" if not store.existed_before_open else "holds no command"
     raise IdempotencyHistoryLost(
         f"Executor state {store.path} {how}, but the executor's consumer group has committed offsets on "
-        f"{CMD_EXECUTE_TRADE}: commands were executed before and their idempotency history is gone (the "
+        f"{CMD_EXECUTE_TRADE.name}: commands were executed before and their idempotency history is gone (the "
         "executor-state PVC was deleted, the node was lost without migration, or EXECUTOR_STATE_DIR points "
         "at the wrong place). Starting now could treat already-seen commands as new and execute them again. "
         "Restore the state directory, or, accepting that risk, start once with "

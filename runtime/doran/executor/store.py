@@ -23,7 +23,7 @@ from sqlitedict import SqliteDict
 
 from doran.contracts import ExecuteTradeEvent, TradeResultEvent
 from doran.executor.errors import ExecutorStateError
-from doran.pipeline.event_ids import utc_timestamp
+from doran.wire import utc_timestamp
 
 __all__ = ["STATE_FILE_NAME", "CommandRecord", "CommandState", "ExecutorStore", "StoreView"]
 

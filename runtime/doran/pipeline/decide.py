@@ -14,22 +14,20 @@ from enum import StrEnum
 
 from doran.contracts import (
     CMD_EXECUTE_TRADE,
-    TOPICS,
     VENUE,
     ExactInSwapDemand,
+    ExecuteTrade,
     ExecuteTradeEvent,
     SwapDemandEvent,
 )
-from doran.pipeline.amounts import U128_MAX
-from doran.pipeline.event_ids import derived_envelope
 from doran.pipeline.policy import Policy
-from doran.pipeline.pricing import fill_exact_in, fill_exact_out
+from doran.pipeline.pricing import U128_MAX, fill_exact_in, fill_exact_out
+from doran.wire import derive, max_length
 
 __all__ = ["SOURCE", "Decision", "DeclineReason", "Declined", "decide"]
 
 SOURCE = "doran.decide"
-_EVENT_TYPE = TOPICS[CMD_EXECUTE_TRADE].event_type
-_REASON_MAX = 512
+_REASON_MAX = max_length(ExecuteTrade, "reason")
 
 
 class DeclineReason(StrEnum):
@@ -120,5 +118,4 @@ def decide(event: SwapDemandEvent, policy: Policy, *, now: datetime) -> Decision
         "amount_out": str(amount_out),
         "reason": reason[:_REASON_MAX],
     }
-    envelope = derived_envelope(event, _EVENT_TYPE, SOURCE, payload, now=now)
-    return ExecuteTradeEvent.model_validate(envelope, strict=True)
+    return derive(CMD_EXECUTE_TRADE, event, payload, source=SOURCE, now=now)

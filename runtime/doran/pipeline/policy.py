@@ -16,19 +16,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Self
+from typing import TYPE_CHECKING, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from doran.pipeline.amounts import parse_u128
+from doran.contracts import ExecuteTrade
 from doran.pipeline.errors import PolicyError
 from doran.pipeline.pricing import BPS, BaseUnitPrice
+from doran.wire import contract_type
 
 __all__ = ["AllowedPair", "AssetLimits", "PairPrice", "Policy", "default_policy", "load_policy"]
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
-AssetIdText = Annotated[str, Field(min_length=8, max_length=256, pattern=r"^nep(?:141|171|245):\S+$")]
-U128Text = Annotated[str, Field(pattern=r"^(?:0|[1-9][0-9]{0,38})$")]
+# The contract's own rules for asset ids and u128 amounts, so a policy names only what can trade.
+if TYPE_CHECKING:
+    AssetIdText = str
+    U128Text = str
+else:
+    AssetIdText = contract_type(ExecuteTrade, "asset_in")
+    U128Text = contract_type(ExecuteTrade, "amount_in")
 
 
 class AssetLimits(BaseModel):
@@ -41,9 +47,7 @@ class AssetLimits(BaseModel):
 
     @model_validator(mode="after")
     def _bounds_are_ordered(self) -> Self:
-        low, high = parse_u128(self.min_amount), parse_u128(self.max_amount)
-        if low is None or high is None:
-            raise ValueError("min_amount and max_amount must be u128 decimal strings (at most 2^128-1)")
+        low, high = int(self.min_amount), int(self.max_amount)
         if low < 1:
             raise ValueError("min_amount must be at least 1: a zero amount trades nothing")
         if low > high:

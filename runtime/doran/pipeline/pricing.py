@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["BPS", "BaseUnitPrice", "fill_exact_in", "fill_exact_out"]
+__all__ = ["BPS", "U128_MAX", "BaseUnitPrice", "fill_exact_in", "fill_exact_out"]
 
 BPS = 10_000
+# NEAR amounts are u128: a filled side above this cannot be quoted (the contracts check the string form).
+U128_MAX = 2**128 - 1
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,50 +1,47 @@
-"""NEAR Intents solver relay: frame classes, deterministic quote ids, raw envelopes, websocket client."""
+"""NEAR Intents solver relay: JSON-RPC frames, the websocket client, frame feeds and a local relay."""
 
 from __future__ import annotations
 
 from doran.relay._backoff import Backoff
-from doran.relay._client import ReceivedFrame, RelayClient, utc_now
+from doran.relay._client import SUBSCRIPTIONS, ReceivedFrame, RelayClient, utc_now
 from doran.relay._feeds import FrameFeed, LiveRelayFeed, RecordingFeed, read_recording
 from doran.relay._frames import (
-    QUOTE_SUBSCRIPTION,
+    DATA_POINTER,
+    EVENT_METHOD,
+    ErrorAnswer,
     Frame,
-    QuoteEvent,
-    RejectedFrame,
-    RelayErrorResponse,
-    SubscribeAck,
-    classify_frame,
-    subscribe_request,
+    Malformed,
+    Notification,
+    ResultAnswer,
+    parse_frame,
+    request_text,
 )
-from doran.relay._minting import canonical_json, content_id, mint_quote_envelope, quote_event_id, rfc3339_utc
 from doran.relay._simulator import SIMULATED_SUBSCRIPTION_ID, RelaySimulator
 from doran.relay.errors import RelayConfigError, RelayError, RelayRejectedError, RelayUnavailableError
 
 __all__ = [
-    "QUOTE_SUBSCRIPTION",
+    "DATA_POINTER",
+    "EVENT_METHOD",
     "SIMULATED_SUBSCRIPTION_ID",
+    "SUBSCRIPTIONS",
     "Backoff",
+    "ErrorAnswer",
     "Frame",
     "FrameFeed",
     "LiveRelayFeed",
-    "QuoteEvent",
+    "Malformed",
+    "Notification",
     "ReceivedFrame",
     "RecordingFeed",
-    "RejectedFrame",
     "RelayClient",
     "RelayConfigError",
     "RelayError",
-    "RelayErrorResponse",
     "RelayRejectedError",
     "RelaySimulator",
     "RelayUnavailableError",
-    "SubscribeAck",
-    "canonical_json",
-    "classify_frame",
-    "content_id",
-    "mint_quote_envelope",
-    "quote_event_id",
+    "ResultAnswer",
+    "parse_frame",
     "read_recording",
-    "rfc3339_utc",
-    "subscribe_request",
+    "request_text",
     "utc_now",
 ]

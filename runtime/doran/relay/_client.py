@@ -1,10 +1,11 @@
-"""Websocket client of the solver relay: connect, subscribe to quotes, yield every frame, reconnect."""
+"""Websocket client of the solver relay: connect, subscribe, yield every frame, reconnect with backoff."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import random
+import time
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -14,11 +15,11 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus, InvalidURI, WebSocketException
 
 from doran.relay._backoff import Backoff
-from doran.relay._frames import RelayErrorResponse, SubscribeAck, classify_frame, subscribe_request
+from doran.relay._frames import ErrorAnswer, ResultAnswer, parse_frame, request_text
 from doran.relay._logging import redacting_logger
 from doran.relay.errors import RelayConfigError, RelayRejectedError, RelayUnavailableError
 
-__all__ = ["ReceivedFrame", "RelayClient", "utc_now"]
+__all__ = ["SUBSCRIPTIONS", "ReceivedFrame", "RelayClient", "utc_now"]
 
 logger = logging.getLogger(__name__)
 
@@ -26,8 +27,9 @@ logger = logging.getLogger(__name__)
 # The logger handed to websockets: it redacts the Authorization header websockets logs at DEBUG.
 _socket_logger = redacting_logger(f"{__name__}.websocket")
 
-_SUBSCRIBE_REQUEST_ID = 1
 _DEFAULT_BACKOFF = Backoff()
+#: What ingest subscribes to, in order; subscription n is requested with JSON-RPC id n + 1.
+SUBSCRIPTIONS = ("quote", "quote_status")
 
 
 def utc_now() -> datetime:
@@ -44,19 +46,21 @@ class ReceivedFrame:
 
 
 class RelayClient:
-    """Yields every frame the relay sends after subscribing to quotes; reconnects with backoff forever
-    (or up to `max_reconnects`), until `should_stop()` is true."""
+    """Yields every frame the relay sends after subscribing to `subscriptions`; reconnects with backoff
+    forever (or up to `max_reconnects`). `connected` says whether every subscription is acknowledged
+    on a live connection (ingest's readiness); `last_alive` when its loop last ran (liveness)."""
 
     def __init__(
         self,
         url: str,
         *,
         api_key: SecretStr | None = None,
+        subscriptions: tuple[str, ...] = SUBSCRIPTIONS,
+        max_frame_bytes: int = 2**22,
         backoff: Backoff = _DEFAULT_BACKOFF,
         max_reconnects: int | None = None,
         open_timeout_s: float = 10.0,
         poll_interval_s: float = 0.5,
-        should_stop: Callable[[], bool] = lambda: False,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Callable[[], datetime] = utc_now,
         unit_random: Callable[[], float] = random.random,
@@ -65,15 +69,18 @@ class RelayClient:
             raise RelayConfigError(f"DORAN_RELAY_URL must start with ws:// or wss://, got {url!r}.")
         self.url = url
         self._api_key = api_key
+        self._subscriptions = subscriptions
+        self._max_frame_bytes = max_frame_bytes
         self._backoff = backoff
         self._max_reconnects = max_reconnects
         self._open_timeout_s = open_timeout_s
         self._poll_interval_s = poll_interval_s
-        self._should_stop = should_stop
         self._sleep = sleep
         self._clock = clock
         self._unit_random = unit_random
         self.connections = 0
+        self.connected = False
+        self.last_alive = time.monotonic()
         self.reconnect_delays: list[float] = []
 
     def __repr__(self) -> str:
@@ -85,34 +92,41 @@ class RelayClient:
             return {}
         return {"Authorization": f"Bearer {self._api_key.get_secret_value()}"}
 
-    async def frames(self) -> AsyncGenerator[ReceivedFrame, None]:
-        """Every frame received, in order, across reconnects; the subscribe ack included."""
+    async def frames(
+        self, should_stop: Callable[[], bool] = lambda: False
+    ) -> AsyncGenerator[ReceivedFrame, None]:
+        """Every frame received, in order, across reconnects, until should_stop(); acks included."""
         failures = 0
-        while not self._should_stop():
-            subscribed = False
+        while not should_stop():
+            pending = set(range(1, len(self._subscriptions) + 1))
             try:
                 async with connect(
                     self.url,
                     additional_headers=self._headers(),
                     open_timeout=self._open_timeout_s,
-                    max_size=2**22,
+                    max_size=self._max_frame_bytes,
                     logger=_socket_logger,
                 ) as socket:
                     self.connections += 1
-                    await socket.send(subscribe_request(_SUBSCRIBE_REQUEST_ID))
-                    logger.info("Connected to %s; subscribed to quotes", self.url)
-                    while not self._should_stop():
-                        try:
-                            # recv() is cancellation-safe; the timeout only lets us notice a stop request.
-                            text = await asyncio.wait_for(socket.recv(), self._poll_interval_s)
-                        except TimeoutError:
-                            continue
-                        received = ReceivedFrame(text, self._clock())
-                        if not subscribed:
-                            subscribed = self._check_subscription(text)
-                            if subscribed:
-                                failures = 0
-                        yield received
+                    for request_id, subscription in enumerate(self._subscriptions, start=1):
+                        await socket.send(request_text(request_id, "subscribe", [subscription]))
+                    logger.info(
+                        "Connected to %s; subscribing to %s", self.url, ", ".join(self._subscriptions)
+                    )
+                    try:
+                        while not should_stop():
+                            self.last_alive = time.monotonic()
+                            try:
+                                # recv() is cancellation-safe; the timeout only lets us notice a stop request.
+                                text = await asyncio.wait_for(socket.recv(), self._poll_interval_s)
+                            except TimeoutError:
+                                continue
+                            received = ReceivedFrame(text, self._clock())
+                            if pending and self._acknowledges(text, pending) and not pending:
+                                self.connected, failures = True, 0
+                            yield received
+                    finally:
+                        self.connected = False
                     return
             except InvalidURI as exc:
                 raise RelayConfigError(f"The relay URL {self.url!r} is invalid: {exc}") from exc
@@ -129,13 +143,19 @@ class RelayClient:
             await self._wait_before_reconnect(failures, reason)
             failures += 1
 
-    def _check_subscription(self, text: str | bytes) -> bool:
-        frame = classify_frame(text)
-        if isinstance(frame, RelayErrorResponse) and frame.request_id == _SUBSCRIBE_REQUEST_ID:
+    def _acknowledges(self, text: str | bytes, pending: set[int]) -> bool:
+        """Whether the frame answers one of our pending subscribe requests (removing it from pending)."""
+        frame = parse_frame(text)
+        if isinstance(frame, ErrorAnswer) and frame.request_id in pending:
+            subscription = self._subscriptions[int(frame.request_id) - 1]
             raise RelayRejectedError(
-                f"The relay at {self.url} refused the quote subscription: {frame.message} (code {frame.code})"
+                f"The relay at {self.url} refused the {subscription} subscription: "
+                f"{frame.message} (code {frame.code})"
             )
-        return isinstance(frame, SubscribeAck) and frame.request_id == _SUBSCRIBE_REQUEST_ID
+        if isinstance(frame, ResultAnswer) and frame.request_id in pending:
+            pending.discard(int(frame.request_id))
+            return True
+        return False
 
     async def _wait_before_reconnect(self, failures: int, reason: str) -> None:
         if self._max_reconnects is not None and failures >= self._max_reconnects:
@@ -145,5 +165,6 @@ class RelayClient:
             )
         delay = self._backoff.delay(failures, self._unit_random())
         self.reconnect_delays.append(delay)
+        self.last_alive = time.monotonic()
         logger.warning("Relay connection to %s failed (%s); reconnecting in %.2fs", self.url, reason, delay)
         await self._sleep(delay)

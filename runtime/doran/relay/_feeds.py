@@ -1,4 +1,4 @@
-"""Where relay frames come from: the live relay or a JSONL recording; picklable for a Source subprocess."""
+"""Where relay frames come from: the live relay or a JSONL recording."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from doran.relay._client import ReceivedFrame, RelayClient
 __all__ = ["FrameFeed", "LiveRelayFeed", "RecordingFeed", "read_recording"]
 
 _DEFAULT_BACKOFF = Backoff()
-_MAX_FEED_NAME = 249  # the dead-letter source_topic limit (a Kafka topic name's)
 
 
 class FrameFeed(Protocol):
@@ -27,28 +26,26 @@ class FrameFeed(Protocol):
     def frames(self, should_stop: Callable[[], bool]) -> AsyncGenerator[ReceivedFrame, None]: ...
 
 
-@dataclass(frozen=True, slots=True)
 class LiveRelayFeed:
-    """The solver relay websocket; never exhausted, reconnects until stopped."""
+    """The solver relay websocket; never exhausted, reconnects until stopped. `client` tells whether it
+    is connected and subscribed, and when its receive loop last ran."""
 
-    url: str
-    api_key: SecretStr | None = None
-    backoff: Backoff = _DEFAULT_BACKOFF
-    max_reconnects: int | None = None
+    def __init__(
+        self,
+        url: str,
+        api_key: SecretStr | None = None,
+        *,
+        backoff: Backoff = _DEFAULT_BACKOFF,
+        max_reconnects: int | None = None,
+    ) -> None:
+        self.client = RelayClient(url, api_key=api_key, backoff=backoff, max_reconnects=max_reconnects)
 
     @property
     def name(self) -> str:
-        return self.url[:_MAX_FEED_NAME]
+        return self.client.url
 
     def frames(self, should_stop: Callable[[], bool]) -> AsyncGenerator[ReceivedFrame, None]:
-        client = RelayClient(
-            self.url,
-            api_key=self.api_key,
-            backoff=self.backoff,
-            max_reconnects=self.max_reconnects,
-            should_stop=should_stop,
-        )
-        return client.frames()
+        return self.client.frames(should_stop)
 
 
 def read_recording(path: Path) -> list[bytes]:
@@ -64,8 +61,7 @@ class RecordingFeed:
 
     @property
     def name(self) -> str:
-        name = f"replay:{self.path}"
-        return name if len(name) <= _MAX_FEED_NAME else f"replay:{self.path.name}"[:_MAX_FEED_NAME]
+        return f"replay:{self.path.name}"
 
     async def frames(self, should_stop: Callable[[], bool]) -> AsyncGenerator[ReceivedFrame, None]:
         for line in read_recording(self.path):

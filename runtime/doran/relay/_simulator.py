@@ -75,13 +75,24 @@ class RelaySimulator:
         ack = {"jsonrpc": "2.0", "id": request.get("id"), "result": self.subscription_id}
         await socket.send(json.dumps(ack))
         first_connection = len(self.subscribe_requests) == 1
-        while self.frames_sent < len(self.frames):
-            if first_connection and self.frames_sent == self._drop_after:
-                socket.transport.abort()  # a dropped TCP connection, not a polite close
-                return
-            await socket.send(self.frames[self.frames_sent])
-            self.frames_sent += 1
-        await socket.wait_closed()
+        acks = asyncio.create_task(self._ack_further_subscriptions(socket))
+        try:
+            while self.frames_sent < len(self.frames):
+                if first_connection and self.frames_sent == self._drop_after:
+                    socket.transport.abort()  # a dropped TCP connection, not a polite close
+                    return
+                await socket.send(self.frames[self.frames_sent])
+                self.frames_sent += 1
+            await socket.wait_closed()
+        finally:
+            acks.cancel()
+
+    async def _ack_further_subscriptions(self, socket: ServerConnection) -> None:
+        async for text in socket:
+            request = json.loads(text)
+            if request.get("method") == "subscribe":
+                result = f"{self.subscription_id}-{request.get('id')}"
+                await socket.send(json.dumps({"jsonrpc": "2.0", "id": request.get("id"), "result": result}))
 
     async def __aenter__(self) -> Self:
         self._server = await serve(

@@ -4,27 +4,31 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from doran.contracts import (
-    DEAD_LETTER_TOPIC,
-    SCHEMA_VERSION,
-    VENUE,
-    DeadLetterEvent,
-    DeadLetterReason,
-    DeadLetterStage,
-    Violation,
-)
-from doran.pipeline.event_ids import utc_timestamp
-from doran.stages.outbound import Outbound, outbound
+from doran.contracts import DEAD_LETTER_TOPIC, DeadLetter, DeadLetterReason, DeadLetterStage, Violation
+from doran.wire import KafkaRecord, build, content_id, kafka_record, max_length
 
-__all__ = ["ORIGINAL_KEPT_BYTES", "dead_letter"]
+__all__ = ["ORIGINAL_KEPT_BYTES", "Origin", "dead_letter"]
 
-_MAX_VIOLATIONS = 100  # the dead-letter schema's maxItems
-# Kept whole up to this size: base64 of it plus the envelope stays well under the 1 MB message limit
-# that brokers apply by default; a larger original keeps its head, its size and its hash.
-ORIGINAL_KEPT_BYTES = 262_144
+_MAX_VIOLATIONS = max_length(DeadLetter, "violations")
+_MAX_SOURCE = max_length(DeadLetter, "source_topic")
+# The head of the original that fits original_value_b64 once base64-encoded (4 characters per 3
+# bytes); a larger original keeps that head, its size and its hash.
+ORIGINAL_KEPT_BYTES = max_length(DeadLetter, "original_value_b64") // 4 * 3
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a rejected message was read: a topic's partition and offset, or a venue feed (no offsets)."""
+
+    topic: str
+    partition: int | None
+    offset: int | None
+    key: bytes | None
+    value: bytes
 
 
 def _b64(data: bytes | None) -> str | None:
@@ -34,44 +38,67 @@ def _b64(data: bytes | None) -> str | None:
 def dead_letter(
     stage: DeadLetterStage,
     reason: DeadLetterReason,
-    violations: Iterable[Violation | tuple[str, str]],
+    violations: Sequence[Violation],
+    origin: Origin,
     *,
-    source_topic: str,
-    partition: int | None,
-    offset: int | None,
-    key: bytes | None,
-    value: bytes,
     now: datetime,
-) -> Outbound:
-    """The dead-letter record for one rejected message; its event_id is derived from where it was read."""
-    where = f"{stage.value}|{source_topic}|{partition}|{offset}|".encode()
-    digest = hashlib.sha256(where + (value if offset is None else b"")).hexdigest()[:32]
-    listed = [
-        v if isinstance(v, Violation) else Violation(pointer=v[0], message=v[1][:2048]) for v in violations
-    ]
+    max_record_bytes: int,
+) -> KafkaRecord:
+    """The dead-letter record of one rejected message, at most max_record_bytes long.
+
+    Its event_id derives from where the message was read (topic, partition, offset) or, for a venue
+    feed that has no offsets, from the feed and the bytes: a replay mints no new dead-letter ids.
+    A hostile message can carry violations and bytes larger than a record may be: then the
+    violations are cut (saying how many were left out) and a shorter head of the original kept.
+    """
+    where = f"{stage.value}|{origin.topic}|{origin.partition}|{origin.offset}|".encode()
+    event_id = content_id("dlq-", where, origin.value if origin.offset is None else b"")
+    count, kept = min(len(violations), _MAX_VIOLATIONS), ORIGINAL_KEPT_BYTES
+    while True:
+        listed = list(violations[:count])
+        if 0 < count < len(violations):
+            listed[-1] = Violation(
+                pointer="", message=f"{len(violations) - count + 1} more violations left out"
+            )
+        record = _record(stage, reason, listed, origin, kept, event_id, now)
+        if record.size <= max_record_bytes or (count <= 1 and kept == 0):
+            return record
+        if count > 1:
+            count //= 2
+        else:
+            kept = kept // 2 if kept > 1024 else 0
+
+
+def _record(
+    stage: DeadLetterStage,
+    reason: DeadLetterReason,
+    violations: list[Violation],
+    origin: Origin,
+    kept: int,
+    event_id: str,
+    now: datetime,
+) -> KafkaRecord:
+    key = origin.key
     payload = {
         "stage": stage,
         "reason": reason,
-        "violations": listed[:_MAX_VIOLATIONS],
-        "source_topic": source_topic[:249],
-        "source_partition": partition,
-        "source_offset": offset,
-        "original_key_b64": _b64(key[:ORIGINAL_KEPT_BYTES] if key is not None else None),
-        "original_value_b64": _b64(value[:ORIGINAL_KEPT_BYTES]) or "",
-        "original_truncated": len(value) > ORIGINAL_KEPT_BYTES,
-        "original_size_bytes": len(value),
-        "original_sha256": hashlib.sha256(value).hexdigest(),
+        "violations": violations,
+        "source_topic": origin.topic[:_MAX_SOURCE],
+        "source_partition": origin.partition,
+        "source_offset": origin.offset,
+        "original_key_b64": _b64(key[:kept] if key is not None else None),
+        "original_value_b64": _b64(origin.value[:kept]),
+        "original_truncated": len(origin.value) > kept,
+        "original_size_bytes": len(origin.value),
+        "original_sha256": hashlib.sha256(origin.value).hexdigest(),
     }
-    envelope = {
-        "event_id": f"dlq-{digest}",
-        "event_type": "dead_letter",
-        "venue": VENUE,
-        "source": f"doran.{stage.value}",
-        "schema_version": SCHEMA_VERSION,
-        "observed_at": None,
-        "ingested_at": utc_timestamp(now),
-        "payload": payload,
-        "raw": {},
-    }
-    event = DeadLetterEvent.model_validate(envelope, strict=True)
-    return outbound(DEAD_LETTER_TOPIC, event)
+    event = build(
+        DEAD_LETTER_TOPIC,
+        payload,
+        event_id=event_id,
+        source=f"doran.{stage.value}",
+        observed_at=None,
+        now=now,
+        raw={},
+    )
+    return kafka_record(DEAD_LETTER_TOPIC, event)

@@ -4,27 +4,25 @@ answered by exactly one result (DORAN_PROCESSING_GUARANTEE=exactly-once, the def
 A thin Quix-configured app (registry topics, consumer group, transactional producer) running doran's
 own poll-batch loop (`doran.stages.execute_loop`): Quix Streams has no hook between poll and commit,
 and the executor's durability rules need that batch boundary to cost three fsyncs per batch, not per
-message. Run it with `python -m doran.stages.execute` (DORAN_BROKER_ADDRESS must be set).
+message. Run it with `doran stage execute` (DORAN_BROKER_ADDRESS must be set).
 
 Operational limits: ONE executor instance per consumer group (the idempotency state is a local
 file; the transactional.id is the group's name, so a second instance fences the first), and a batch
-(`max_batch` venue calls) must finish well within max.poll.interval.ms (6 s, FAST_GROUP_JOIN).
+(`max_batch` venue calls) must finish well within max.poll.interval.ms.
 """
 
 from __future__ import annotations
 
 import logging
 import signal
-import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from types import FrameType
 
-from doran.broker import quix_topic_config
-from doran.contracts import CMD_EXECUTE_TRADE, DEAD_LETTER_TOPIC, EXEC_TRADE_RESULT, TOPICS
-from doran.errors import DoranError
+from doran.broker import create_topics
+from doran.contracts import CMD_EXECUTE_TRADE, DEAD_LETTER_TOPIC, EXEC_TRADE_RESULT
 from doran.executor import (
     ExecutorStore,
     SimulatedAdapter,
@@ -35,12 +33,11 @@ from doran.executor import (
 )
 from doran.executor.adapter import EXECUTION_LOG_NAME
 from doran.settings import Settings
-from doran.stages.counters import StageCounters
 from doran.stages.execute_loop import ExecuteLoop
-from doran.stages.health import HealthServer
+from doran.stages.metrics import ConsumerMonitor, StageMetrics
 from doran.stages.quix_stage import quix_application
 
-__all__ = ["STAGE", "consumer_group", "main", "open_checked_store", "run_execute_stage", "venue_log_path"]
+__all__ = ["STAGE", "consumer_group", "open_checked_store", "run_execute_stage", "venue_log_path"]
 
 STAGE = "execute"
 logger = logging.getLogger("doran.execute")
@@ -98,20 +95,21 @@ def run_execute_stage(
     settings: Settings,
     broker: str,
     *,
+    metrics: StageMetrics | None = None,
+    monitor: ConsumerMonitor | None = None,
     adapter: VenueAdapter | None = None,
     stop: threading.Event | None = None,
     max_batch: int | None = None,
-    health: HealthServer | None = None,
+    on_assigned: Callable[[], None] = lambda: None,
 ) -> None:
     """Execute commands until `stop` is set or SIGTERM/SIGINT arrives; returns after a clean close.
 
     Raises IdempotencyHistoryLost before consuming anything when the state is missing or empty but
     the consumer group has committed offsets (override: DORAN_EXECUTOR_ALLOW_MISSING_STATE=true).
-    `adapter` defaults to the SimulatedAdapter logging to `venue_log_path(settings)`. Readiness is
-    set once partitions are assigned, on `health` if the caller runs one, else on a server this
-    starts on settings.health_port (if set).
+    `adapter` defaults to the SimulatedAdapter logging to `venue_log_path(settings)`.
     """
     stop = stop if stop is not None else threading.Event()
+    metrics = metrics if metrics is not None else StageMetrics(STAGE, monitor)
     exactly_once = settings.processing_guarantee == "exactly-once"
     with ExitStack() as stack:
         store, verdict = open_checked_store(settings, broker)
@@ -121,46 +119,28 @@ def run_execute_stage(
             simulated = SimulatedAdapter(venue_log_path(settings))
             stack.callback(simulated.close)
             adapter = simulated
+        create_topics(broker, [CMD_EXECUTE_TRADE, EXEC_TRADE_RESULT, DEAD_LETTER_TOPIC])
         # A fixed transactional.id: a restart's init_transactions aborts what a killed run left open
         # (a random one would hold read_committed readers back until the transaction timed out).
         txn = {"transactional.id": consumer_group(settings)}
-        app = quix_application(settings, broker, STAGE, loglevel=None, producer_extra_config=txn)
-        for name in (CMD_EXECUTE_TRADE, EXEC_TRADE_RESULT, DEAD_LETTER_TOPIC):
-            app.topic(name, config=quix_topic_config(TOPICS[name]))  # created with the registry's shape
+        app = quix_application(
+            settings, broker, STAGE, monitor=monitor, loglevel=None, producer_extra_config=txn
+        )
         producer = app.get_producer(transactional=exactly_once)
         consumer = app.get_consumer(auto_commit_enable=False)
         stack.callback(consumer.close)  # leaves the group; offsets are committed per batch, not here
-        if health is None and settings.health_port:
-            health = stack.enter_context(HealthServer(settings.health_port))
         stack.enter_context(_stop_on_signals(stop))
         loop = ExecuteLoop(
             consumer,
             producer,
             store,
             adapter,
-            StageCounters(STAGE, settings.stats_dir),
+            metrics,
             exactly_once=exactly_once,
+            max_record_bytes=settings.max_message_bytes,
             max_batch=max_batch or settings.executor_max_batch,
             poll_timeout_s=settings.poll_timeout_s,
-            on_assigned=health.ready.set if health is not None else (lambda: None),
+            on_assigned=on_assigned,
         )
         loop.run(stop)
         logger.info("stopped after a committed batch")
-
-
-def main() -> None:
-    """`doran stage execute` / `python -m doran.stages.execute`: DORAN_* settings; exit 2 when refused."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    settings = Settings()
-    if not settings.broker_address:
-        print("doran execute: set DORAN_BROKER_ADDRESS to the Kafka bootstrap servers.", file=sys.stderr)
-        raise SystemExit(2)
-    try:
-        run_execute_stage(settings, settings.broker_address)
-    except DoranError as exc:
-        print(f"doran execute: {exc}", file=sys.stderr)
-        raise SystemExit(2) from None
-
-
-if __name__ == "__main__":
-    main()

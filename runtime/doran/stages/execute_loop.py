@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable, Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -23,20 +24,13 @@ from confluent_kafka import KafkaError, KafkaException, TopicPartition
 from quixstreams.kafka import Consumer, Producer
 from quixstreams.models.types import RawConfluentKafkaMessageProto as Message
 
-from doran.contracts import (
-    CMD_EXECUTE_TRADE,
-    EXEC_TRADE_RESULT,
-    DeadLetterReason,
-    DeadLetterStage,
-    Violation,
-)
+from doran.contracts import CMD_EXECUTE_TRADE, EXEC_TRADE_RESULT, DeadLetterReason, DeadLetterStage, Violation
 from doran.contracts import ExecuteTradeEvent as Command
 from doran.executor import ExecutorStore, OutcomeKind, VenueAdapter, run_batch
-from doran.stages.counters import StageCounters
 from doran.stages.dead_letter import dead_letter
-from doran.stages.handling import Consumed
-from doran.stages.outbound import Outbound, outbound
-from doran.wire import ContractViolation, decode
+from doran.stages.handling import Consumed, oversize_violation
+from doran.stages.metrics import StageMetrics
+from doran.wire import ContractViolation, KafkaRecord, decode, kafka_record
 
 __all__ = ["BatchOutput", "ExecuteLoop", "execute_batch"]
 
@@ -50,7 +44,7 @@ _COMMIT_ATTEMPTS = 5
 class BatchOutput:
     """What one batch publishes, and how each consumed command ended: produced + skipped + dead = consumed."""
 
-    records: tuple[Outbound, ...]
+    records: tuple[KafkaRecord, ...]
     produced: int  # results: new, recovered, or a stored one published again for a redelivery
     skipped: int  # duplicate commands whose result is already published
     dead_letters: tuple[str, ...]  # one reason per dead-lettered command
@@ -58,29 +52,26 @@ class BatchOutput:
 
 @dataclass(frozen=True, slots=True)
 class _Rejected:
-    record: Outbound
+    record: KafkaRecord
     reason: str
 
 
 def _rejected(
-    message: Consumed, reason: DeadLetterReason, violations: Iterable[Violation], now: datetime
+    message: Consumed, reason: DeadLetterReason, violations: Sequence[Violation], now: datetime, limit: int
 ) -> _Rejected:
     record = dead_letter(
-        DeadLetterStage.EXECUTE,
-        reason,
-        violations,
-        source_topic=message.topic,
-        partition=message.partition,
-        offset=message.offset,
-        key=message.key,
-        value=message.value,
-        now=now,
+        DeadLetterStage.EXECUTE, reason, violations, message, now=now, max_record_bytes=limit
     )
     return _Rejected(record, reason.value)
 
 
 def execute_batch(
-    messages: Sequence[Consumed], store: ExecutorStore, adapter: VenueAdapter, *, now: datetime
+    messages: Sequence[Consumed],
+    store: ExecutorStore,
+    adapter: VenueAdapter,
+    *,
+    now: datetime,
+    max_record_bytes: int,
 ) -> BatchOutput:
     """Decode, execute (via `run_batch`) and turn the outcomes into records, in input order.
 
@@ -92,15 +83,12 @@ def execute_batch(
     slots: list[_Rejected | Command] = []
     for message in messages:
         try:
-            event = decode(message.topic, message.value)
+            slots.append(decode(CMD_EXECUTE_TRADE, message.value))
         except ContractViolation as exc:
-            slots.append(_rejected(message, DeadLetterReason(exc.reason), exc.violations, now))
-            continue
-        assert isinstance(event, Command)  # decode returned the command topic's model
-        slots.append(event)
+            slots.append(_rejected(message, exc.reason, exc.violations, now, max_record_bytes))
     outcomes = iter(run_batch([s for s in slots if isinstance(s, Command)], store, adapter, now=now))
 
-    records: list[Outbound] = []
+    records: list[KafkaRecord] = []
     dead: list[str] = []
     published: set[str] = set()
     produced = skipped = 0
@@ -118,13 +106,16 @@ def execute_batch(
             skipped += 1
             continue
         published.add(outcome.command_id)
-        try:
-            records.append(outbound(EXEC_TRADE_RESULT, result))
-        except ContractViolation as exc:  # a result its own contract refuses: a bug, kept visible
-            rejected = _rejected(message, DeadLetterReason.OUTPUT_VIOLATION, exc.violations, now)
+        record = kafka_record(EXEC_TRADE_RESULT, result)
+        if record.size > max_record_bytes:
+            violation = oversize_violation(record, max_record_bytes)
+            rejected = _rejected(
+                message, DeadLetterReason.MESSAGE_TOO_LARGE, [violation], now, max_record_bytes
+            )
             records.append(rejected.record)
             dead.append(rejected.reason)
             continue
+        records.append(record)
         produced += 1
     return BatchOutput(tuple(records), produced, skipped, tuple(dead))
 
@@ -143,9 +134,10 @@ class ExecuteLoop:
         producer: Producer,
         store: ExecutorStore,
         adapter: VenueAdapter,
-        counters: StageCounters,
+        metrics: StageMetrics,
         *,
         exactly_once: bool,
+        max_record_bytes: int,
         max_batch: int = 500,
         poll_timeout_s: float = 0.2,
         kafka_timeout_s: float = 30.0,
@@ -158,7 +150,8 @@ class ExecuteLoop:
         self._producer = producer
         self._store = store
         self._adapter = adapter
-        self._counters = counters
+        self._metrics = metrics
+        self._max_record_bytes = max_record_bytes
         self._exactly_once = exactly_once
         self._max_batch = max_batch
         self._poll_timeout_s = poll_timeout_s
@@ -176,15 +169,14 @@ class ExecuteLoop:
             self._producer.begin_transaction()
             self._producer.abort_transaction(self._kafka_timeout_s)
         self._consumer.subscribe(
-            [CMD_EXECUTE_TRADE], on_assign=self._assign, on_revoke=self._revoke, on_lost=self._revoke
+            [CMD_EXECUTE_TRADE.name], on_assign=self._assign, on_revoke=self._revoke, on_lost=self._revoke
         )
-        try:
-            while not stop.is_set():
-                batch = self._usable(self._consumer.consume(self._max_batch, self._poll_timeout_s))
-                if batch:
-                    self._process(batch)
-        finally:
-            self._counters.flush()
+        while not stop.is_set():
+            batch = self._usable(self._consumer.consume(self._max_batch, self._poll_timeout_s))
+            if batch:
+                started = time.perf_counter()
+                self._process(batch)
+                self._metrics.batch_seconds.observe(time.perf_counter() - started)
 
     def _assign(self, _consumer: object, partitions: list[TopicPartition]) -> None:
         self._assigned.update((tp.topic, tp.partition) for tp in partitions)
@@ -210,10 +202,14 @@ class ExecuteLoop:
 
     def _process(self, batch: list[Message]) -> None:
         consumed = [
-            Consumed(CMD_EXECUTE_TRADE, m.partition(), m.offset(), _bytes(m.key()), _bytes(m.value()) or b"")
+            Consumed(
+                CMD_EXECUTE_TRADE.name, m.partition(), m.offset(), _bytes(m.key()), _bytes(m.value()) or b""
+            )
             for m in batch
         ]
-        output = execute_batch(consumed, self._store, self._adapter, now=self._clock())
+        output = execute_batch(
+            consumed, self._store, self._adapter, now=self._clock(), max_record_bytes=self._max_record_bytes
+        )
         spans: _Spans = {}
         for message in consumed:
             where, offset = (message.topic, message.partition or 0), message.offset or 0  # both set here
@@ -222,13 +218,17 @@ class ExecuteLoop:
         if not publish(output.records, spans):
             self._rewind(spans)
             return
-        self._counters.consumed(len(consumed))
-        self._counters.produced(output.produced)
-        self._counters.skipped(output.skipped)
+        metrics = self._metrics
+        metrics.consumed += len(consumed)
+        metrics.skipped += output.skipped
+        for record in output.records:
+            metrics.produced[record.topic] += 1
         for reason in output.dead_letters:
-            self._counters.dead_lettered(reason)
+            metrics.dead_lettered[reason] += 1
 
-    def _produce(self, records: Sequence[Outbound], on_delivery: Callable[..., None] | None = None) -> None:
+    def _produce(
+        self, records: Sequence[KafkaRecord], on_delivery: Callable[..., None] | None = None
+    ) -> None:
         for record in records:
             self._producer.produce(
                 topic=record.topic,
@@ -238,7 +238,7 @@ class ExecuteLoop:
                 on_delivery=on_delivery,
             )
 
-    def _publish_transaction(self, records: Sequence[Outbound], spans: _Spans) -> bool:
+    def _publish_transaction(self, records: Sequence[KafkaRecord], spans: _Spans) -> bool:
         """Produce and commit the offsets in one transaction; False if it had to be aborted."""
         positions = _positions(spans)
         try:
@@ -268,7 +268,7 @@ class ExecuteLoop:
                     raise
                 logger.warning("commit_transaction attempt %d: %s; retrying", attempt, error)
 
-    def _publish_then_commit(self, records: Sequence[Outbound], spans: _Spans) -> bool:
+    def _publish_then_commit(self, records: Sequence[KafkaRecord], spans: _Spans) -> bool:
         """at-least-once: produce, flush, commit the offsets; False (publish again) on any failure."""
         failures: list[KafkaError] = []
 

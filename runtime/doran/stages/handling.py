@@ -1,84 +1,92 @@
-"""The stage contract shared by every consuming stage: one consumed record in, records out, nothing lost.
+"""The contract of every consuming stage: one consumed record in, records out, nothing lost.
 
 A handler never raises for bad input: a message it cannot use becomes a dead letter, a demand it
-will not trade becomes a counted decline.
+will not trade becomes a counted decline, an output too large for the broker a dead letter.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Generic, TypeVar
 
-from pydantic import ValidationError
+from doran.contracts import DeadLetterReason, DeadLetterStage, Envelope, Violation
+from doran.pipeline import Declined
+from doran.schema_source.registry import TopicSpec
+from doran.stages.dead_letter import Origin, dead_letter
+from doran.wire import ContractViolation, KafkaRecord, decode, kafka_record
 
-from doran.contracts import DeadLetterReason, DeadLetterStage, Envelope
-from doran.pipeline import Declined, InvalidVenueMessage
-from doran.stages.dead_letter import dead_letter
-from doran.stages.outbound import Outbound, outbound
-from doran.wire import ContractViolation, decode
+__all__ = ["Consumed", "Handled", "RecordHandler", "oversize_violation", "reject"]
 
-__all__ = ["Consumed", "Handled", "Transform", "transform_record"]
-
-
-@dataclass(frozen=True, slots=True)
-class Consumed:
-    """One record as read from Kafka, with where it was read."""
-
-    topic: str
-    partition: int | None
-    offset: int | None
-    key: bytes | None
-    value: bytes
+In = TypeVar("In", bound=Envelope)
+Out = TypeVar("Out", bound=Envelope)
+#: What a consumed record is, for a dead letter: where it was read, its key and bytes.
+Consumed = Origin
 
 
 @dataclass(frozen=True, slots=True)
 class Handled:
     """What became of one consumed record: what to produce, and why nothing was when so."""
 
-    records: tuple[Outbound, ...]
+    records: tuple[KafkaRecord, ...]
     declined: str | None = None
     dead_letter: str | None = None
 
 
-Transform = Callable[[Envelope, datetime], Envelope | Declined]
-
-
-def _rejected(
-    stage: DeadLetterStage, reason: DeadLetterReason, violations: object, message: Consumed, now: datetime
+def reject(
+    stage: DeadLetterStage,
+    reason: DeadLetterReason,
+    violations: Sequence[Violation],
+    message: Consumed,
+    now: datetime,
+    max_record_bytes: int,
 ) -> Handled:
-    record = dead_letter(
-        stage,
-        reason,
-        violations,  # type: ignore[arg-type]
-        source_topic=message.topic,
-        partition=message.partition,
-        offset=message.offset,
-        key=message.key,
-        value=message.value,
-        now=now,
-    )
+    """The dead letter of a consumed record, with the reason and every violation's pointer."""
+    record = dead_letter(stage, reason, violations, message, now=now, max_record_bytes=max_record_bytes)
     return Handled((record,), dead_letter=reason.value)
 
 
-def transform_record(
-    stage: DeadLetterStage, out_topic: str, transform: Transform, message: Consumed, now: datetime
-) -> Handled:
-    """Validate the input, apply the stage's pure transform, validate the output; failures go to the DLQ."""
-    try:
-        event = decode(message.topic, message.value)
-    except ContractViolation as exc:
-        return _rejected(stage, DeadLetterReason(exc.reason), exc.violations, message, now)
-    try:
-        result = transform(event, now)
-    except InvalidVenueMessage as exc:
-        return _rejected(stage, DeadLetterReason.INVALID_VENUE_MESSAGE, exc.violations, message, now)
-    except ValidationError as exc:  # the transform built an event its own contract refuses
-        found = [("/" + "/".join(map(str, e["loc"])), e["msg"]) for e in exc.errors()]
-        return _rejected(stage, DeadLetterReason.OUTPUT_VIOLATION, found, message, now)
-    if isinstance(result, Declined):
-        return Handled((), declined=result.reason_code.value)
-    try:
-        return Handled((outbound(out_topic, result),))
-    except ContractViolation as exc:
-        return _rejected(stage, DeadLetterReason.OUTPUT_VIOLATION, exc.violations, message, now)
+def oversize_violation(record: KafkaRecord, limit: int) -> Violation:
+    """Why a record a stage built cannot be produced."""
+    return Violation(
+        pointer="",
+        message=f"The {record.topic} record built from this message has {record.size} bytes; "
+        f"records are limited to {limit} (DORAN_MAX_MESSAGE_BYTES, the broker's message size)",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RecordHandler(Generic[In, Out]):
+    """A stage's pure transform between two topics, wrapped so every failure becomes a dead letter.
+
+    The transform gets the typed input event and returns the typed output event (built with
+    `doran.wire.derive`, which raises ContractViolation with reason output_violation on a broken
+    output) or a decline.
+    """
+
+    stage: DeadLetterStage
+    source: TopicSpec[In]
+    target: TopicSpec[Out]
+    transform: Callable[[In, datetime], Out | Declined]
+    max_record_bytes: int
+
+    def __call__(self, message: Consumed, now: datetime) -> Handled:
+        try:
+            result = self.transform(decode(self.source, message.value), now)
+        except ContractViolation as exc:
+            return reject(self.stage, exc.reason, exc.violations, message, now, self.max_record_bytes)
+        if isinstance(result, Declined):
+            return Handled((), declined=result.reason_code.value)
+        record = kafka_record(self.target, result)
+        if record.size > self.max_record_bytes:
+            violation = oversize_violation(record, self.max_record_bytes)
+            return reject(
+                self.stage,
+                DeadLetterReason.MESSAGE_TOO_LARGE,
+                [violation],
+                message,
+                now,
+                self.max_record_bytes,
+            )
+        return Handled((record,))

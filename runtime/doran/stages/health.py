@@ -1,27 +1,53 @@
-"""Liveness and readiness over HTTP for the k3s probes: /healthz (process alive), /readyz (consuming)."""
+"""The stage's HTTP endpoint for k3s and Prometheus: /healthz (alive), /readyz (doing its job), /metrics.
+
+What alive and ready mean is the stage's to say (callables): for a consuming stage, ready is
+"partitions assigned" and alive is "the poll loop ran recently"; for ingest, ready is "connected
+to the relay and subscribed".
+"""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Self
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client.registry import CollectorRegistry
 
 __all__ = ["HealthServer"]
 
 
 class HealthServer:
-    """Serves 200 on /healthz while the process runs and on /readyz once `ready` is set, else 503."""
+    """Serves /healthz (200 while `live()`), /readyz (200 while `ready()`) and /metrics, else 503/404."""
 
-    def __init__(self, port: int, host: str = "0.0.0.0") -> None:
-        self.ready = threading.Event()
-        ready = self.ready
+    def __init__(
+        self,
+        port: int,
+        *,
+        registry: CollectorRegistry,
+        live: Callable[[], bool],
+        ready: Callable[[], bool],
+        host: str = "0.0.0.0",
+    ) -> None:
+        checks = {"/healthz": live, "/readyz": ready}
 
         class _Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                ok = self.path == "/healthz" or (self.path == "/readyz" and ready.is_set())
-                known = self.path in ("/healthz", "/readyz")
-                self.send_response(200 if ok else 503 if known else 404)
+                if self.path == "/metrics":
+                    body, status, kind = generate_latest(registry), 200, CONTENT_TYPE_LATEST
+                elif self.path in checks:
+                    ok = checks[self.path]()
+                    body, status, kind = (
+                        (b"ok\n", 200, "text/plain") if ok else (b"not ok\n", 503, "text/plain")
+                    )
+                else:
+                    body, status, kind = b"not found\n", 404, "text/plain"
+                self.send_response(status)
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(b"ok\n" if ok else b"not ready\n")
+                self.wfile.write(body)
 
             def log_message(self, format: str, *args: object) -> None:
                 pass
@@ -29,7 +55,12 @@ class HealthServer:
         self._server = ThreadingHTTPServer((host, port), _Handler)
         self._thread = threading.Thread(target=self._server.serve_forever, name="health", daemon=True)
 
-    def __enter__(self) -> HealthServer:
+    @property
+    def port(self) -> int:
+        """The port it listens on (useful when started on port 0)."""
+        return int(self._server.server_address[1])
+
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 

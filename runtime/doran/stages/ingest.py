@@ -1,291 +1,247 @@
-"""Ingest stage: relay frames -> raw.near_intents.quote; every frame that is not a quote -> dlq.doran.
+"""Ingest stage: relay frames -> raw.near_intents.quote; malformed frames and quotes -> dlq.doran.
 
-Core: `ingest_frame` maps one received frame to at most one outbound record (pure, time injected).
-Shell: `IngestSource`, a Quix Streams Source running a frame feed (live relay or a recording) in
-its subprocess; `build_ingest_app`, `run_ingest` and `replay` wire it to a broker.
+Core: `FrameIngest` maps one received frame to its outcome (pure, time injected, never raises).
+JSON-RPC protocol traffic (answers to our requests, other notifications) is counted by kind,
+not dead-lettered. Shell: `run_ingest` pumps a frame feed (the live relay, or a recording) into
+a Quix-configured producer in this process, so counting, readiness and liveness need no IPC.
 """
 
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
-from collections.abc import Callable, Mapping
+import logging
+import time
+from collections.abc import Callable
 from contextlib import aclosing
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any, Literal
 
-from quixstreams import Application
-from quixstreams.sources import Source
-from quixstreams.sources.base.exceptions import SourceException
-
-from doran.broker import quix_topic_config
+from doran.broker import create_topics
 from doran.contracts import (
     DEAD_LETTER_TOPIC,
+    NEAR_INTENTS_QUOTE_REQUEST,
     RAW_NEAR_INTENTS_QUOTE,
-    TOPICS,
+    DeadLetter,
     DeadLetterReason,
     DeadLetterStage,
-    NearIntentsQuoteRawEvent,
+    Envelope,
+    Violation,
 )
 from doran.errors import DoranError
 from doran.relay import (
+    DATA_POINTER,
+    SUBSCRIPTIONS,
+    ErrorAnswer,
     FrameFeed,
-    LiveRelayFeed,
+    Malformed,
+    Notification,
     ReceivedFrame,
-    RecordingFeed,
-    RejectedFrame,
-    RelayErrorResponse,
-    SubscribeAck,
-    classify_frame,
-    mint_quote_envelope,
+    ResultAnswer,
+    parse_frame,
     utc_now,
 )
 from doran.settings import Settings
-from doran.stages.counters import StageCounters
-from doran.stages.dead_letter import dead_letter
-from doran.stages.outbound import Outbound, outbound
+from doran.stages.dead_letter import Origin, dead_letter
+from doran.stages.handling import oversize_violation
+from doran.stages.metrics import StageMetrics
 from doran.stages.quix_stage import quix_application
-from doran.wire import ContractViolation
+from doran.wire import (
+    ContractViolation,
+    KafkaRecord,
+    build,
+    canonical_json,
+    content_id,
+    decode_venue_message,
+    kafka_record,
+    max_length,
+    utc_timestamp,
+)
 
-__all__ = [
-    "FrameOutcome",
-    "IngestConfigError",
-    "IngestCounters",
-    "IngestCounts",
-    "IngestSource",
-    "build_ingest_app",
-    "ingest_frame",
-    "replay",
-    "run_ingest",
-]
+__all__ = ["FrameIngest", "FrameOutcome", "IngestConfigError", "quote_event_id", "run_ingest"]
 
-_STAGE = "ingest"
-_MAX_FEED_NAME = 249  # the dead-letter schema's source_topic maxLength
+STAGE = "ingest"
+logger = logging.getLogger("doran.ingest")
+_MAX_FEED = min(max_length(DeadLetter, "source_topic"), max_length(Envelope, "source"))
 
 
 class IngestConfigError(DoranError):
-    """The ingest stage cannot start: no broker, a bad feed name, or no recording at the given path."""
+    """The ingest stage cannot start: no broker, or a feed whose name cannot be an event source."""
 
 
 @dataclass(frozen=True, slots=True)
 class FrameOutcome:
-    """What one frame became: a protocol frame (nothing to produce), a quote, or a dead letter."""
+    """What one frame became: protocol traffic (its kind), a quote record, or a dead letter (its reason)."""
 
     kind: Literal["protocol", "quote", "dead_letter"]
-    record: Outbound | None
+    record: KafkaRecord | None = None
     reason: DeadLetterReason | None = None
+    protocol: str | None = None
 
 
-Violations = list[tuple[str, str]]
+def quote_event_id(data: Any) -> str:
+    """Event id of a venue quote: `nearq-` + sha256 of its canonical JSON, so a replay mints no new ids."""
+    return content_id("nearq-", canonical_json(data))
 
 
-def _dead_letter(
-    frame: ReceivedFrame, reason: DeadLetterReason, violations: Violations, feed: str, now: datetime
-) -> FrameOutcome:
-    original = frame.text if isinstance(frame.text, bytes) else frame.text.encode("utf-8")
-    # A venue feed has no partition or offset: the id derives from the feed and the bytes, so
-    # replaying a recording mints no new dead-letter ids either.
-    record = dead_letter(
-        DeadLetterStage.INGEST,
-        reason,
-        violations,
-        source_topic=feed,
-        partition=None,
-        offset=None,
-        key=None,
-        value=original,
-        now=now,
-    )
-    return FrameOutcome("dead_letter", record, reason)
+class FrameIngest:
+    """Turns relay frames into records; remembers which subscription id is which (from the acks)."""
 
-
-def ingest_frame(frame: ReceivedFrame, *, feed: str, now: datetime) -> FrameOutcome:
-    """Map one relay frame to its outcome; never raises for any frame content.
-
-    `feed` names where frames come from (at most 249 characters): the quote envelopes' source and
-    the dead letters' source_topic.
-    """
-    classified = classify_frame(frame.text)
-    if isinstance(classified, SubscribeAck):
-        return FrameOutcome("protocol", None)
-    if isinstance(classified, RejectedFrame):
-        reason = DeadLetterReason(classified.reason)
-        return _dead_letter(frame, reason, list(classified.violations), feed, now)
-    if isinstance(classified, RelayErrorResponse):
-        text = f"The relay answered request {classified.request_id!r} with error {classified.code}: "
-        violation = ("/error", text + classified.message)
-        return _dead_letter(frame, DeadLetterReason.INVALID_VENUE_MESSAGE, [violation], feed, now)
-    observed = frame.observed_at
-    envelope = mint_quote_envelope(classified.data, source=feed, observed_at=observed, ingested_at=now)
-    event = NearIntentsQuoteRawEvent.model_validate(envelope, strict=True)
-    try:
-        return FrameOutcome("quote", outbound(RAW_NEAR_INTENTS_QUOTE, event))
-    except ContractViolation as exc:  # should the contract ever tighten: kept as a dead letter, not dropped
-        found = [(violation.pointer, violation.message) for violation in exc.violations]
-        return _dead_letter(frame, DeadLetterReason.OUTPUT_VIOLATION, found, feed, now)
-
-
-@dataclass(frozen=True, slots=True)
-class IngestCounts:
-    """Counters of one ingest run: frames read, protocol frames, quotes produced, dead letters by reason."""
-
-    frames_in: int = 0
-    protocol_frames: int = 0
-    quotes_out: int = 0
-    dead_lettered: Mapping[str, int] = field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, Any]:
-        """The counters as plain JSON-ready values."""
-        return {
-            "frames_in": self.frames_in,
-            "protocol_frames": self.protocol_frames,
-            "quotes_out": self.quotes_out,
-            "dead_lettered": dict(self.dead_lettered),
-        }
-
-
-_REASONS = tuple(DeadLetterReason)
-_KIND_SLOTS = {"protocol": 1, "quote": 2}
-
-
-class IngestCounters:
-    """Counters shared with the Source subprocess (shared memory), readable by the caller at any time."""
-
-    def __init__(self) -> None:
-        # The spawn context matches Quix Streams' source processes; the array travels with the source.
-        self._values = multiprocessing.get_context("spawn").Array("q", 3 + len(_REASONS))
-
-    def record(self, outcome: FrameOutcome) -> None:
-        """Count one frame and what it became."""
-        with self._values.get_lock():
-            self._values[0] += 1
-            if outcome.kind == "dead_letter" and outcome.reason is not None:
-                self._values[3 + _REASONS.index(outcome.reason)] += 1
-            else:
-                self._values[_KIND_SLOTS[outcome.kind]] += 1
-
-    def snapshot(self) -> IngestCounts:
-        """The counters as of now."""
-        with self._values.get_lock():
-            values: list[int] = self._values[:]
-        dead = {reason.value: count for reason, count in zip(_REASONS, values[3:], strict=True) if count}
-        return IngestCounts(values[0], values[1], values[2], dead)
-
-
-def _mirror(stats: StageCounters, outcome: FrameOutcome) -> None:
-    """Count a frame in the stats file every stage writes; protocol frames are not messages there."""
-    if outcome.kind == "protocol":
-        return
-    stats.consumed()
-    if outcome.kind == "quote":
-        stats.produced()
-    elif outcome.reason is not None:
-        stats.dead_lettered(outcome.reason.value)
-
-
-class IngestSource(Source):
-    """Runs a frame feed in the Source subprocess and produces each outcome's record."""
-
-    def __init__(
-        self,
-        feed: FrameFeed,
-        *,
-        counters: IngestCounters | None = None,
-        stats_dir: Path | None = None,
-        clock: Callable[[], datetime] = utc_now,
-        name: str = "doran-ingest",
-    ) -> None:
-        super().__init__(name=name)
-        if not 0 < len(feed.name) <= _MAX_FEED_NAME:
-            raise IngestConfigError(f"A feed name must have 1 to {_MAX_FEED_NAME} characters: {feed.name!r}")
+    def __init__(self, feed: str, *, max_frame_bytes: int, max_record_bytes: int) -> None:
+        if not 0 < len(feed) <= _MAX_FEED:
+            raise IngestConfigError(f"A feed name must have 1 to {_MAX_FEED} characters: {feed[:80]!r}...")
         self.feed = feed
-        self.counters = counters if counters is not None else IngestCounters()
-        self._stats_dir = stats_dir
-        self._clock = clock
+        self._max_frame = max_frame_bytes
+        self._max_record = max_record_bytes
+        self._subscriptions: dict[str, str] = {}  # subscription id -> what it delivers
 
-    def run(self) -> None:
-        asyncio.run(self._pump())
+    def __call__(self, frame: ReceivedFrame, now: datetime) -> FrameOutcome:
+        """The outcome of one frame exactly as received; never raises, whatever its content."""
+        original = frame.text.encode("utf-8", "surrogatepass") if isinstance(frame.text, str) else frame.text
+        if len(original) > self._max_frame:
+            text = (
+                f"The frame has {len(original)} bytes; frames are limited to {self._max_frame} "
+                "(DORAN_RELAY_MAX_FRAME_BYTES)"
+            )
+            return self._dead(
+                original, DeadLetterReason.MESSAGE_TOO_LARGE, [Violation(pointer="", message=text)], now
+            )
+        parsed = parse_frame(original)
+        if isinstance(parsed, Malformed):
+            violations = [Violation(pointer=p, message=m) for p, m in parsed.violations]
+            return self._dead(original, DeadLetterReason(parsed.reason), violations, now)
+        if isinstance(parsed, ResultAnswer):
+            return self._answer(parsed)
+        if isinstance(parsed, ErrorAnswer):
+            logger.warning(
+                "The relay answered request %r with error %s: %s",
+                parsed.request_id,
+                parsed.code,
+                parsed.message,
+            )
+            return FrameOutcome("protocol", protocol="error_answer")
+        return self._notification(parsed, original, frame.observed_at, now)
 
-    async def _pump(self) -> None:
-        feed_name = self.feed.name
-        stats = StageCounters(_STAGE, self._stats_dir) if self._stats_dir is not None else None
+    def _answer(self, answer: ResultAnswer) -> FrameOutcome:
+        position = answer.request_id if isinstance(answer.request_id, int) else -1
+        if 1 <= position <= len(SUBSCRIPTIONS) and isinstance(answer.result, str):
+            self._subscriptions[answer.result] = SUBSCRIPTIONS[position - 1]
+            return FrameOutcome("protocol", protocol=f"subscribed:{SUBSCRIPTIONS[position - 1]}")
+        return FrameOutcome("protocol", protocol="answer")
+
+    def _notification(
+        self, note: Notification, original: bytes, observed: datetime | None, now: datetime
+    ) -> FrameOutcome:
+        if note.subscription is None:
+            return FrameOutcome("protocol", protocol=f"notification:{note.method}"[:64])
+        delivers = self._subscriptions.get(note.subscription) or _shape_of(note.data)
+        if delivers is None:
+            text = (
+                f"An event on subscription {note.subscription[:80]!r}, which this connection did not make, "
+                "carrying neither a quote nor a quote status"
+            )
+            violation = Violation(pointer="/params/subscription", message=text)
+            return self._dead(original, DeadLetterReason.INVALID_VENUE_MESSAGE, [violation], now)
+        if delivers != "quote":
+            return FrameOutcome("protocol", protocol=f"event:{delivers}")
         try:
-            async with aclosing(self.feed.frames(lambda: not self.running)) as frames:
-                async for frame in frames:
-                    outcome = ingest_frame(frame, feed=feed_name, now=self._clock())
-                    if (record := outcome.record) is not None:
-                        self.producer.produce(
-                            topic=record.topic, key=record.key, value=record.value, headers=record.headers
-                        )
-                    self.counters.record(outcome)
-                    if stats is not None:
-                        _mirror(stats, outcome)
-        finally:
-            if stats is not None:
-                stats.flush()
+            message = decode_venue_message(NEAR_INTENTS_QUOTE_REQUEST, note.data, at=DATA_POINTER)
+        except ContractViolation as exc:
+            return self._dead(original, DeadLetterReason.INVALID_VENUE_MESSAGE, exc.violations, now)
+        try:
+            event = build(
+                RAW_NEAR_INTENTS_QUOTE,
+                {"message": message},
+                event_id=quote_event_id(note.data),
+                source=self.feed,
+                observed_at=None if observed is None else utc_timestamp(observed),
+                now=now,
+                raw=note.data,
+            )
+        except ContractViolation as exc:
+            return self._dead(original, exc.reason, exc.violations, now)
+        record = kafka_record(RAW_NEAR_INTENTS_QUOTE, event)
+        if record.size > self._max_record:
+            return self._dead(
+                original,
+                DeadLetterReason.MESSAGE_TOO_LARGE,
+                [oversize_violation(record, self._max_record)],
+                now,
+            )
+        return FrameOutcome("quote", record)
+
+    def _dead(
+        self, original: bytes, reason: DeadLetterReason, violations: list[Violation], now: datetime
+    ) -> FrameOutcome:
+        # A venue feed has no partition or offset: the dead letter's id derives from the feed and the bytes.
+        origin = Origin(self.feed, None, None, None, original)
+        record = dead_letter(
+            DeadLetterStage.INGEST, reason, violations, origin, now=now, max_record_bytes=self._max_record
+        )
+        return FrameOutcome("dead_letter", record, reason)
 
 
-def build_ingest_app(
-    settings: Settings,
-    broker: str | None = None,
-    *,
+def _shape_of(data: Any) -> str | None:
+    """What an event on an unknown subscription carries (a recording may start after the acks)."""
+    if isinstance(data, dict):
+        if "quote_id" in data:
+            return "quote"
+        if "quote_hash" in data:
+            return "quote_status"
+    return None
+
+
+def count(metrics: StageMetrics, outcome: FrameOutcome) -> None:
+    """Count a frame once, as what it became: protocol frames are not messages of the pipeline."""
+    if outcome.kind == "protocol":
+        metrics.protocol[outcome.protocol or "other"] += 1
+        return
+    metrics.consumed += 1
+    if outcome.record is not None:
+        metrics.produced[outcome.record.topic] += 1
+    if outcome.reason is not None:
+        metrics.dead_lettered[outcome.reason.value] += 1
+
+
+async def pump(
     feed: FrameFeed,
-    counters: IngestCounters | None = None,
-) -> Application:
-    """A Quix Streams app whose only work is an IngestSource over `feed`; creates both topics if missing.
-
-    `broker` defaults to DORAN_BROKER_ADDRESS. Counters also go to `<stats_dir>/ingest.json` like
-    every stage's.
-    """
-    address = broker or settings.broker_address
-    if not address:
-        raise IngestConfigError("The ingest stage needs a broker: set DORAN_BROKER_ADDRESS.")
-    app = quix_application(settings, address, _STAGE, loglevel=None)
-    # Declared with the registry's shape, so Quix creates them that way where they do not exist yet.
-    dead_letters, raw = TOPICS[DEAD_LETTER_TOPIC], TOPICS[RAW_NEAR_INTENTS_QUOTE]
-    app.topic(dead_letters.name, value_serializer="bytes", config=quix_topic_config(dead_letters))
-    raw_topic = app.topic(raw.name, value_serializer="bytes", config=quix_topic_config(raw))
-    source = IngestSource(feed, counters=counters, stats_dir=settings.stats_dir)
-    app.add_source(source, topic=raw_topic)
-    return app
-
-
-def _run(app: Application) -> None:
-    try:
-        app.run()
-    except SourceException as exc:
-        # The source failed in its subprocess; surface doran's own error (actionable) when it is one.
-        if isinstance(exc.__cause__, DoranError):
-            raise exc.__cause__ from exc
-        raise
+    ingest: FrameIngest,
+    produce: Callable[[KafkaRecord], None],
+    metrics: StageMetrics,
+    *,
+    should_stop: Callable[[], bool],
+    clock: Callable[[], datetime] = utc_now,
+) -> None:
+    """Feed every frame through `ingest` and produce its record, until the feed ends or a stop."""
+    observe = metrics.handler_seconds.observe
+    async with aclosing(feed.frames(should_stop)) as frames:
+        async for frame in frames:
+            started = time.perf_counter()
+            outcome = ingest(frame, clock())
+            if outcome.record is not None:
+                produce(outcome.record)
+            count(metrics, outcome)
+            observe(time.perf_counter() - started)
 
 
 def run_ingest(
     settings: Settings,
-    broker: str | None = None,
+    broker: str,
+    feed: FrameFeed,
+    metrics: StageMetrics,
     *,
-    counters: IngestCounters | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
 ) -> None:
-    """Ingest the live relay (DORAN_RELAY_URL, DORAN_RELAY_API_KEY) until stopped (SIGINT/SIGTERM)."""
-    feed = LiveRelayFeed(settings.relay_url, settings.relay_api_key)
-    _run(build_ingest_app(settings, broker, feed=feed, counters=counters))
+    """Ingest `feed` into the broker until it is exhausted or `should_stop()`; flushes before returning."""
+    ingest = FrameIngest(
+        feed.name, max_frame_bytes=settings.relay_max_frame_bytes, max_record_bytes=settings.max_message_bytes
+    )
+    create_topics(broker, [RAW_NEAR_INTENTS_QUOTE, DEAD_LETTER_TOPIC])
+    with quix_application(settings, broker, STAGE).get_producer() as producer:
 
+        def produce(record: KafkaRecord) -> None:
+            producer.produce(topic=record.topic, key=record.key, value=record.value, headers=record.headers)
+            producer.poll(0)
 
-def replay(
-    path: Path,
-    settings: Settings,
-    broker: str | None = None,
-    *,
-    counters: IngestCounters | None = None,
-) -> IngestCounts:
-    """Feed a JSONL recording of relay frames through the ingest stage; returns the counters when done."""
-    if not path.is_file():
-        raise IngestConfigError(
-            f"No recording at {path}: give a JSONL file of relay frames, e.g. samples/relay-quotes.jsonl."
-        )
-    counters = counters if counters is not None else IngestCounters()
-    app = build_ingest_app(settings, broker, feed=RecordingFeed(path), counters=counters)
-    _run(app)
-    return counters.snapshot()
+        asyncio.run(pump(feed, ingest, produce, metrics, should_stop=should_stop))
+        producer.flush()

@@ -1,17 +1,25 @@
-"""Start one stage process: settings in, a running stage until SIGTERM/SIGINT, counters flushed on exit."""
+"""Start one stage process: settings in, a running stage with its health endpoint, until SIGTERM/SIGINT.
+
+Every stage serves /healthz, /readyz and /metrics on DORAN_HEALTH_PORT. A consuming stage is
+ready once it has partitions assigned and alive while its poll loop runs (both from librdkafka's
+statistics); ingest is ready while connected and subscribed to the relay, alive while its
+receive loop runs.
+"""
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from typing import Literal
 
 from doran.errors import DoranError
+from doran.relay import LiveRelayFeed
 from doran.settings import Settings
-from doran.stages.counters import StageCounters
 from doran.stages.health import HealthServer
+from doran.stages.metrics import ConsumerMonitor, StageMetrics
 
-__all__ = ["STAGES", "StageName", "run_stage"]
+__all__ = ["STAGES", "BrokerNotConfigured", "StageName", "run_stage"]
 
 StageName = Literal["ingest", "normalize", "decide", "execute"]
 STAGES: tuple[StageName, ...] = ("ingest", "normalize", "decide", "execute")
@@ -22,12 +30,14 @@ class BrokerNotConfigured(DoranError):
 
 
 @contextlib.contextmanager
-def _health(settings: Settings) -> Iterator[HealthServer | None]:
+def _health(
+    settings: Settings, metrics: StageMetrics, live: Callable[[], bool], ready: Callable[[], bool]
+) -> Iterator[None]:
     if settings.health_port is None:
-        yield None
+        yield
         return
-    with HealthServer(settings.health_port) as server:
-        yield server
+    with HealthServer(settings.health_port, registry=metrics.registry, live=live, ready=ready):
+        yield
 
 
 def run_stage(name: StageName, settings: Settings) -> None:
@@ -38,29 +48,30 @@ def run_stage(name: StageName, settings: Settings) -> None:
             f"doran stage {name} needs a broker: set DORAN_BROKER_ADDRESS (e.g. redpanda:9092), "
             "or run `doran demo`, which starts an embedded one."
         )
-    with _health(settings) as health:
-        if name == "ingest":
-            from doran.stages.ingest import run_ingest
+    if name == "ingest":
+        from doran.stages.ingest import run_ingest
 
-            if health:
-                health.ready.set()
-            run_ingest(settings)
-            return
+        feed = LiveRelayFeed(settings.relay_url, settings.relay_api_key)
+        metrics = StageMetrics(name)
+        alive = lambda: time.monotonic() - feed.client.last_alive <= settings.liveness_timeout_s  # noqa: E731
+        with _health(settings, metrics, alive, lambda: feed.client.connected):
+            run_ingest(settings, broker, feed, metrics)
+        return
+    monitor = ConsumerMonitor()
+    metrics = StageMetrics(name, monitor)
+    with _health(
+        settings,
+        metrics,
+        lambda: monitor.polled_within(settings.liveness_timeout_s),
+        lambda: bool(monitor.assigned),
+    ):
         if name == "execute":
             from doran.stages.execute import run_execute_stage
 
-            # The executor marks itself ready once its partitions are assigned.
-            run_execute_stage(settings, broker, health=health)
+            run_execute_stage(settings, broker, metrics=metrics, monitor=monitor)
             return
-        counters = StageCounters(name, settings.stats_dir)
         if name == "normalize":
             from doran.stages.normalize import build_normalize_app as build
         else:
             from doran.stages.decide import build_decide_app as build
-        app = build(settings, broker, counters)
-        if health:
-            health.ready.set()
-        try:
-            app.run()
-        finally:
-            counters.flush()
+        build(settings, broker, metrics, monitor).run()

@@ -2,44 +2,44 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from quixstreams import Application
 
 from doran.contracts import (
-    DEAD_LETTER_TOPIC,
     NORM_SWAP_DEMAND,
     RAW_NEAR_INTENTS_QUOTE,
     DeadLetterStage,
-    Envelope,
+    NearIntentsQuoteRawEvent,
+    SwapDemandEvent,
 )
-from doran.contracts import NearIntentsQuoteRawEvent as RawQuote
 from doran.pipeline import normalize
 from doran.settings import Settings
-from doran.stages.counters import StageCounters
-from doran.stages.handling import Consumed, Handled, transform_record
+from doran.stages.handling import RecordHandler
+from doran.stages.metrics import ConsumerMonitor, StageMetrics
 from doran.stages.quix_stage import build_quix_app
 
-__all__ = ["build_normalize_app", "handle_raw_quote"]
+__all__ = ["build_normalize_app", "raw_quote_handler"]
 
 
-def _normalize(event: Envelope, now: datetime) -> Envelope:
-    assert isinstance(event, RawQuote)  # decode returned the raw topic's model
-    return normalize(event, now=now)
-
-
-def handle_raw_quote(message: Consumed, now: datetime) -> Handled:
+def raw_quote_handler(max_record_bytes: int) -> RecordHandler[NearIntentsQuoteRawEvent, SwapDemandEvent]:
     """One raw quote record -> a swap demand record, or a dead letter."""
-    return transform_record(DeadLetterStage.NORMALIZE, NORM_SWAP_DEMAND, _normalize, message, now)
+    return RecordHandler(
+        DeadLetterStage.NORMALIZE,
+        RAW_NEAR_INTENTS_QUOTE,
+        NORM_SWAP_DEMAND,
+        lambda event, now: normalize(event, now=now),
+        max_record_bytes,
+    )
 
 
-def build_normalize_app(settings: Settings, broker: str, counters: StageCounters) -> Application:
+def build_normalize_app(
+    settings: Settings, broker: str, metrics: StageMetrics, monitor: ConsumerMonitor | None = None
+) -> Application:
     return build_quix_app(
         settings,
         broker,
-        "normalize",
         RAW_NEAR_INTENTS_QUOTE,
-        [NORM_SWAP_DEMAND, DEAD_LETTER_TOPIC],
-        handle_raw_quote,
-        counters,
+        [NORM_SWAP_DEMAND],
+        raw_quote_handler(settings.max_message_bytes),
+        metrics,
+        monitor=monitor,
     )

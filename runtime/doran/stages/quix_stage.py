@@ -7,7 +7,8 @@ handler does validation and logic, so the same handler is unit-tested without a 
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,20 +16,21 @@ from quixstreams import Application, message_context
 from quixstreams.models import Topic
 from quixstreams.models.serializers import SerializationContext, Serializer
 
-from doran.broker import FAST_GROUP_JOIN, quix_topic_config
-from doran.contracts import DEAD_LETTER_TOPIC, TOPICS
+from doran.broker import quix_topic_config
+from doran.contracts import DEAD_LETTER_TOPIC, Envelope
+from doran.schema_source.registry import TopicSpec
 from doran.settings import Settings
-from doran.stages.counters import StageCounters
 from doran.stages.handling import Consumed, Handled
-from doran.stages.outbound import Outbound
+from doran.stages.metrics import ConsumerMonitor, StageMetrics
+from doran.wire import KafkaRecord
 
 __all__ = ["build_quix_app", "quix_application", "tune_garbage_collector"]
 
 Handler = Callable[[Consumed, datetime], Handled]
 
 
-class _OutboundSerializer(Serializer):
-    """Outbound records carry their own JSON bytes, already validated by the stage."""
+class _RecordSerializer(Serializer):
+    """Records carry their own JSON bytes, built and validated by the stage."""
 
     def __call__(self, value: Any, ctx: SerializationContext) -> bytes:
         data: bytes = value.value
@@ -46,8 +48,15 @@ def tune_garbage_collector() -> None:
     gc.set_threshold(50_000, 20, 20)
 
 
-def quix_application(settings: Settings, broker: str, group: str, **extra: Any) -> Application:
-    """A Quix Application configured for doran: registry topic configs, tansu-friendly group joins."""
+def quix_application(
+    settings: Settings, broker: str, group: str, *, monitor: ConsumerMonitor | None = None, **extra: Any
+) -> Application:
+    """A Quix Application configured for doran: consumer settings from `settings`, registry topics."""
+    consumer: dict[str, Any] = dict(settings.consumer_config())
+    if monitor is not None:
+        consumer.update(
+            {"stats_cb": monitor.on_stats, "statistics.interval.ms": settings.statistics_interval_ms}
+        )
     return Application(
         broker_address=broker,
         consumer_group=f"{settings.consumer_group_prefix}.{group}",
@@ -55,46 +64,50 @@ def quix_application(settings: Settings, broker: str, group: str, **extra: Any) 
         auto_offset_reset="earliest",
         commit_interval=settings.commit_interval_s,
         consumer_poll_timeout=settings.poll_timeout_s,
-        consumer_extra_config={**FAST_GROUP_JOIN, "fetch.wait.max.ms": settings.fetch_wait_max_ms},
+        consumer_extra_config=consumer,
         **{"state_dir": settings.quix_state_dir, **extra},
     )
 
 
-def _topic(app: Application, name: str, **serde: Any) -> Topic:
-    return app.topic(name, config=quix_topic_config(TOPICS[name]), **serde)
+def _topic(app: Application, spec: TopicSpec[Envelope], **serde: Any) -> Topic:
+    return app.topic(spec.name, config=quix_topic_config(spec), **serde)
 
 
 def build_quix_app(
     settings: Settings,
     broker: str,
-    stage: str,
-    in_topic: str,
-    out_topics: Iterable[str],
+    source: TopicSpec[Envelope],
+    targets: list[TopicSpec[Envelope]],
     handler: Handler,
-    counters: StageCounters,
+    metrics: StageMetrics,
     *,
+    monitor: ConsumerMonitor | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> Application:
     """The Quix app of one stage; run it with `app.run()`."""
-    app = quix_application(settings, broker, stage)
-    source = _topic(app, in_topic, value_deserializer="bytes", key_deserializer="bytes")
+    app = quix_application(settings, broker, metrics.stage, monitor=monitor)
+    consumed = _topic(app, source, value_deserializer="bytes", key_deserializer="bytes")
     sinks = {
-        name: _topic(app, name, value_serializer=_OutboundSerializer(), key_serializer="str")
-        for name in out_topics
+        spec.name: _topic(app, spec, value_serializer=_RecordSerializer(), key_serializer="str")
+        for spec in [*targets, DEAD_LETTER_TOPIC]
     }
+    observe = metrics.handler_seconds.observe
 
-    def handle(value: bytes, key: bytes | None, timestamp: int, headers: Any) -> list[Outbound]:
+    def handle(value: bytes, key: bytes | None, timestamp: int, headers: Any) -> list[KafkaRecord]:
+        started = time.perf_counter()
         context = message_context()
-        handled = handler(Consumed(in_topic, context.partition, context.offset, key, value), clock())
-        counters.consumed()
-        counters.produced(sum(1 for r in handled.records if r.topic != DEAD_LETTER_TOPIC))
+        handled = handler(Consumed(source.name, context.partition, context.offset, key, value), clock())
+        metrics.consumed += 1
+        for record in handled.records:
+            metrics.produced[record.topic] += 1
         if handled.declined:
-            counters.declined(handled.declined)
+            metrics.declined[handled.declined] += 1
         if handled.dead_letter:
-            counters.dead_lettered(handled.dead_letter)
+            metrics.dead_lettered[handled.dead_letter] += 1
+        observe(time.perf_counter() - started)
         return list(handled.records)
 
-    sdf = app.dataframe(source)
+    sdf = app.dataframe(consumed)
     sdf = sdf.apply(handle, metadata=True, expand=True)
     sdf = sdf.set_headers(lambda record, key, timestamp, headers: record.headers)
     sdf.to_topic(lambda record, key, timestamp, headers: sinks[record.topic], key=lambda record: record.key)

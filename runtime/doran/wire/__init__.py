@@ -1,20 +1,39 @@
-"""doran's wire format: validate and serialise events, and bind them to Kafka keys and headers."""
+"""doran's wire format: build, validate and serialise events, and bind them to Kafka records.
 
-from doran.errors import ContractError, DoranError
-from doran.wire.json_format import ContractViolation, Reason, UnknownTopic, decode, encode
-from doran.wire.kafka_binding import CONTRACT_HEADER, kafka_headers, message_key
+- `decode(TOPIC, bytes)`  bytes -> the topic's typed event, or ContractViolation (every violation by pointer)
+- `decode_venue_message(SPEC, obj, at=...)`  a parsed venue message -> its typed model
+- `build(TOPIC, payload, ...)` / `derive(TOPIC, upstream, payload, ...)`  the events stages produce,
+  validated against their contract (ContractViolation with reason output_violation)
+- `kafka_record(TOPIC, event)`  key, value bytes and CloudEvents headers of one record
+"""
+
+from doran.wire.envelope import build, canonical_json, content_id, derive, derive_event_id, utc_timestamp
+from doran.wire.errors import ContractViolation, UnknownTopic
+from doran.wire.json_format import decode, decode_venue_message, encode, topic, venue_message
+from doran.wire.kafka_binding import CONTRACT_HEADER, KafkaRecord, kafka_headers, kafka_record, message_key
+from doran.wire.limits import contract_type, max_length
 from doran.wire.reference import violations
 
 __all__ = [
     "CONTRACT_HEADER",
-    "ContractError",
     "ContractViolation",
-    "DoranError",
-    "Reason",
+    "KafkaRecord",
     "UnknownTopic",
+    "build",
+    "canonical_json",
+    "content_id",
+    "contract_type",
     "decode",
+    "decode_venue_message",
+    "derive",
+    "derive_event_id",
     "encode",
     "kafka_headers",
+    "kafka_record",
+    "max_length",
     "message_key",
+    "topic",
+    "utc_timestamp",
+    "venue_message",
     "violations",
 ]

@@ -7,94 +7,94 @@ classify the reason; it is also the authority if the two ever disagree.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import orjson
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-from doran.contracts import SCHEMA_VERSION, TOPICS, Envelope, Violation
-from doran.errors import ContractError
-from doran.wire.reference import violations
+from doran.contracts import SCHEMA_VERSION, TOPICS, VENUE_MESSAGES, DeadLetterReason, Envelope, Violation
+from doran.schema_source.registry import TopicSpec, VenueMessageSpec
+from doran.wire.errors import ContractViolation, UnknownTopic
+from doran.wire.reference import explain, violations
 
-__all__ = ["ContractViolation", "Reason", "UnknownTopic", "decode", "encode"]
+__all__ = ["decode", "decode_venue_message", "encode", "topic", "venue_message"]
 
-Reason = Literal["not_json", "schema_violation", "unknown_schema_version", "wrong_event_type"]
-_MODELS: dict[str, type[Envelope]] = {name: spec.event_model for name, spec in TOPICS.items()}
-# The core validators directly: pydantic's Python-level model_validate_json wrapper costs ~0.4 µs a call.
-_VALIDATE_JSON = {name: model.__pydantic_validator__.validate_json for name, model in _MODELS.items()}
-
-
-class UnknownTopic(ContractError, KeyError):
-    """The topic is not in the topic registry (schemas/topics.json)."""
-
-    def __init__(self, topic: str) -> None:
-        super().__init__(f'unknown topic "{topic}"; the registry knows: {", ".join(TOPICS)}')
-
-    def __str__(self) -> str:
-        return str(self.args[0])
+E = TypeVar("E", bound=Envelope)
+M = TypeVar("M")
 
 
-class ContractViolation(ContractError):
-    """A message broke its topic's contract; carries every violation with its JSON pointer."""
-
-    def __init__(self, topic: str, reason: Reason, violations: list[Violation]) -> None:
-        self.topic = topic
-        self.reason: Reason = reason
-        self.violations = violations
-        shown = "; ".join(f"{v.pointer or '(message)'}: {v.message}" for v in violations[:5])
-        more = f" (+{len(violations) - 5} more)" if len(violations) > 5 else ""
-        super().__init__(f"{topic}: {reason}: {shown}{more}")
-
-
-def decode(topic: str, data: bytes | str) -> Envelope:
-    """Validate raw bytes as a message of topic and return its typed event model.
-
-    Raises ContractViolation listing every violation (JSON pointer + message), UnknownTopic
-    for a topic the registry does not name.
-    """
-    validate_json = _VALIDATE_JSON.get(topic)
-    if validate_json is None:
-        raise UnknownTopic(topic)
+def topic(name: str) -> TopicSpec[Envelope]:
+    """The registry's topic called `name`; UnknownTopic if there is none."""
     try:
-        event: Envelope = validate_json(data, strict=True)
-        return event
+        return TOPICS[name]
+    except KeyError:
+        raise UnknownTopic(name) from None
+
+
+def venue_message(name: str) -> VenueMessageSpec[Any]:
+    """The registry's venue message called `name`; UnknownTopic if there is none."""
+    try:
+        return VENUE_MESSAGES[name]
+    except KeyError:
+        raise UnknownTopic(name) from None
+
+
+def decode(spec: TopicSpec[E], data: bytes | str) -> E:
+    """Validate raw bytes as a message of the topic and return its typed event model.
+
+    Raises ContractViolation listing every violation (JSON pointer + message).
+    """
+    model = spec.event_model
+    try:
+        return model.__pydantic_validator__.validate_json(data, strict=True)  # type: ignore[no-any-return]
     except ValidationError:
-        return _explain(topic, _MODELS[topic], data)
-
-
-def _explain(topic: str, model: type[Envelope], data: bytes | str) -> Envelope:
+        pass
     try:
         instance: Any = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
-        raise ContractViolation(
-            topic, "not_json", [Violation(pointer="", message=f"not JSON: {exc}")]
-        ) from None
-    found = violations(topic, instance)
+        violation = Violation(pointer="", message=f"not JSON: {exc}")
+        raise ContractViolation(spec.name, DeadLetterReason.NOT_JSON, [violation]) from None
+    return _by_reference(spec.name, instance, model.model_validate, _reason(spec, instance))
+
+
+def decode_venue_message(spec: VenueMessageSpec[M], instance: Any, *, at: str = "") -> M:
+    """Validate an already parsed venue message; violations are located under the pointer `at`."""
+    try:
+        return spec.adapter.validate_python(instance, strict=True)
+    except ValidationError:
+        return _by_reference(
+            spec.name, instance, spec.adapter.validate_python, DeadLetterReason.SCHEMA_VIOLATION, at
+        )
+
+
+def _by_reference(
+    name: str, instance: Any, lax: Callable[[Any], M], reason: DeadLetterReason, at: str = ""
+) -> M:
+    """The strict fast path refused: the reference validator decides. Strict mode refuses a few values
+    JSON Schema accepts (an integer written 5.0): a message the reference accepts is taken, coerced."""
+    found = violations(name, instance, at=at)
     if not found:
-        # Strict JSON mode refuses a few values JSON Schema accepts (an integer written 5.0);
-        # the reference validator is the authority, so accept and coerce them.
         try:
-            return model.model_validate(instance)
+            return lax(instance)
         except ValidationError as exc:
-            found = [Violation(pointer=_loc_pointer(e["loc"]), message=e["msg"]) for e in exc.errors()]
-    raise ContractViolation(topic, _reason(topic, instance), found)
+            found = explain(name, instance, exc, at=at)
+    raise ContractViolation(name, reason, found)
 
 
-def _reason(topic: str, instance: Any) -> Reason:
+def _reason(spec: TopicSpec[Envelope], instance: Any) -> DeadLetterReason:
     if isinstance(instance, dict):
         if "schema_version" in instance and instance["schema_version"] != SCHEMA_VERSION:
-            return "unknown_schema_version"
-        if "event_type" in instance and instance["event_type"] != TOPICS[topic].event_type:
-            return "wrong_event_type"
-    return "schema_violation"
+            return DeadLetterReason.UNKNOWN_SCHEMA_VERSION
+        if "event_type" in instance and instance["event_type"] != spec.event_type:
+            return DeadLetterReason.WRONG_EVENT_TYPE
+    return DeadLetterReason.SCHEMA_VIOLATION
 
 
-def _loc_pointer(loc: tuple[int | str, ...]) -> str:
-    """JSON pointer of a pydantic error location, without the union-branch names pydantic inserts."""
-    parts = [str(step) for step in loc if not (isinstance(step, str) and (step[:1].isupper() or "[" in step))]
-    return "".join("/" + p.replace("~", "~0").replace("/", "~1") for p in parts)
+def encode(event: BaseModel) -> bytes:
+    """Serialise an event to the compact JSON bytes that go on the bus (field order of the schema).
 
-
-def encode(event: Envelope) -> bytes:
-    """Serialise an event to the compact JSON bytes that go on the bus (field order of the schema)."""
-    return type(event).__pydantic_serializer__.to_json(event)
+    Optional fields never given are left out rather than written null: a venue message keeps
+    exactly the fields the venue sent.
+    """
+    return type(event).__pydantic_serializer__.to_json(event, exclude_unset=True)

@@ -1,61 +1,102 @@
-"""Kafka binding of doran events: the message key from the topic registry and the headers.
+"""Kafka binding of doran events: the record a stage produces, with its key and headers.
 
-Headers follow CloudEvents' Kafka binary mode (ce_* attributes derived from the envelope), so a
-CloudEvents-aware consumer routes without parsing the value, plus the topic schema's hash.
+The key is rendered from the registry's key template; headers follow CloudEvents' Kafka binary
+mode (ce_* attributes derived from the envelope), so a CloudEvents-aware consumer routes without
+parsing the value, plus the topic schema's hash.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from doran.contracts import TOPICS, Envelope
-from doran.wire.json_format import UnknownTopic
+from doran.contracts import Envelope
+from doran.schema_source.registry import TopicSpec
+from doran.wire.json_format import encode
 
-__all__ = ["CONTRACT_HEADER", "kafka_headers", "message_key"]
+__all__ = ["CONTRACT_HEADER", "KafkaRecord", "kafka_headers", "kafka_record", "message_key"]
 
 CONTRACT_HEADER = "doran_contract_sha256"
 _PLACEHOLDER = re.compile(r"\$\{([a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)*)\}")
 
 
+@dataclass(frozen=True, slots=True)
+class KafkaRecord:
+    """One record to produce: topic, key, the event's JSON bytes and its CloudEvents headers."""
+
+    topic: str
+    key: str
+    value: bytes
+    headers: list[tuple[str, bytes]]
+
+    @property
+    def size(self) -> int:
+        """Bytes the record takes against the broker's message size limit (key, value, headers)."""
+        return len(self.key) + len(self.value) + sum(len(name) + len(value) for name, value in self.headers)
+
+
+def _field(path: tuple[str, ...]) -> Callable[[Envelope], str]:
+    def get(event: Envelope) -> str:
+        value: Any = event
+        for name in path:
+            value = getattr(value, name)
+        return str(getattr(value, "value", value))
+
+    return get
+
+
+def _literal(text: str) -> Callable[[Envelope], str]:
+    return lambda _event: text
+
+
 @cache
-def _key_template(topic: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """The registry's key template of a topic as (literal text, field path) pairs."""
-    if topic not in TOPICS:
-        raise UnknownTopic(topic)
-    template = TOPICS[topic].key
-    parts: list[tuple[str, tuple[str, ...]]] = []
+def _key_renderer(template: str) -> Callable[[Envelope], str]:
+    """The registry's key template compiled to a function of the event."""
+    parts: list[Callable[[Envelope], str]] = []
     position = 0
     for match in _PLACEHOLDER.finditer(template):
-        parts.append((template[position : match.start()], tuple(match.group(1).split("."))))
+        if match.start() > position:
+            parts.append(_literal(template[position : match.start()]))
+        parts.append(_field(tuple(match.group(1).split("."))))
         position = match.end()
-    parts.append((template[position:], ()))
-    return tuple(parts)
+    if template[position:]:
+        parts.append(_literal(template[position:]))
+    if len(parts) == 1:
+        return parts[0]
+    return lambda event: "".join(part(event) for part in parts)
 
 
-def _field(event: Envelope, path: tuple[str, ...]) -> str:
-    value: Any = event
-    for name in path:
-        value = getattr(value, name)
-    return str(getattr(value, "value", value))
-
-
-def message_key(topic: str, event: Envelope) -> str:
+def message_key(topic: TopicSpec[Envelope], event: Envelope) -> str:
     """The Kafka key of an event on topic, rendered from the registry's key template."""
-    return "".join(text + (_field(event, path) if path else "") for text, path in _key_template(topic))
+    return _key_renderer(topic.key)(event)
 
 
-def kafka_headers(topic: str, event: Envelope) -> list[tuple[str, bytes]]:
-    """CloudEvents binary-mode headers for an event, plus the topic schema's sha256."""
-    spec = TOPICS[topic]
-    return [
+@cache
+def _constant_headers(topic: TopicSpec[Envelope]) -> tuple[tuple[str, bytes], ...]:
+    return (
         ("ce_specversion", b"1.0"),
+        ("ce_dataschema", topic.schema_id.encode()),
+        ("content-type", b"application/json"),
+        (CONTRACT_HEADER, topic.schema_sha256.encode()),
+    )
+
+
+def kafka_headers(topic: TopicSpec[Envelope], event: Envelope) -> list[tuple[str, bytes]]:
+    """CloudEvents binary-mode headers for an event, plus the topic schema's sha256."""
+    return [
         ("ce_id", event.event_id.encode()),
         ("ce_source", (event.source or f"urn:doran:{event.venue}").encode()),
         ("ce_type", event.event_type.encode()),
         ("ce_time", (event.observed_at or event.ingested_at).encode()),
-        ("ce_dataschema", spec.schema_id.encode()),
-        ("content-type", b"application/json"),
-        (CONTRACT_HEADER, spec.schema_sha256.encode()),
+        *_constant_headers(topic),
     ]
+
+
+def kafka_record(topic: TopicSpec[Envelope], event: Envelope) -> KafkaRecord:
+    """The record of an event built for `topic` (by `doran.wire.build` or `decode`)."""
+    if type(event) is not topic.event_model:
+        raise TypeError(f"{type(event).__name__} is not the event model of {topic.name}")
+    return KafkaRecord(topic.name, message_key(topic, event), encode(event), kafka_headers(topic, event))

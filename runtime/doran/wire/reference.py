@@ -1,8 +1,9 @@
-"""The reference validator: jsonschema's Draft 2020-12 over the bundled topic schemas.
+"""The reference validator: jsonschema's Draft 2020-12 over the bundled schemas, and the one place that
+turns a refusal into violations with RFC 6901 JSON pointers.
 
-It is the oracle the fast path is tested against, and it explains rejections: every violation
-with its RFC 6901 JSON pointer. Patterns follow ECMA-262 as 2020-12 asks: `$` matches only at
-the very end (Python's `re` also matches before a trailing newline).
+It is the oracle the fast path (pydantic) is tested against, and it explains rejections. Patterns
+follow ECMA-262 as 2020-12 asks: `$` matches only at the very end (Python's `re` also matches
+before a trailing newline).
 """
 
 from __future__ import annotations
@@ -13,15 +14,22 @@ from functools import cache
 from typing import Any
 
 from jsonschema import Draft202012Validator, validators
-from jsonschema.exceptions import ValidationError
+from jsonschema.exceptions import ValidationError as SchemaValidationError
+from pydantic import ValidationError
+from pydantic_core import to_jsonable_python
 
-from doran.contracts import Violation, bundled_schema
+from doran.contracts import DeadLetter, Violation, bundled_schema
+from doran.json_pointer import pointer
+from doran.wire.limits import max_length
 
-__all__ = ["reference_validator", "violations"]
+__all__ = ["explain", "reference_validator", "violations"]
 
-_MAX_VIOLATIONS = 100  # the dead-letter payload's limit; a hostile message must not bloat it
-_MAX_MESSAGE = 2048
+# The dead letter's limits: a hostile message must not bloat the record that reports it.
+_MAX_VIOLATIONS = max_length(DeadLetter, "violations")
+_MAX_POINTER = max_length(Violation, "pointer")
+_MAX_MESSAGE = max_length(Violation, "message")
 _UNESCAPED_DOLLAR = re.compile(r"(?<!\\)\$")
+_REQUIRED = re.compile(r"^'(.+)' is a required property$")
 
 
 @cache
@@ -29,54 +37,77 @@ def _ecma_regex(pattern: str) -> re.Pattern[str]:
     return re.compile(_UNESCAPED_DOLLAR.sub(r"\\Z", pattern))
 
 
-def _ecma_pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[ValidationError]:
+def _ecma_pattern(
+    validator: Any, pattern: str, instance: Any, schema: Any
+) -> Iterator[SchemaValidationError]:
     if validator.is_type(instance, "string") and not _ecma_regex(pattern).search(instance):
-        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+        yield SchemaValidationError(f"{instance!r} does not match {pattern!r}")
 
 
 _EcmaDraft202012 = validators.extend(Draft202012Validator, {"pattern": _ecma_pattern})  # type: ignore[no-untyped-call]
 
 
 @cache
-def reference_validator(topic: str) -> Draft202012Validator:
-    """The oracle for one topic's messages (compiled once per process)."""
-    validator: Draft202012Validator = _EcmaDraft202012(bundled_schema(topic))
+def reference_validator(name: str) -> Draft202012Validator:
+    """The oracle for one topic's (or venue message's) messages, compiled once per process."""
+    validator: Draft202012Validator = _EcmaDraft202012(bundled_schema(name))
     return validator
 
 
-def _pointer(path: Iterator[Any] | Any) -> str:
-    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
-
-
-def _leaves(error: ValidationError) -> Iterator[tuple[str, str]]:
+def _leaves(error: SchemaValidationError) -> Iterator[tuple[str, str]]:
     """Flatten one error into (pointer, message); for oneOf/anyOf, explain via the closest branch."""
     if error.validator in ("oneOf", "anyOf") and error.context:
-        branches: dict[Any, list[ValidationError]] = {}
+        branches: dict[Any, list[SchemaValidationError]] = {}
         for sub in error.context:
             branches.setdefault(sub.relative_schema_path[0], []).append(sub)
-        # The branch that failed deepest and least is the one the author meant.
+        # The branch that failed least, and deepest among those, is the one the author meant.
         closest = min(
-            branches.values(), key=lambda errs: (-max(len(e.absolute_path) for e in errs), len(errs))
+            branches.values(), key=lambda errs: (len(errs), -max(len(e.absolute_path) for e in errs))
         )
         for sub in closest:
             yield from _leaves(sub)
         return
-    base = _pointer(error.absolute_path)
+    base = list(error.absolute_path)
     if error.validator == "required":
-        missing = re.match(r"^'(.+)' is a required property$", error.message)
-        yield (f"{base}/{missing.group(1)}" if missing else base), error.message
+        missing = _REQUIRED.match(error.message)
+        yield pointer([*base, missing.group(1)] if missing else base), error.message
     elif error.validator == "additionalProperties" and isinstance(error.instance, dict):
-        schema = error.schema if isinstance(error.schema, dict) else {}
-        allowed = set(schema.get("properties", {}))
+        allowed = set(error.schema.get("properties", {})) if isinstance(error.schema, dict) else set()
         for extra in sorted(k for k in error.instance if k not in allowed):
-            yield f"{base}/{_pointer([extra])[1:]}", "unexpected property (the object is closed)"
+            yield pointer([*base, extra]), "unexpected property (the object is closed)"
     else:
-        yield base, error.message
+        yield pointer(base), error.message
 
 
-def violations(topic: str, instance: Any) -> list[Violation]:
-    """Every violation of the topic's contract in a parsed message, sorted by pointer; [] if valid."""
+def violations(name: str, instance: Any, *, at: str = "") -> list[Violation]:
+    """Every violation of the contract `name` in a parsed message, sorted by pointer; [] if valid.
+
+    `at` prefixes every pointer: where the message sits inside what was received.
+    """
     found = sorted(
-        {leaf for error in reference_validator(topic).iter_errors(instance) for leaf in _leaves(error)}
+        {leaf for error in reference_validator(name).iter_errors(instance) for leaf in _leaves(error)}
     )
-    return [Violation(pointer=p[:1024], message=m[:_MAX_MESSAGE]) for p, m in found[:_MAX_VIOLATIONS]]
+    return [
+        Violation(pointer=(at + p)[:_MAX_POINTER], message=m[:_MAX_MESSAGE])
+        for p, m in found[:_MAX_VIOLATIONS]
+    ]
+
+
+def explain(name: str, instance: Any, refusal: ValidationError, *, at: str = "") -> list[Violation]:
+    """The violations behind a pydantic refusal of `instance`: the reference validator's when it finds
+    any (it is the authority), else pydantic's own, located without its union-branch names."""
+    found = violations(name, to_jsonable_python(instance), at=at)
+    if found:
+        return found
+    return [
+        Violation(
+            pointer=(at + pointer(_data_path(e["loc"])))[:_MAX_POINTER], message=e["msg"][:_MAX_MESSAGE]
+        )
+        for e in refusal.errors()[:_MAX_VIOLATIONS]
+    ]
+
+
+def _data_path(loc: tuple[int | str, ...]) -> list[int | str]:
+    # pydantic inserts the name of each union branch it tried (a class name, or a tagged form with
+    # brackets); they are not steps into the data.
+    return [step for step in loc if not (isinstance(step, str) and (step[:1].isupper() or "[" in step))]

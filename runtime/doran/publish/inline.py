@@ -2,8 +2,8 @@
 
 Redpanda's registry rejects JSON schemas with `$ref`, `$defs`, `dependentSchemas`,
 `dependentRequired` or `prefixItems` once a subject whose compatibility is not NONE holds a second
-version, so every reference is replaced by a copy of its target. Semantics are kept: a `$ref` with
-sibling keywords is merged only where the keywords cannot interact, otherwise it becomes `allOf`.
+version, so every reference is replaced by a copy of its target, combined with the keywords beside
+it by `doran.schema_source.refs.conjoin` (the same reading of a `$ref` the gate uses).
 """
 
 from __future__ import annotations
@@ -11,9 +11,12 @@ from __future__ import annotations
 import copy
 import json
 from typing import Any
-from urllib.parse import unquote
 
+from referencing.jsonschema import SchemaRegistry
+
+from doran.json_pointer import escape
 from doran.publish.errors import InliningError
+from doran.schema_source.refs import UnresolvableRef, conjoin, resolve, schema_registry
 
 __all__ = ["REDPANDA_UNSUPPORTED_KEYWORDS", "canonical_text", "inline_schema", "unsupported_keywords"]
 
@@ -21,59 +24,26 @@ REDPANDA_UNSUPPORTED_KEYWORDS = frozenset(
     {"$ref", "$defs", "definitions", "dependentSchemas", "dependentRequired", "dependencies", "prefixItems"}
 )
 _UNRESOLVABLE = frozenset({"$dynamicRef", "$recursiveRef", "$dynamicAnchor", "$recursiveAnchor"})
-_ANNOTATIONS = frozenset(
-    {"title", "description", "$comment", "examples", "default", "deprecated", "readOnly", "writeOnly"}
-)
-# Keywords whose meaning depends on other keywords of the same schema object: never merge across them.
-_INTERACTING = frozenset(
-    {
-        "properties", "patternProperties", "additionalProperties", "unevaluatedProperties",
-        "items", "prefixItems", "additionalItems", "unevaluatedItems", "contains", "minContains",
-        "maxContains", "if", "then", "else",
-    }
-)  # fmt: skip
 _DOCUMENT_ONLY = ("$schema", "$id", "$defs", "definitions", "$anchor")
 # Keywords whose values are maps from names to schemas (their keys are not keywords).
 _SCHEMA_MAPS = frozenset({"properties", "patternProperties", "$defs", "definitions", "dependentSchemas"})
 
 
-def _pointer_target(root: dict[str, Any], ref: str) -> Any:
+def _target(refs: SchemaRegistry, base_uri: str, ref: str) -> Any:
     if not ref.startswith("#"):
         raise InliningError(f'"$ref": "{ref}" points outside the document; only bundled schemas inline')
-    node: Any = root
-    fragment = unquote(ref[1:])
-    if fragment in ("", "/"):
+    if ref in ("#", "#/"):
         raise InliningError(f'"$ref": "{ref}" points at the document root: a recursive schema cannot inline')
-    for raw in fragment.lstrip("/").split("/"):
-        token = raw.replace("~1", "/").replace("~0", "~")
-        if isinstance(node, dict) and token in node:
-            node = node[token]
-        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
-            node = node[int(token)]
-        else:
-            raise InliningError(f'"$ref": "{ref}" does not resolve in the bundled schema')
-    return node
-
-
-def _merge(target: Any, siblings: dict[str, Any]) -> Any:
-    """AND of a resolved target and the keywords written next to its `$ref`."""
-    if not siblings:
-        return target
-    if not isinstance(target, dict):
-        return {**siblings, "allOf": [target]}
-    merged = {k: v for k, v in target.items() if k not in _DOCUMENT_ONLY}
-    structural = {k: v for k, v in siblings.items() if k not in _ANNOTATIONS}
-    clash = any(k in merged and merged[k] != v for k, v in structural.items())
-    interact = bool(set(merged) & _INTERACTING) and bool(set(structural) & _INTERACTING)
-    if clash or interact:
-        annotations = {k: v for k, v in siblings.items() if k in _ANNOTATIONS}
-        return {**annotations, "allOf": [merged, structural]} if structural else {**merged, **annotations}
-    merged.update(siblings)  # the use site's annotations describe this use: they win
-    return merged
+    try:
+        return resolve(refs, base_uri, ref).target
+    except UnresolvableRef:
+        raise InliningError(f'"$ref": "{ref}" does not resolve in the bundled schema') from None
 
 
 def inline_schema(schema: dict[str, Any]) -> dict[str, Any]:
     """Return a copy of schema with every local `$ref` replaced by its target and `$defs` removed."""
+    base_uri = str(schema.get("$id", ""))
+    refs = schema_registry([(base_uri, schema)])
 
     def walk(node: Any, stack: tuple[str, ...], in_schema_map: bool) -> Any:
         if isinstance(node, list):
@@ -95,8 +65,10 @@ def inline_schema(schema: dict[str, Any]) -> dict[str, Any]:
         if ref in stack:
             chain = " -> ".join((*stack, ref))
             raise InliningError(f'"$ref": "{ref}" is recursive ({chain}); it cannot be inlined')
-        target = walk(copy.deepcopy(_pointer_target(schema, ref)), (*stack, ref), False)
-        return _merge(target, out)
+        target = walk(copy.deepcopy(_target(refs, base_uri, ref)), (*stack, ref), False)
+        if isinstance(target, dict):
+            target = {k: v for k, v in target.items() if k not in _DOCUMENT_ONLY}
+        return conjoin(target, out)
 
     inlined = walk(schema, (), False)
     leftovers = unsupported_keywords(inlined)
@@ -115,7 +87,7 @@ def unsupported_keywords(schema: Any) -> list[str]:
                 walk(item, f"{pointer}/{index}", False)
         elif isinstance(node, dict):
             for key, value in node.items():
-                escaped = key.replace("~", "~0").replace("/", "~1")
+                escaped = escape(key)
                 if not in_schema_map and key in REDPANDA_UNSUPPORTED_KEYWORDS:
                     found.append(f"{pointer}/{escaped}")
                 walk(value, f"{pointer}/{escaped}", not in_schema_map and key in _SCHEMA_MAPS)

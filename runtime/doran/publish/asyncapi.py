@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from doran.contracts import CONTRACT_SHA256, SCHEMA_VERSION, TOPICS, VENUE, TopicSpec, bundled_schema
+from doran.contracts import CONTRACT_SHA256, SCHEMA_VERSION, TOPICS, VENUE, Envelope, bundled_schema
 from doran.publish.inline import inline_schema
 from doran.publish.plan import subject_name
+from doran.schema_source.registry import TopicSpec
 from doran.wire import kafka_headers
 
 __all__ = ["ASYNCAPI_VERSION", "KAFKA_BINDING_VERSION", "build_asyncapi", "channel_id", "header_schema"]
@@ -39,7 +40,7 @@ def channel_id(topic: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]", "_", topic)
 
 
-def _sample_headers(spec: TopicSpec, variant: int) -> dict[str, str]:
+def _sample_headers(spec: TopicSpec[Envelope], variant: int) -> dict[str, str]:
     # Two events that differ in every envelope attribute: a header equal in both is constant per topic.
     event = spec.event_model.model_construct(
         event_id=f"sample-{variant}",
@@ -52,10 +53,10 @@ def _sample_headers(spec: TopicSpec, variant: int) -> dict[str, str]:
         payload={},
         raw={},
     )
-    return {name: value.decode() for name, value in kafka_headers(spec.name, event)}
+    return {name: value.decode() for name, value in kafka_headers(spec, event)}
 
 
-def header_schema(spec: TopicSpec) -> dict[str, Any]:
+def header_schema(spec: TopicSpec[Envelope]) -> dict[str, Any]:
     """Schema of the Kafka headers of a topic's records; per-topic constants are pinned with const."""
     first, second = _sample_headers(spec, 0), _sample_headers(spec, 1)
     properties: dict[str, Any] = {}
@@ -75,7 +76,7 @@ def _payload(topic: str) -> dict[str, Any]:
     return {k: v for k, v in schema.items() if k not in ("$schema", "$id", "$comment")}
 
 
-def _message(spec: TopicSpec) -> dict[str, Any]:
+def _message(spec: TopicSpec[Envelope]) -> dict[str, Any]:
     return {
         "name": spec.event_type,
         "title": spec.event_model.__name__,
@@ -101,7 +102,7 @@ def _message(spec: TopicSpec) -> dict[str, Any]:
     }
 
 
-def _channel(spec: TopicSpec, message_id: str) -> dict[str, Any]:
+def _channel(spec: TopicSpec[Envelope], message_id: str) -> dict[str, Any]:
     return {
         "address": spec.name,
         "title": spec.name,

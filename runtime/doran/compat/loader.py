@@ -1,7 +1,7 @@
 """Get every topic's bundled schema and compatibility mode from a git ref or a folder.
 
 A folder is either a schema source tree (topics.json naming an envelope and payload files next to
-it: bundled with doran.codegen.schemaset) or an export bundle (searched recursively for topics.json
+it: bundled with doran.schema_source) or an export bundle (searched recursively for topics.json
 and a self-contained `<topic>.schema.json` per topic). A git ref is read by extracting its
 `schemas/` folder (`git archive REF schemas`) into a temporary directory.
 """
@@ -74,7 +74,7 @@ def _is_source_tree(registry_dir: Path, registry: Mapping[str, Any]) -> bool:
 
 
 def _bundle_from_source(registry_dir: Path, names: list[str], label: str) -> dict[str, dict[str, Any]]:
-    from doran.codegen.schemaset import load_schema_set
+    from doran.schema_source.schema_set import load_schema_set
 
     try:
         schema_set = load_schema_set(registry_dir)

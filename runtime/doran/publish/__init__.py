@@ -1,8 +1,7 @@
-"""Ship the contracts: register them with a schema registry, export them, render deploy files.
+"""Ship the contracts: register them with a schema registry, export them for other teams.
 
 - `publish(registry_url, dry_run=..., auth=..., out=...)`: `doran schemas publish`
-- `export(directory)`: `doran schemas export DIR` (bundled schemas, topics.json, AsyncAPI 3.0)
-- `render_manifests(repo_root)`: deployment files derived from schemas/topics.json (`make codegen`)
+- `export(directory)`: `doran schemas export DIR` (registry, bundled schemas, AsyncAPI 3.0)
 """
 
 from doran.publish.credentials import RegistryCredentials, registry_credentials_from_env
@@ -17,7 +16,6 @@ from doran.publish.errors import (
 )
 from doran.publish.export import export
 from doran.publish.inline import inline_schema
-from doran.publish.manifests import render_manifests, write_manifests
 from doran.publish.publication import publish
 
 __all__ = [
@@ -33,6 +31,4 @@ __all__ = [
     "inline_schema",
     "publish",
     "registry_credentials_from_env",
-    "render_manifests",
-    "write_manifests",
 ]

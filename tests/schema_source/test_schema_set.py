@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from doran.codegen.schemaset import load_schema_set
 from doran.errors import SchemaSourceError
+from doran.schema_source.schema_set import load_schema_set
 
 
 def _edit(path: Path, change: Any) -> None:

@@ -1,0 +1,3 @@
+from doran.codegen.cli import main
+
+main()

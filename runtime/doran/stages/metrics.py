@@ -1,0 +1,204 @@
+"""What a stage process counts, and the Prometheus collector that exposes it on the health port.
+
+Counting sits on the per-message path, so it is plain integer arithmetic in the stage's thread
+(a prometheus_client Counter costs ~1 µs per increment); the collector reads the numbers when
+Prometheus scrapes. Consumer lag, liveness and readiness come from librdkafka's statistics
+callback, which the consumer serves from inside poll(): if the poll loop stops, so do they.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
+from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.registry import Collector, CollectorRegistry
+
+from doran.contracts import DEAD_LETTER_TOPIC
+
+__all__ = ["ConsumerMonitor", "LatencyHistogram", "StageMetrics", "parse_counts"]
+
+# Seconds: from a fast handler (tens of µs) to a slow venue batch.
+_BUCKETS = (
+    0.00002,
+    0.00005,
+    0.0001,
+    0.0002,
+    0.0005,
+    0.001,
+    0.002,
+    0.005,
+    0.01,
+    0.02,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1.0,
+    2.5,
+)
+
+
+@dataclass
+class LatencyHistogram:
+    """Cumulative-bucket histogram of durations in seconds; `observe` is a bisect and two additions."""
+
+    counts: list[int] = field(default_factory=lambda: [0] * (len(_BUCKETS) + 1))
+    total: float = 0.0
+
+    def observe(self, seconds: float) -> None:
+        self.counts[bisect.bisect_left(_BUCKETS, seconds)] += 1
+        self.total += seconds
+
+    def family(self, name: str, documentation: str, stage: str) -> HistogramMetricFamily:
+        family = HistogramMetricFamily(name, documentation, labels=["stage"])
+        cumulative, buckets = 0, []
+        for bound, count in zip((*map(str, _BUCKETS), "+Inf"), self.counts, strict=True):
+            cumulative += count
+            buckets.append((bound, cumulative))
+        family.add_metric([stage], buckets, self.total)
+        return family
+
+
+def _lag(partition: dict[str, Any]) -> int | None:
+    """Messages between the consumer's position and the partition's end (last stable offset under
+    read_committed). Positions, not committed offsets: the executor commits through its producer's
+    transactions, which the consumer's own statistics never see."""
+    end = partition.get("ls_offset", -1)
+    end = end if end >= 0 else partition.get("hi_offset", -1)
+    position = partition.get("app_offset", -1)
+    position = position if position >= 0 else partition.get("committed_offset", -1)
+    if end < 0 or position < 0:
+        return None
+    return max(0, int(end) - int(position))
+
+
+class ConsumerMonitor:
+    """Reads librdkafka's statistics (pass `on_stats` as the consumer's `stats_cb`): partitions
+    assigned, consumer lag, and when the poll loop last ran."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._started = clock()
+        self.last_poll: float | None = None
+        self.assigned: frozenset[tuple[str, int]] = frozenset()
+        self.lag: dict[tuple[str, int], int] = {}
+
+    def on_stats(self, stats_json: str) -> None:
+        stats = json.loads(stats_json)
+        assigned, lag = set(), {}
+        for topic, info in stats.get("topics", {}).items():
+            for number, partition in info.get("partitions", {}).items():
+                if number == "-1" or partition.get("fetch_state") in (None, "none", "stopped"):
+                    continue
+                assigned.add((topic, int(number)))
+                behind = _lag(partition)
+                if behind is not None:
+                    lag[(topic, int(number))] = behind
+        self.assigned, self.lag, self.last_poll = frozenset(assigned), lag, self._clock()
+
+    def polled_within(self, seconds: float) -> bool:
+        """Whether the poll loop ran in the last `seconds` (liveness); from the start until it first ran."""
+        since = self.last_poll if self.last_poll is not None else self._started
+        return self._clock() - since <= seconds
+
+
+class StageMetrics(Collector):
+    """The counts of one stage process: consumed = produced + declined + dead-lettered + skipped."""
+
+    def __init__(self, stage: str, monitor: ConsumerMonitor | None = None) -> None:
+        self.stage = stage
+        self.monitor = monitor
+        self.consumed = 0
+        self.skipped = 0
+        self.produced: Counter[str] = Counter()  # by topic
+        self.declined: Counter[str] = Counter()  # by reason
+        self.dead_lettered: Counter[str] = Counter()  # by reason
+        self.protocol: Counter[str] = Counter()  # ingest: relay frames that are protocol traffic, by kind
+        self.handler_seconds = LatencyHistogram()
+        self.batch_seconds = LatencyHistogram()
+        self.registry = CollectorRegistry(auto_describe=False)
+        self.registry.register(self)
+
+    def snapshot(self) -> dict[str, Any]:
+        """The counts as plain JSON values; `produced` leaves dead letters out, so that
+        consumed = produced + declined + dead-lettered + skipped."""
+        return {
+            "stage": self.stage,
+            "consumed": self.consumed,
+            "produced": sum(n for topic, n in self.produced.items() if topic != DEAD_LETTER_TOPIC.name),
+            "skipped_duplicates": self.skipped,
+            "declined": dict(self.declined),
+            "dead_lettered": dict(self.dead_lettered),
+            "protocol_frames": dict(self.protocol),
+        }
+
+    def collect(self) -> Iterator[Any]:
+        stage = [self.stage]
+        yield _counter("doran_consumed", "Messages the stage consumed.", [(stage, self.consumed)])
+        yield _counter("doran_duplicates_skipped", "Messages skipped as duplicates.", [(stage, self.skipped)])
+        for name, doc, label, counts in (
+            ("doran_produced", "Records produced, by topic (dead letters included).", "topic", self.produced),
+            ("doran_declined", "Messages declined by the policy, by reason.", "reason", self.declined),
+            (
+                "doran_dead_lettered",
+                "Messages sent to the dead-letter topic, by reason.",
+                "reason",
+                self.dead_lettered,
+            ),
+            (
+                "doran_protocol_frames",
+                "Relay frames that were protocol traffic, by kind.",
+                "kind",
+                self.protocol,
+            ),
+        ):
+            yield _counter(name, doc, [([self.stage, key], n) for key, n in dict(counts).items()], label)
+        yield self.handler_seconds.family("doran_handler_seconds", "Time to handle one message.", self.stage)
+        yield self.batch_seconds.family("doran_batch_seconds", "Time to handle one poll batch.", self.stage)
+        if self.monitor is not None:
+            lag = GaugeMetricFamily(
+                "doran_consumer_lag",
+                "Messages behind the end of each partition.",
+                labels=["stage", "topic", "partition"],
+            )
+            for (topic, partition), behind in sorted(self.monitor.lag.items()):
+                lag.add_metric([self.stage, topic, str(partition)], behind)
+            yield lag
+
+
+def _counter(
+    name: str, documentation: str, samples: list[tuple[list[str], int]], label: str | None = None
+) -> CounterMetricFamily:
+    family = CounterMetricFamily(name, documentation, labels=["stage"] if label is None else ["stage", label])
+    for labels, value in samples:
+        family.add_metric(labels, value)
+    return family
+
+
+def parse_counts(exposition: str) -> dict[str, Any]:
+    """A stage's counts read back from its /metrics text, shaped like `StageMetrics.snapshot()`."""
+    counts: dict[str, Any] = {"consumed": 0, "produced": 0, "skipped_duplicates": 0}
+    counts.update(declined={}, dead_lettered={}, protocol_frames={})
+    labelled = {"declined": "reason", "dead_lettered": "reason", "protocol_frames": "kind"}
+    for family in text_string_to_metric_families(exposition):
+        for sample in family.samples:
+            if not sample.name.endswith("_total"):
+                continue
+            name = sample.name.removeprefix("doran_").removesuffix("_total")
+            if name in labelled:
+                counts[name][sample.labels[labelled[name]]] = int(sample.value)
+            elif name == "produced":
+                if sample.labels["topic"] != DEAD_LETTER_TOPIC.name:
+                    counts["produced"] += int(sample.value)
+            elif name == "duplicates_skipped":
+                counts["skipped_duplicates"] = int(sample.value)
+            elif name == "consumed":
+                counts["consumed"] = int(sample.value)
+    return counts
