@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 import doran.compat
-from doran.schema_source.schema_set import load_schema_set
 from doran.compat import RULES, CompatError, catalogue_markdown, compare
 from doran.publish.inline import inline_schema
+from doran.schema_source.schema_set import load_schema_set
 
 REPO = Path(__file__).resolve().parents[2]
 HISTORY = Path(__file__).parent / "history"
@@ -24,8 +24,8 @@ def _history() -> tuple[Any, Any, Any]:
 
 def test_public_names() -> None:
     assert sorted(doran.compat.__all__) == sorted(
-        ["BREAKING", "COMPATIBLE", "MODES", "RULES", "CompatError", "CompatReport", "Effect", "Finding",
-         "Rule", "catalogue_markdown", "compare", "run_check"]
+        ["BREAKING", "COMPATIBLE", "MODES", "POLICIES", "RULES", "CompatError", "CompatReport", "Effect",
+         "Finding", "Rule", "catalogue_markdown", "compare", "run_check"]
     )  # fmt: skip
 
 
@@ -93,21 +93,30 @@ def test_unknown_mode_is_a_compat_error_listing_the_modes() -> None:
     assert raised.value.source == "norm.swap_demand mode 'SIDEWAYS'"
 
 
-@pytest.mark.parametrize(
-    ("ref", "complaint"),
-    [
-        ("common.schema.json#/$defs/U128", "leaves the document"),
-        ("#/$defs/Missing", "does not resolve"),
-        ("#Anchor", "anchor"),
-    ],
-)
-def test_a_reference_the_gate_cannot_follow_names_the_version_and_the_ref(ref: str, complaint: str) -> None:
+@pytest.mark.parametrize("ref", ["common.schema.json#/$defs/U128", "#/$defs/Missing", "#Anchor"])
+def test_a_reference_the_gate_cannot_follow_is_a_breaking_finding_naming_the_version_and_the_ref(
+    ref: str,
+) -> None:
     good = {"type": "object", "properties": {"a": {"type": "string"}}}
     bad = {"type": "object", "properties": {"a": {"$ref": ref}}}
-    with pytest.raises(CompatError, match=complaint) as raised:
-        compare([good], bad, "BACKWARD", topic="t")
-    assert raised.value.source == "t current version"
-    assert ref in str(raised.value)
+    (finding,) = compare([good], bad, "BACKWARD", topic="t").findings
+    assert (finding.rule_id, finding.pointer) == ("UNRESOLVED_REFERENCE", "/properties/a")
+    assert ref in finding.message and "t current version" in finding.message
+    assert finding.confluent_verdict == finding.semantic_verdict == "breaking"
+
+
+def test_a_reference_to_the_schemas_own_id_resolves() -> None:
+    task = {
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "$id": "task.schema.json",
+        "type": ["null", "object"],
+        "properties": {"parent": {"$ref": "task.schema.json"}, "title": {"type": "string"}},
+    }
+    wider = json.loads(json.dumps(task))
+    wider["properties"]["title"]["type"] = ["string", "null"]
+    assert compare(task, task, "FULL").findings == ()
+    (finding,) = compare(task, wider, "FULL").findings
+    assert (finding.rule_id, finding.pointer) == ("TYPE_WIDENED", "/properties/title")
 
 
 def test_a_reference_loop_without_content_is_a_compat_error() -> None:
@@ -147,3 +156,46 @@ def test_doran_topics_equal_their_inlined_form_because_refs_compare_by_content()
         inlined = inline_schema(bundled)
         assert compare(bundled, inlined, "FULL", topic=topic.name).findings == ()
         assert compare(inlined, bundled, "FULL", topic=topic.name).findings == ()
+
+
+def test_an_unknown_policy_is_a_compat_error() -> None:
+    v1, v2, _ = _history()
+    with pytest.raises(CompatError, match="unknown compatibility policy"):
+        compare(v1, v2, "BACKWARD", policy="LAX")
+
+
+def test_lenient_accepts_an_optional_property_on_an_open_object_that_strict_refuses() -> None:
+    before = {"type": "object", "properties": {"name": {"type": "string"}}}
+    after = {"type": "object", "properties": {"name": {"type": "string"}, "email": {"type": "string"}}}
+    assert compare(before, after, "BACKWARD").refused_by_registry
+    lenient = compare(before, after, "BACKWARD", policy="lenient")
+    assert lenient.policy == "LENIENT" and not lenient.refused_by_registry
+    assert lenient.breaking  # the semantic verdict does not depend on the policy
+
+
+def _chain(length: int) -> dict[str, Any]:
+    node: dict[str, Any] = {"type": "string"}
+    for _ in range(length):
+        node = {"type": "object", "properties": {"next": node}}
+    return node
+
+
+def test_a_schema_deeper_than_pythons_stack_is_walked() -> None:
+    deep_old, deep_new = _chain(3000), _chain(3000)
+    leaf = deep_new
+    for _ in range(3000):
+        leaf = leaf["properties"]["next"]
+    leaf["type"] = "number"
+    (finding,) = compare(deep_old, deep_new, "BACKWARD").findings
+    assert finding.rule_id == "TYPE_CHANGED" and finding.pointer.count("/next") == 3000
+
+
+def test_a_recursive_cycle_does_not_hide_a_break_whatever_the_comparison_order() -> None:
+    case = CASES / "recursive_cycle_memo_hides_no_break"
+    previous, current = (json.loads((case / f"{n}.json").read_text()) for n in ("previous", "current"))
+    for swapped in (False, True):
+        if swapped:
+            for document in (previous, current):
+                document["properties"]["root"]["oneOf"].reverse()
+        report = compare(previous, current, "BACKWARD")
+        assert report.refused_by_registry and report.breaking

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from doran.schema_source.schema_set import load_schema_set
 from doran.compat import CompatError, run_check
+from doran.schema_source.schema_set import load_schema_set
 
 REPO = Path(__file__).resolve().parents[2]
 PAYLOAD = "schemas/payloads/norm.swap_demand.schema.json"
@@ -144,35 +144,123 @@ def test_an_unreadable_previous_schema_is_a_compat_error_naming_ref_and_file(rep
 
 
 def _export_bundle(repo: Path, folder: Path, drop: str, extra: str) -> None:
-    """An export bundle as `doran schemas export` writes it: bundled schemas and topics.json."""
+    """An export bundle as `doran schemas export` writes it: the registry verbatim, bundle.json, schemas."""
     schema_set = load_schema_set(repo / "schemas")
     registry = json.loads((repo / "schemas" / "topics.json").read_text())
     topics = [t for t in registry["topics"] if t["name"] != drop]
-    topics.append({**topics[0], "name": extra})
-    (folder / "bundled").mkdir(parents=True)
-    (folder / "topics.json").write_text(json.dumps({"topics": topics}))
+    topics.append({**topics[0], "name": extra, "event_type": "retired_feed"})
+    (folder / "schemas").mkdir(parents=True)
+    (folder / "topics.json").write_text(json.dumps({**registry, "topics": topics}))
+    shutil.copy(repo / "schemas" / "topics.schema.json", folder / "topics.schema.json")
+    manifest = {"topics": {}}
     for topic in topics:
         source = topics[0]["name"] if topic["name"] == extra else topic["name"]
-        path = folder / "bundled" / f"{topic['name']}.schema.json"
-        path.write_text(json.dumps(schema_set.bundle(source)))
+        (folder / "schemas" / f"{topic['name']}.schema.json").write_text(
+            json.dumps(schema_set.bundle(source))
+        )
+        manifest["topics"][topic["name"]] = {"schema": f"schemas/{topic['name']}.schema.json"}
+    (folder / "bundle.json").write_text(json.dumps(manifest))
 
 
 def test_against_an_export_bundle_folder_reports_added_and_removed_topics(repo: Path, tmp_path: Path) -> None:
     bundle = tmp_path / "published"
-    _export_bundle(repo, bundle, drop="dlq.doran", extra="raw.retired_feed")
+    _export_bundle(repo, bundle, drop="exec.trade_result", extra="raw.retired_feed")
 
     code, report = _check(str(bundle), repo)
 
     assert code == 1  # a topic disappeared
     rows = {line.split()[0]: line.split() for line in report.splitlines() if "TOPIC_" in line}
-    assert rows["dlq.doran"][3:] == ["TOPIC_ADDED", "compatible", "compatible"]
+    assert rows["exec.trade_result"][3:] == ["TOPIC_ADDED", "compatible", "compatible"]
     assert rows["raw.retired_feed"][3:] == ["TOPIC_REMOVED", "BREAKING", "BREAKING"]
     assert "1 added, 1 removed" in report
 
 
 def test_an_export_bundle_missing_a_topic_schema_is_a_compat_error(repo: Path, tmp_path: Path) -> None:
     bundle = tmp_path / "published"
-    _export_bundle(repo, bundle, drop="dlq.doran", extra="raw.retired_feed")
-    (bundle / "bundled" / "cmd.execute_trade.schema.json").unlink()
-    with pytest.raises(CompatError, match=r'no self-contained "cmd\.execute_trade\.schema\.json"'):
+    _export_bundle(repo, bundle, drop="exec.trade_result", extra="raw.retired_feed")
+    (bundle / "schemas" / "cmd.execute_trade.schema.json").unlink()
+    with pytest.raises(CompatError, match=r'no bundled schema "schemas/cmd\.execute_trade\.schema\.json"'):
         _check(str(bundle), repo)
+
+
+def _transitive_history(repo: Path) -> None:
+    """v1 allows a 1024-character reason on a FULL_TRANSITIVE topic; v2 (and the working tree) 512."""
+    path = "schemas/payloads/cmd.execute_trade.schema.json"
+    _edit(repo, path, lambda d: d["properties"]["reason"].update(maxLength=1024))
+    _commit(repo, "v1")
+    _git(repo, "tag", "contracts-v1")
+    _edit(repo, path, lambda d: d["properties"]["reason"].update(maxLength=512))
+    _commit(repo, "v2")
+    _git(repo, "tag", "contracts-v2")
+
+
+def test_a_transitive_topic_is_judged_against_every_version_given(repo: Path) -> None:
+    _transitive_history(repo)
+
+    code_latest, only_latest = _check("contracts-v2", repo)
+    out = io.StringIO()
+    code_all = run_check(["contracts-v1", "contracts-v2"], repo_root=repo, out=out)
+    report = out.getvalue()
+
+    assert code_latest == 0, only_latest  # unchanged since v2
+    assert code_all == 1  # but tighter than v1, which FULL_TRANSITIVE still covers
+    row = next(line for line in report.splitlines() if "MAX_LENGTH_TIGHTENED" in line)
+    assert row.split()[:3] == [
+        "cmd.execute_trade",
+        "FULL_TRANSITIVE",
+        "/properties/payload/properties/reason",
+    ]
+    assert "(against contracts-v1)" in report
+    assert "cmd.execute_trade (FULL_TRANSITIVE, STRICT): contracts-v1, contracts-v2" in report
+    assert "norm.swap_demand (FULL, STRICT): contracts-v2" in report
+
+
+def test_history_takes_every_matching_tag_oldest_first(repo: Path) -> None:
+    _transitive_history(repo)
+    out = io.StringIO()
+    code = run_check([], history="contracts-v*", repo_root=repo, out=out)
+    assert code == 1
+    assert out.getvalue().splitlines()[0].endswith("against contracts-v1, contracts-v2")
+
+
+def test_history_without_matching_tags_is_a_compat_error(repo: Path) -> None:
+    with pytest.raises(CompatError, match="no git tag matches"):
+        run_check([], history="nope-*", repo_root=repo, out=io.StringIO())
+
+
+@pytest.mark.parametrize("error_format", ["json", "junit", "github-actions"])
+def test_machine_formats_carry_one_entry_per_finding(repo: Path, error_format: str) -> None:
+    _edit(repo, PAYLOAD, _drop_ttl_from_exact_in)
+    out = io.StringIO()
+    code = run_check("HEAD", repo_root=repo, out=out, error_format=error_format)
+    text = out.getvalue()
+    assert code == 1
+    if error_format == "json":
+        document = json.loads(text)
+        (entry,) = [
+            e for e in document["findings"] if e["rule"] == "REQUIRED_PROPERTY_REMOVED_FROM_CLOSED_MODEL"
+        ]
+        assert entry["topic"] == "norm.swap_demand" and entry["pointer"] == "/properties/payload/oneOf/0"
+        assert entry["confluent_verdict"] == entry["semantic_verdict"] == "breaking"
+        assert entry["previous_version"] == "HEAD" and not document["ok"]
+        assert "witness" in entry
+    elif error_format == "junit":
+        from xml.etree import ElementTree
+
+        suite = ElementTree.fromstring(text.split("?>", 1)[1]).find("testsuite")
+        assert suite is not None and int(suite.get("failures", "0")) >= 1
+        assert any(
+            f.get("type") == "REQUIRED_PROPERTY_REMOVED_FROM_CLOSED_MODEL" for f in suite.iter("failure")
+        )
+    else:
+        line = next(x for x in text.splitlines() if "REQUIRED_PROPERTY_REMOVED_FROM_CLOSED_MODEL" in x)
+        assert line.startswith("::error title=norm.swap_demand /properties/payload/oneOf/0 ")
+        assert "Confluent breaking%2C" not in line and "semantic breaking" in line
+
+
+def test_a_semantic_break_comes_with_a_witness(repo: Path) -> None:
+    _edit(repo, DEAD_LETTER, lambda d: d["properties"]["source_topic"].update(maxLength=5))
+    out = io.StringIO()
+    run_check("HEAD", repo_root=repo, out=out, error_format="json")
+    (entry,) = [e for e in json.loads(out.getvalue())["findings"] if e["rule"] == "MAX_LENGTH_TIGHTENED"]
+    assert entry["witness"] is not None and entry["witness"]["direction"] == "backward"

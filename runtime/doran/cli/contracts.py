@@ -54,16 +54,43 @@ def validate(topic: str, files: tuple[IO[bytes], ...]) -> None:
 
 @contracts.command("check")
 @click.option(
-    "--against", required=True, help="A git ref (e.g. HEAD~1, origin/main) or a folder of published schemas."
+    "--against",
+    multiple=True,
+    help="A previous version: a git ref (HEAD~1, v1.2.0) or a folder (a schemas/ tree or an export "
+    "bundle). Repeat for a history, oldest first.",
+)
+@click.option(
+    "--history", "pattern", help="Every git tag matching this pattern (e.g. 'contracts-v*'), oldest first."
+)
+@click.option(
+    "--error-format",
+    type=click.Choice(["text", "json", "junit", "github-actions"]),
+    default="text",
+    show_default=True,
+    help="Report format: a table, JSON, JUnit XML, or GitHub Actions annotations.",
 )
 @click.option(
     "--repo", type=click.Path(file_okay=False, path_type=Path), default=Path("."), show_default=True
 )
-def check_against(against: str, repo: Path) -> None:
-    """Breaking-change gate: compare each topic's schema with its previous version."""
+def check_against(against: tuple[str, ...], pattern: str | None, error_format: str, repo: Path) -> None:
+    """Breaking-change gate: compare each topic's schema with its published versions.
+
+    Each topic is judged under its mode and policy in topics.json: against the newest version given,
+    or every version for *_TRANSITIVE modes. Exit 1 on a breaking change, 2 on unusable input.
+    """
     from doran.compat import run_check
 
+    if not against and pattern is None:
+        raise click.UsageError("give --against REF/FOLDER (repeatable) or --history PATTERN")
     try:
-        sys.exit(run_check(against, repo_root=repo.resolve(), out=sys.stdout))
+        sys.exit(
+            run_check(
+                list(against),
+                history=pattern,
+                error_format=error_format,
+                repo_root=repo.resolve(),
+                out=sys.stdout,
+            )
+        )
     except DoranError as exc:
         _fail(exc)

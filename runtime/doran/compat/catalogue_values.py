@@ -2,7 +2,8 @@
 
 Confluent's verdicts follow io.confluent.kafka.schemaregistry.json.diff (SchemaDiff.COMPATIBLE_CHANGES)
 over Everit's schema model: a schema holding keywords of two kinds (e.g. `type` and `enum`) is a
-synthetic allOf there, so adding or dropping `enum`/`const` next to a `type` is a TYPE_CHANGED.
+synthetic allOf there, so adding `enum`/`const` next to a `type` is a TYPE_CHANGED for the backward
+check, and dropping it a PRODUCT_TYPE_NARROWED (accepted).
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ BOUND_KEYWORDS: dict[str, tuple[str, str, str]] = {
 }
 
 _EVERIT_SYNTHETIC = (
-    "Everit models a schema with `type` and `enum`/`const` as a synthetic allOf, so Confluent sees a "
-    "TYPE_CHANGED both ways (it accepts only when the schema held no other keyword)."
+    "Everit models a schema with `type` and `enum`/`const` as a synthetic allOf[type, enum]: adding the "
+    "enum is a TYPE_CHANGED for Confluent, dropping it a PRODUCT_TYPE_NARROWED, which it accepts."
 )
 
 
@@ -66,6 +67,11 @@ VALUE_RULES: list[Rule] = [
          FORWARD_SAFE, FORWARD_SAFE, ("TYPE_NARROWED|TYPE_CHANGED", "TYPE_EXTENDED|SUM_TYPE_EXTENDED")),
     Rule("TYPE_CHANGED", "The JSON types changed so that neither set holds the other.",
          BOTH_BREAK, BOTH_BREAK, ("TYPE_CHANGED", "TYPE_CHANGED")),
+    Rule("CONNECT_BYTES_TYPE_CHANGED",
+         'The JSON types changed (neither holding the other) where both say "connect.type": "bytes".',
+         BOTH_SAFE, BOTH_BREAK, ("(none)", "(none)"),
+         "Confluent exempts Kafka Connect's bytes (decimal) fields from its type check so the JSON converter "
+         "could change their encoding; the values themselves no longer validate."),
     Rule("ENUM_EXTENDED", "`enum` gained values and lost none.",
          BACKWARD_SAFE, BACKWARD_SAFE, ("ENUM_ARRAY_EXTENDED", "ENUM_ARRAY_NARROWED")),
     Rule("ENUM_NARROWED", "`enum` lost values and gained none.",
@@ -73,15 +79,15 @@ VALUE_RULES: list[Rule] = [
     Rule("ENUM_CHANGED", "`enum` both gained and lost values.",
          BOTH_BREAK, BOTH_BREAK, ("ENUM_ARRAY_CHANGED", "ENUM_ARRAY_CHANGED")),
     Rule("ENUM_ADDED", "`enum` was added, restricting the value to a list.",
-         BOTH_BREAK, FORWARD_SAFE, ("TYPE_CHANGED", "TYPE_CHANGED"), _EVERIT_SYNTHETIC),
+         FORWARD_SAFE, FORWARD_SAFE, ("TYPE_CHANGED", "PRODUCT_TYPE_NARROWED"), _EVERIT_SYNTHETIC),
     Rule("ENUM_REMOVED", "`enum` was removed, freeing the value.",
-         BOTH_BREAK, BACKWARD_SAFE, ("TYPE_CHANGED", "TYPE_CHANGED"), _EVERIT_SYNTHETIC),
+         BACKWARD_SAFE, BACKWARD_SAFE, ("PRODUCT_TYPE_NARROWED", "TYPE_CHANGED"), _EVERIT_SYNTHETIC),
     Rule("CONST_CHANGED", "`const` now holds another value.",
          BOTH_BREAK, BOTH_BREAK, ("ENUM_ARRAY_CHANGED", "ENUM_ARRAY_CHANGED")),
     Rule("CONST_ADDED", "`const` was added, pinning the value.",
-         BOTH_BREAK, FORWARD_SAFE, ("TYPE_CHANGED", "TYPE_CHANGED"), _EVERIT_SYNTHETIC),
+         FORWARD_SAFE, FORWARD_SAFE, ("TYPE_CHANGED", "PRODUCT_TYPE_NARROWED"), _EVERIT_SYNTHETIC),
     Rule("CONST_REMOVED", "`const` was removed, freeing the value.",
-         BOTH_BREAK, BACKWARD_SAFE, ("TYPE_CHANGED", "TYPE_CHANGED"), _EVERIT_SYNTHETIC),
+         BACKWARD_SAFE, BACKWARD_SAFE, ("PRODUCT_TYPE_NARROWED", "TYPE_CHANGED"), _EVERIT_SYNTHETIC),
     Rule("ALLOWED_VALUES_RESPELLED", "`const` became `enum` or the reverse (value changes reported apart).",
          BOTH_BREAK, BOTH_SAFE, ("TYPE_CHANGED", "TYPE_CHANGED"),
          "Everit's ConstSchema and EnumSchema differ in class, so Confluent refuses even an equal set."),

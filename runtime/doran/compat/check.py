@@ -1,41 +1,108 @@
-"""`doran contracts check --against REF`: compare every topic of schemas/ with a previous version."""
+"""`doran contracts check`: compare every topic of schemas/ with its published history.
+
+Each topic is judged under the mode and Confluent policy of the current topics.json, against the
+newest previous version that has it or, for *_TRANSITIVE modes, every version that has it. A topic
+absent from every previous version is reported as added (not breaking); one the newest previous
+version has and schemas/ lacks is breaking. Semantic breaks get a witness instance where one is found.
+"""
 
 from __future__ import annotations
 
-import tempfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
-from doran.compat.loader import TopicSchemas, extract_schemas_at_ref, load_topic_schemas
+from doran.compat.catalogue import RULES
+from doran.compat.history import load_history
+from doran.compat.loader import TopicSchemas, load_topic_schemas
+from doran.compat.outcome import CheckOutcome
 from doran.compat.render import render_check
-from doran.compat.report import CompatReport, compare
+from doran.compat.render_ci import FORMATS, render_ci
+from doran.compat.report import BREAKING, MODES, CompatReport, compare
+from doran.compat.witness import find_witness
 
-__all__ = ["run_check"]
-
-
-def _previous(against: str, repo_root: Path) -> TopicSchemas:
-    for candidate in (Path(against), repo_root / against):
-        if candidate.is_dir():
-            return load_topic_schemas(candidate, against)
-    with tempfile.TemporaryDirectory(prefix="doran-compat-") as tmp:
-        return load_topic_schemas(extract_schemas_at_ref(repo_root, against, Path(tmp)), against)
+__all__ = ["FORMATS", "check_outcome", "run_check"]
 
 
-def run_check(against: str, *, repo_root: Path, out: TextIO) -> int:
-    """Print the gate's table for schemas/ of repo_root against a git ref or folder; 1 if anything breaks.
+def _witnesses(
+    report: CompatReport, history: Sequence[dict[str, Any]], current: dict[str, Any]
+) -> dict[int, Any]:
+    found: dict[int, Any] = {}
+    for direction in MODES[report.mode]:
+        for position in sorted({f.previous_version for f in report.findings}):
+            targets = [
+                f
+                for f in report.findings
+                if f.previous_version == position
+                and f.semantic_verdict == BREAKING
+                and not getattr(RULES[f.rule_id].semantic, direction)
+            ]
+            if not targets:
+                continue
+            previous = history[position - 1]
+            pair = (previous, current) if direction == "backward" else (current, previous)
+            witness = find_witness(*pair)
+            if witness is None:
+                continue
+            instance, failing = witness
+            matching = [f for f in targets if failing.startswith(f.pointer) and id(f) not in found]
+            if matching:
+                best = max(matching, key=lambda f: len(f.pointer))
+                found[id(best)] = {"direction": direction, "instance": instance}
+    return found
 
-    A topic absent from the previous version is reported as added (not breaking); a topic that
-    disappeared is breaking. Each topic is judged under its compatibility in the current topics.json.
-    """
-    current = load_topic_schemas(repo_root / "schemas", "working tree schemas/")
-    previous = _previous(against, repo_root)
+
+def check_outcome(
+    current: TopicSchemas, versions: Sequence[TopicSchemas], *, witnesses: bool = True
+) -> CheckOutcome:
+    """Judge every topic of current against the versions (oldest first)."""
     reports: list[CompatReport] = []
+    compared: dict[str, list[str]] = {}
     added: list[str] = []
+    found: dict[int, Any] = {}
     for topic, schema in current.schemas.items():
-        if topic not in previous.schemas:
+        having = [v for v in versions if topic in v.schemas]
+        if not having:
             added.append(topic)
             continue
-        reports.append(compare(previous.schemas[topic], schema, current.compatibility[topic], topic=topic))
-    removed = [(t, previous.compatibility[t]) for t in previous.schemas if t not in current.schemas]
-    render_check(reports, added, removed, current="schemas/ of the working tree", previous=against, out=out)
-    return 1 if removed or any(r.breaking for r in reports) else 0
+        history = [v.schemas[topic] for v in having]
+        mode, policy = current.compatibility[topic], current.policy[topic]
+        report = compare(history, schema, mode, topic=topic, policy=policy)
+        compared[topic] = [v.label for v in having]  # non-transitive findings all index the last
+        reports.append(report)
+        if witnesses and any(f.semantic_verdict == BREAKING for f in report.findings):
+            found.update(_witnesses(report, history, schema))
+    latest = versions[-1]
+    removed = [(t, latest.compatibility[t]) for t in latest.schemas if t not in current.schemas]
+    return CheckOutcome(
+        current="schemas/ of the working tree",
+        versions=[v.label for v in versions],
+        reports=reports,
+        compared=compared,
+        added=added,
+        removed=removed,
+        witnesses=found,
+    )
+
+
+def run_check(
+    against: str | Sequence[str],
+    *,
+    repo_root: Path,
+    out: TextIO,
+    history: str | None = None,
+    error_format: str = "text",
+) -> int:
+    """Print the gate's outcome for schemas/ of repo_root; 1 if anything breaks, else 0.
+
+    `against` is one or several git refs or folders (oldest first); `history` a git tag pattern
+    whose matches come first. CompatError when a version or schema is unusable.
+    """
+    sources = [against] if isinstance(against, str) else list(against)
+    current = load_topic_schemas(repo_root / "schemas", "working tree schemas/")
+    outcome = check_outcome(current, load_history(sources, history, repo_root))
+    if error_format == "text":
+        render_check(outcome, out)
+    else:
+        render_ci(outcome, error_format, out)
+    return outcome.exit_code

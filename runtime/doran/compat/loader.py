@@ -1,9 +1,10 @@
-"""Get every topic's bundled schema and compatibility mode from a git ref or a folder.
+"""Get every topic's bundled schema, compatibility mode and policy from a folder or a git ref.
 
-A folder is either a schema source tree (topics.json naming an envelope and payload files next to
-it: bundled with doran.schema_source) or an export bundle (searched recursively for topics.json
-and a self-contained `<topic>.schema.json` per topic). A git ref is read by extracting its
-`schemas/` folder (`git archive REF schemas`) into a temporary directory.
+A folder is a schema source tree (topics.json beside the envelope and payload schemas: bundled with
+`doran.schema_source`), the folder holding one (`schemas/`), or an export bundle written by
+`doran schemas export` (topics.json verbatim, and `bundle.json` naming each topic's self-contained
+schema). The registry is read by the one loader, `doran.schema_source.registry`. A git ref is read
+by extracting its `schemas/` folder (`git archive REF schemas`) into a temporary directory.
 """
 
 from __future__ import annotations
@@ -12,26 +13,46 @@ import io
 import json
 import subprocess
 import tarfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from doran.compat.errors import CompatError
 from doran.errors import DoranError
+from doran.schema_source.registry import REGISTRY_FILE, TopicRegistry, load_topic_registry
 
-__all__ = ["TopicSchemas", "extract_schemas_at_ref", "load_topic_schemas"]
+__all__ = ["BUNDLE_MANIFEST", "TopicSchemas", "extract_schemas_at_ref", "git_tags", "load_topic_schemas"]
 
-REGISTRY_FILE = "topics.json"
+BUNDLE_MANIFEST = "bundle.json"  # written by `doran schemas export` beside topics.json
 
 
 @dataclass(frozen=True)
 class TopicSchemas:
-    """Bundled schema and compatibility mode of every topic of one contract version."""
+    """Bundled schema, compatibility mode and Confluent policy of every topic of one contract version."""
 
     label: str
     schemas: Mapping[str, dict[str, Any]]
     compatibility: Mapping[str, str]
+    policy: Mapping[str, str]
+
+
+def _registry_folder(folder: Path, label: str) -> Path:
+    for candidate in (folder, folder / "schemas"):
+        if (candidate / REGISTRY_FILE).is_file():
+            return candidate
+    raise CompatError(label, f"no {REGISTRY_FILE} in {folder} or {folder / 'schemas'}")
+
+
+def _registry(folder: Path, label: str) -> TopicRegistry:
+    try:
+        return load_topic_registry(folder)
+    except DoranError as exc:
+        raise CompatError(label, str(exc)) from None
+    except KeyError as exc:  # a registry written before a field the loader now reads existed
+        raise CompatError(
+            label, f"{REGISTRY_FILE} has no {exc} field: it predates the registry format doran reads"
+        ) from None
 
 
 def _read_json(path: Path, label: str) -> Any:
@@ -43,84 +64,55 @@ def _read_json(path: Path, label: str) -> Any:
         raise CompatError(label, f"{path.name} is not JSON: {exc}") from None
 
 
-def _find_registry(folder: Path, label: str) -> Path:
-    if (folder / "schemas" / REGISTRY_FILE).is_file():
-        return folder / "schemas" / REGISTRY_FILE
-    found = sorted(folder.rglob(REGISTRY_FILE), key=lambda p: (len(p.parts), str(p)))
-    if not found:
-        raise CompatError(label, f"no {REGISTRY_FILE} found; point at a schemas/ folder or an export bundle")
-    if len(found) > 1 and len(found[0].parts) == len(found[1].parts):
-        raise CompatError(label, f"several {REGISTRY_FILE} at the same depth: {found[0]} and {found[1]}")
-    return found[0]
-
-
-def _refs(node: Any) -> Iterator[Any]:
-    if isinstance(node, dict):
-        if "$ref" in node:
-            yield node["$ref"]
-        for value in node.values():
-            yield from _refs(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _refs(value)
-
-
-def _is_source_tree(registry_dir: Path, registry: Mapping[str, Any]) -> bool:
-    envelope = registry.get("envelope")
-    payloads = [t.get("payload_schema") for t in registry["topics"]]
-    return isinstance(envelope, str) and all(
-        isinstance(p, str) and (registry_dir / p).is_file() for p in [envelope, *payloads]
-    )
-
-
-def _bundle_from_source(registry_dir: Path, names: list[str], label: str) -> dict[str, dict[str, Any]]:
-    from doran.schema_source.schema_set import load_schema_set
-
-    try:
-        schema_set = load_schema_set(registry_dir)
-        return {name: schema_set.bundle(name) for name in names}
-    except DoranError as exc:
-        raise CompatError(label, str(exc)) from None
-
-
-def _bundle_from_export(folder: Path, names: list[str], label: str) -> dict[str, dict[str, Any]]:
+def _from_export(folder: Path, names: list[str], label: str) -> dict[str, dict[str, Any]]:
+    manifest = _read_json(folder / BUNDLE_MANIFEST, label)
+    entries = manifest.get("topics") if isinstance(manifest, dict) else None
+    if not isinstance(entries, dict):
+        raise CompatError(label, f"{BUNDLE_MANIFEST} has no topics")
     schemas: dict[str, dict[str, Any]] = {}
     for name in names:
-        candidates = []
-        for path in sorted(folder.rglob(f"{name}.schema.json")):
-            document = _read_json(path, f"{label}/{path.relative_to(folder)}")
-            if isinstance(document, dict) and all(
-                isinstance(r, str) and r.startswith("#") for r in _refs(document)
-            ):
-                candidates.append((path, document))
-        if not candidates:
-            raise CompatError(label, f'no self-contained "{name}.schema.json" for topic "{name}"')
-        if len(candidates) > 1:
-            raise CompatError(
-                label, f'several bundled schemas for topic "{name}": {candidates[0][0]}, {candidates[1][0]}'
-            )
-        schemas[name] = candidates[0][1]
+        entry = entries.get(name)
+        if not isinstance(entry, dict) or not isinstance(entry.get("schema"), str):
+            raise CompatError(label, f'{BUNDLE_MANIFEST} names no schema for topic "{name}"')
+        path = folder / entry["schema"]
+        if not path.is_file():
+            raise CompatError(label, f'no bundled schema "{entry["schema"]}" for topic "{name}"')
+        document = _read_json(path, f"{label}/{entry['schema']}")
+        if not isinstance(document, dict):
+            raise CompatError(f"{label}/{entry['schema']}", "is not a JSON object schema")
+        schemas[name] = document
     return schemas
 
 
+def _from_source(folder: Path, names: list[str], label: str) -> dict[str, dict[str, Any]]:
+    from doran.schema_source.schema_set import load_schema_set
+
+    try:
+        schema_set = load_schema_set(folder)
+        return {name: schema_set.bundle(name) for name in names}
+    except DoranError as exc:
+        raise CompatError(label, str(exc)) from None
+    except KeyError as exc:
+        raise CompatError(
+            label, f"{REGISTRY_FILE} has no {exc} field: it predates the format doran reads"
+        ) from None
+
+
 def load_topic_schemas(folder: Path, label: str) -> TopicSchemas:
-    """Every topic's bundled schema and mode from a schema source tree or an export bundle."""
+    """Every topic's bundled schema, mode and policy from a schema source tree or an export bundle."""
     if not folder.is_dir():
         raise CompatError(label, f"{folder} is not a folder")
-    registry_path = _find_registry(folder, label)
-    registry = _read_json(registry_path, label)
-    topics = registry.get("topics") if isinstance(registry, dict) else None
-    if not isinstance(topics, list) or not all(
-        isinstance(t, dict) and isinstance(t.get("name"), str) for t in topics
-    ):
-        raise CompatError(label, f"{registry_path.name} has no list of topics with names")
-    names = [t["name"] for t in topics]
-    compatibility = {t["name"]: str(t.get("compatibility", "BACKWARD")).upper() for t in topics}
-    if _is_source_tree(registry_path.parent, registry):
-        schemas = _bundle_from_source(registry_path.parent, names, label)
-    else:
-        schemas = _bundle_from_export(registry_path.parent, names, label)
-    return TopicSchemas(label=label, schemas=schemas, compatibility=compatibility)
+    root = _registry_folder(folder, label)
+    registry = _registry(root, label)
+    names = [topic.name for topic in registry.topics]
+    exported = (root / BUNDLE_MANIFEST).is_file()
+    schemas = _from_export(root, names, label) if exported else _from_source(root, names, label)
+    return TopicSchemas(
+        label=label,
+        schemas=schemas,
+        compatibility={t.name: t.compatibility.upper() for t in registry.topics},
+        policy={t.name: t.compatibility_policy.upper() for t in registry.topics},
+    )
 
 
 def _git(repo_root: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
@@ -141,3 +133,13 @@ def extract_schemas_at_ref(repo_root: Path, ref: str, into: Path) -> Path:
     with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
         tar.extractall(into, filter="data")
     return into / "schemas"
+
+
+def git_tags(repo_root: Path, pattern: str) -> list[str]:
+    """Tags matching a glob pattern, oldest first (by creation date)."""
+    listed = _git(repo_root, "tag", "--list", pattern, "--sort=creatordate")
+    if listed.returncode != 0:
+        raise CompatError(
+            str(repo_root), f"cannot list tags: {listed.stderr.decode(errors='replace').strip()}"
+        )
+    return [line for line in listed.stdout.decode().splitlines() if line.strip()]

@@ -1,11 +1,13 @@
-"""Print the gate's outcome: one table row per finding, a line per added/removed topic, a summary."""
+"""Print the gate's outcome as text: one table row per finding, the versions compared, a summary."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import TextIO
 
-from doran.compat.report import BREAKING, CompatReport
+from doran.compat.outcome import CheckOutcome
+from doran.compat.report import BREAKING
 
 __all__ = ["render_check"]
 
@@ -16,35 +18,35 @@ def _verdict(value: str) -> str:
     return value.upper() if value == BREAKING else value
 
 
-def render_check(
-    reports: Sequence[CompatReport],
-    added: Sequence[str],
-    removed: Sequence[tuple[str, str]],
-    *,
-    current: str,
-    previous: str,
-    out: TextIO,
-) -> None:
-    """Write the table and summary; `removed` holds (topic, its previous mode)."""
-    rows: list[tuple[tuple[str, ...], str]] = []  # (cells, detail line)
-    cells: tuple[str, ...]
-    for report in reports:
+def _rows(outcome: CheckOutcome) -> list[tuple[tuple[str, ...], list[str]]]:
+    rows: list[tuple[tuple[str, ...], list[str]]] = []  # (cells, detail lines)
+    for report in outcome.reports:
+        several = len(outcome.judged_against(report)) > 1
         for f in report.findings:
-            detail = f.message.removesuffix(f" at {f.pointer or 'the root'}")
+            detail = [f.message.removesuffix(f" at {f.pointer or 'the root'}")]
+            if several:
+                detail[0] += f" (against {outcome.version_of(f)})"
+            witness = outcome.witnesses.get(id(f))
+            if witness is not None:
+                instance = json.dumps(witness["instance"], ensure_ascii=False)
+                detail.append(f"witness ({witness['direction']}): {instance}")
             cells = (f.topic, report.mode, f.pointer or "(root)", f.rule_id,
                      _verdict(f.confluent_verdict), _verdict(f.semantic_verdict))  # fmt: skip
             rows.append((cells, detail))
-    for topic in added:
+    for topic in outcome.added:
+        cells = (topic, "-", "(topic)", "TOPIC_ADDED", "compatible", "compatible")
+        rows.append((cells, ["New topic: nothing to compare"]))
+    for topic, mode in outcome.removed:
         rows.append(
-            (
-                (topic, "-", "(topic)", "TOPIC_ADDED", "compatible", "compatible"),
-                "New topic: nothing to compare",
-            )
+            ((topic, mode, "(topic)", "TOPIC_REMOVED", "BREAKING", "BREAKING"), ["Topic was removed"])
         )
-    for topic, mode in removed:
-        rows.append(((topic, mode, "(topic)", "TOPIC_REMOVED", "BREAKING", "BREAKING"), "Topic was removed"))
+    return rows
 
-    out.write(f"Breaking-change gate: {current} against {previous}\n\n")
+
+def render_check(outcome: CheckOutcome, out: TextIO) -> None:
+    """Write the table, the versions each topic was compared with, and the summary."""
+    out.write(f"Breaking-change gate: {outcome.current} against {', '.join(outcome.versions)}\n\n")
+    rows = _rows(outcome)
     if rows:
         table: list[tuple[str, ...]] = [_HEADER, *(r[0] for r in rows)]
         widths = [max(len(cells[i]) for cells in table) for i in range(len(_HEADER))]
@@ -52,19 +54,24 @@ def render_check(
         indent = " " * (widths[0] + widths[1] + 4)
         for cells, detail in rows:
             out.write("  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip() + "\n")
-            out.write(f"{indent}{detail}\n")
+            out.writelines(f"{indent}{line}\n" for line in detail)
         out.write("\n")
     else:
         out.write("No schema changed.\n\n")
-
-    breaking = [r.topic for r in reports if r.breaking] + [t for t, _ in removed]
-    refused = [r.topic for r in reports if r.refused_by_registry] + [t for t, _ in removed]
-    changed = [r.topic for r in reports if r.findings]
+    out.write("Versions compared:\n")
+    for report in outcome.reports:
+        out.write(
+            f"  {report.topic} ({report.mode}, {report.policy}): "
+            f"{', '.join(outcome.judged_against(report))}\n"
+        )
+    out.write("\n")
+    breaking, refused = outcome.breaking_topics, outcome.refused_topics
+    changed = [r.topic for r in outcome.reports if r.findings]
     out.write(
-        f"Summary: {len(reports)} topic(s) compared, {len(changed)} changed, "
+        f"Summary: {len(outcome.reports)} topic(s) compared, {len(changed)} changed, "
         f"{len(breaking)} breaking under its mode{_names(breaking)}, "
         f"{len(refused)} the registry would refuse{_names(refused)}; "
-        f"{len(added)} added, {len(removed)} removed.\n"
+        f"{len(outcome.added)} added, {len(outcome.removed)} removed.\n"
     )
     verdict = (
         "FAIL: breaking changes (see CONFLUENT and SEMANTIC above)" if breaking else "OK: nothing breaks"

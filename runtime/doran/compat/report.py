@@ -11,12 +11,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from doran.compat.catalogue import RULES
 from doran.compat.errors import CompatError
-from doran.compat.rules import Effect
+from doran.compat.judge import breaks, effects
+from doran.compat.rules import POLICIES
 from doran.compat.walker import Walker
 
-__all__ = ["BREAKING", "COMPATIBLE", "MODES", "CompatReport", "Finding", "compare", "directions"]
+__all__ = ["BREAKING", "COMPATIBLE", "MODES", "POLICIES", "CompatReport", "Finding", "compare", "directions"]
 
 COMPATIBLE = "compatible"
 BREAKING = "breaking"
@@ -41,9 +41,11 @@ def directions(mode: str, topic: str = "") -> tuple[str, ...]:
         raise CompatError(source, f"unknown compatibility mode; expected one of {', '.join(MODES)}") from None
 
 
-def _verdict(effect: Effect, checked: tuple[str, ...]) -> str:
-    breaks = any(not getattr(effect, direction) for direction in checked)
-    return BREAKING if breaks else COMPATIBLE
+def _policy(policy: str, topic: str) -> str:
+    if policy.upper() not in POLICIES:
+        source = f"{topic} policy {policy!r}" if topic else f"policy {policy!r}"
+        raise CompatError(source, f"unknown compatibility policy; expected one of {', '.join(POLICIES)}")
+    return policy.upper()
 
 
 @dataclass(frozen=True)
@@ -73,11 +75,12 @@ class Finding:
 
 @dataclass(frozen=True)
 class CompatReport:
-    """Every finding of one topic under one mode."""
+    """Every finding of one topic under one mode and Confluent compatibility policy."""
 
     topic: str
     mode: str
     findings: tuple[Finding, ...]
+    policy: str = "STRICT"
 
     @property
     def breaking(self) -> bool:
@@ -104,9 +107,16 @@ def compare(
     mode: str,
     *,
     topic: str = "",
+    policy: str = "STRICT",
 ) -> CompatReport:
-    """Findings from the previous version(s) (newest last) to current, judged under mode."""
+    """Findings from the previous version(s) (oldest first, newest last) to current, judged under mode.
+
+    Transitive modes compare with every previous version, the others with the newest only. The
+    Confluent verdict follows the subject's compatibility policy (STRICT, Confluent's default, or
+    LENIENT); the semantic verdict does not depend on it.
+    """
     checked = directions(mode, topic)
+    policy = _policy(policy, topic)
     versions = _versions(previous)
     positions = range(1, len(versions) + 1)
     if not mode.upper().endswith("_TRANSITIVE"):
@@ -115,17 +125,20 @@ def compare(
     findings: list[Finding] = []
     for position in positions:
         labels = (f"{where}previous version {position}", f"{where}current version")
-        for change in Walker(versions[position - 1], current, labels).run():
-            rule = RULES[change.rule_id]
+        walker = Walker(
+            versions[position - 1], current, labels, directions=checked or ("backward",), policy=policy
+        )
+        for change in walker.run():
+            confluent, semantic = effects(change, policy)
             findings.append(
                 Finding(
                     topic=topic,
                     pointer=change.pointer,
                     rule_id=change.rule_id,
                     message=change.message,
-                    confluent_verdict=_verdict(rule.confluent, checked),
-                    semantic_verdict=_verdict(rule.semantic, checked),
+                    confluent_verdict=BREAKING if breaks(confluent, checked) else COMPATIBLE,
+                    semantic_verdict=BREAKING if breaks(semantic, checked) else COMPATIBLE,
                     previous_version=position,
                 )
             )
-    return CompatReport(topic=topic, mode=mode.upper(), findings=tuple(findings))
+    return CompatReport(topic=topic, mode=mode.upper(), findings=tuple(findings), policy=policy)

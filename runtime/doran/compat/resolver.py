@@ -1,8 +1,11 @@
-"""Read a bundled schema the way the walker needs it: internal `$ref`s resolved, booleans normalized.
+"""Read one schema document the way the walker needs it: `$ref`s resolved, booleans normalized.
 
-A node's view is `False` (nothing passes), or a dict whose `$ref` is replaced by its target: merged
-with the sibling keywords when they cannot interact, else kept as the first member of an `allOf`.
-Only internal references (`#/...`) exist in a bundled schema; anything else is a CompatError.
+A node's view is `False` (nothing passes) or a dict. A `$ref` is resolved with
+`doran.schema_source.refs` (by JSON pointer, `$id` or anchor, relative to the base URI of the
+resource it is written in) and its target conjoined with the keywords beside it, as the shared
+`conjoin` reads them; draft-07 and earlier ignore those keywords. A reference that resolves to
+nothing leaves its view as `{"$ref": ...}`, which the walker reports as a finding. Every chain of
+references is followed iteratively; a chain that only leads back to itself is a CompatError.
 """
 
 from __future__ import annotations
@@ -10,54 +13,56 @@ from __future__ import annotations
 from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any, Literal
-from urllib.parse import unquote
+from urllib.parse import urldefrag, urljoin
 
+from doran.compat.dialect import Dialect, dialect_of
 from doran.compat.errors import CompatError
+from doran.schema_source.refs import Reference, UnresolvableRef, assertions, conjoin, resolve, schema_registry
 
 __all__ = [
     "ALL_TYPES",
-    "ANNOTATIONS",
     "MaybeView",
     "SchemaResolver",
     "View",
     "canonical",
+    "constrains",
     "is_unconstrained",
     "type_set",
+    "unresolved",
 ]
 
 View = dict[str, Any]
 MaybeView = View | Literal[False]  # False: the schema admits nothing
 
-# Keywords that never change which instances validate (2020-12 annotations and document plumbing).
-ANNOTATIONS = frozenset(
-    {
-        "title", "description", "$comment", "examples", "default", "deprecated", "readOnly", "writeOnly",
-        "$schema", "$id", "$anchor", "$dynamicAnchor", "$defs", "definitions", "$vocabulary",
-        "contentEncoding", "contentMediaType", "contentSchema",
-    }
-)  # fmt: skip
-# Keywords whose meaning depends on others of the same schema object: never merged across a $ref.
-_INTERACTING = (
-    frozenset({"properties", "patternProperties", "additionalProperties", "unevaluatedProperties"}),
-    frozenset({"prefixItems", "items", "additionalItems", "unevaluatedItems"}),
-    frozenset({"contains", "minContains", "maxContains"}),
-    frozenset({"if", "then", "else"}),
-)
 # integer is a subset of number: a number is split into its integral and fractional kinds.
 ALL_TYPES = frozenset({"null", "boolean", "object", "array", "string", "integer", "fraction"})
-
-
-def is_annotation(keyword: str) -> bool:
-    return keyword in ANNOTATIONS or keyword.startswith("x-")
-
-
-def assertions(view: Mapping[str, Any]) -> set[str]:
-    """The keywords of a view that constrain instances."""
-    return {k for k in view if not is_annotation(k)}
+# Keywords that make a schema more than "anything" (Everit's EmptySchema) in some draft.
+_VOCABULARY = frozenset(
+    {
+        "type", "enum", "const", "not", "allOf", "anyOf", "oneOf", "if", "then", "else",
+        "properties", "patternProperties", "additionalProperties", "unevaluatedProperties", "required",
+        "propertyNames", "minProperties", "maxProperties", "dependencies", "dependentRequired",
+        "dependentSchemas", "items", "prefixItems", "additionalItems", "unevaluatedItems", "contains",
+        "minContains", "maxContains", "minItems", "maxItems", "uniqueItems", "minLength", "maxLength",
+        "pattern", "format", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf",
+        "$ref", "$dynamicRef", "$recursiveRef",
+    }
+)  # fmt: skip
 
 
 def is_unconstrained(view: MaybeView) -> bool:
     return view is not False and not assertions(view)
+
+
+def constrains(view: MaybeView) -> bool:
+    """Whether a view holds any keyword of the validation vocabulary (False always constrains)."""
+    return view is False or not _VOCABULARY.isdisjoint(view)
+
+
+def unresolved(view: MaybeView) -> str | None:
+    """The reference a view stands for when it could not be resolved."""
+    ref = view.get("$ref") if view is not False else None
+    return ref if isinstance(ref, str) else None
 
 
 def type_set(view: Mapping[str, Any]) -> frozenset[str]:
@@ -86,78 +91,113 @@ def canonical(value: Any) -> Any:
 
 
 class SchemaResolver:
-    """Views of the nodes of one bundled schema document; `label` names it in errors."""
+    """Views of the nodes of one schema document; `label` names it in errors and findings."""
 
     def __init__(self, root: Mapping[str, Any], label: str) -> None:
         self.root = root
         self.label = label
+        self.dialect: Dialect = dialect_of(root)
+        root_id = root.get("$id") if isinstance(root, Mapping) else None
+        self.base = urldefrag(root_id)[0] if isinstance(root_id, str) else ""
+        try:
+            self._registry = schema_registry([("", root)], self.dialect.specification)
+        except (AttributeError, TypeError) as exc:  # referencing met a keyword of the wrong shape
+            raise CompatError(label, f"is not a valid {self.dialect.name} schema ({exc})") from None
+        self._bases: dict[int, str] | None = None
+        self._views: dict[int, tuple[Any, MaybeView]] = {}
+        self._identities: dict[int, tuple[Any, Any]] = {}
+        self._references: dict[tuple[str, str], Reference | None] = {}
 
-    def view(self, node: Any, _seen: frozenset[str] = frozenset()) -> MaybeView:
-        """The node with `$ref` resolved; `True` becomes `{}`; `False` stays False."""
+    def _resolve(self, base: str, ref: str) -> Reference | None:
+        """Where ref leads from base (None: nowhere), cached."""
+        key = (base, ref)
+        if key not in self._references:
+            try:
+                self._references[key] = resolve(self._registry, base, ref)
+            except UnresolvableRef:
+                self._references[key] = None
+        return self._references[key]
+
+    def base_of(self, node: Any) -> str:
+        """The base URI that references written in node are resolved against."""
+        if self._bases is None:
+            self._bases = self._crawl_bases()
+        return self._bases.get(id(node), self.base)
+
+    def _crawl_bases(self) -> dict[int, str]:
+        bases: dict[int, str] = {}
+        stack = [(self.dialect.specification.create_resource(self.root), "")]
+        while stack:
+            resource, base = stack.pop()
+            own = resource.id()
+            if own:
+                base = urldefrag(urljoin(base, own))[0]
+            bases.setdefault(id(resource.contents), base)
+            stack.extend((sub, base) for sub in resource.subresources())
+        return bases
+
+    def view(self, node: Any) -> MaybeView:
+        """The node with `$ref` resolved; `True` becomes `{}`; `False` stays False (cached per node)."""
+        hit = self._views.get(id(node))
+        if hit is not None and hit[0] is node:
+            return hit[1]
+        result = self._view(node)
+        self._views[id(node)] = (node, result)
+        return result
+
+    def _view(self, node: Any) -> MaybeView:
+        layers: list[dict[str, Any]] = []
+        seen: set[tuple[str, str]] = set()
+        base = self.base_of(node)
+        while isinstance(node, Mapping) and isinstance(node.get("$ref"), str):
+            ref = node["$ref"]
+            if (base, ref) in seen:
+                raise CompatError(self.label, f'"$ref": "{ref}" only leads back to itself')
+            seen.add((base, ref))
+            siblings = {k: v for k, v in node.items() if k != "$ref"} if self.dialect.ref_siblings else {}
+            found = self._resolve(base, ref)
+            if found is None:
+                return {"$ref": ref}
+            layers.append(siblings)
+            node, base = found.target, found.base_uri
         if node is True:
-            return {}
+            return self._wrap({}, layers)
         if node is False:
             return False
         if not isinstance(node, Mapping):
             raise CompatError(self.label, f"a schema must be an object or a boolean, not {node!r}")
-        ref = node.get("$ref")
-        if ref is None:
-            return dict(node)
-        if ref in _seen:
-            raise CompatError(self.label, f'"$ref": "{ref}" only leads back to itself')
-        siblings = {k: v for k, v in node.items() if k != "$ref"}
-        target = self.view(self.target(ref), _seen | {ref})
-        if target is False:
-            return False
-        if not assertions(siblings):
-            return {**target, **siblings}
-        return self._conjoin(target, siblings)
+        return self._wrap(dict(node), layers)
+
+    @staticmethod
+    def _wrap(target: MaybeView, layers: list[dict[str, Any]]) -> MaybeView:
+        for siblings in reversed(layers):
+            merged = conjoin(target, siblings)
+            target = merged if merged is False else dict(merged)
+        return target
 
     def identity(self, node: Any) -> Any:
         """The node a chain of bare `$ref`s leads to (the node itself if it is no bare `$ref`).
 
         Two paths reaching one definition share its identity, so cycles and repeats are recognised.
         """
-        seen: set[str] = set()
-        while (
-            isinstance(node, Mapping)
-            and isinstance(node.get("$ref"), str)
-            and not assertions(node) - {"$ref"}
-        ):
-            if node["$ref"] in seen:
+        hit = self._identities.get(id(node))
+        if hit is not None and hit[0] is node:
+            return hit[1]
+        found = self._identity(node)
+        self._identities[id(node)] = (node, found)
+        return found
+
+    def _identity(self, node: Any) -> Any:
+        seen: set[tuple[str, str]] = set()
+        base = self.base_of(node)
+        while isinstance(node, Mapping) and isinstance(node.get("$ref"), str):
+            if self.dialect.ref_siblings and assertions(node) - {"$ref"}:
                 break
-            seen.add(node["$ref"])
-            node = self.target(node["$ref"])
+            if (base, node["$ref"]) in seen:
+                break
+            seen.add((base, node["$ref"]))
+            found = self._resolve(base, node["$ref"])
+            if found is None:
+                break
+            node, base = found.target, found.base_uri
         return node
-
-    def target(self, ref: str) -> Any:
-        """The node a `#/json/pointer` reference names."""
-        if not isinstance(ref, str) or not ref.startswith("#"):
-            raise CompatError(
-                self.label, f'"$ref": "{ref}" leaves the document; compare bundled schemas only'
-            )
-        node: Any = self.root
-        fragment = unquote(ref[1:])
-        if fragment and not fragment.startswith("/"):
-            raise CompatError(
-                self.label, f'"$ref": "{ref}" names an anchor; only JSON pointers are supported'
-            )
-        for raw in fragment.split("/")[1:] if fragment else []:
-            token = raw.replace("~1", "/").replace("~0", "~")
-            if isinstance(node, Mapping) and token in node:
-                node = node[token]
-            elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
-                node = node[int(token)]
-            else:
-                raise CompatError(self.label, f'"$ref": "{ref}" does not resolve')
-        return node
-
-    @staticmethod
-    def _conjoin(target: View, siblings: View) -> View:
-        # Merge when no keyword appears on both sides and no interacting group is split across them;
-        # otherwise keep the target as an allOf member, which is what `$ref` means in 2020-12.
-        clash = assertions(target) & assertions(siblings)
-        split = any(group & assertions(target) and group & assertions(siblings) for group in _INTERACTING)
-        if not clash and not split:
-            return {**target, **siblings}
-        return {**siblings, "allOf": [target, *siblings.get("allOf", [])]}

@@ -19,6 +19,7 @@ __all__ = [
     "BOTH_BREAK",
     "BOTH_SAFE",
     "FORWARD_SAFE",
+    "POLICIES",
     "Effect",
     "Rule",
     "index_rules",
@@ -39,6 +40,10 @@ class Effect:
         ]
         return ", ".join(parts)
 
+    def swapped(self) -> Effect:
+        """The effect seen through `not`: what widens the negated schema narrows the whole."""
+        return Effect(backward=self.forward, forward=self.backward)
+
 
 BOTH_SAFE = Effect(backward=True, forward=True)
 BACKWARD_SAFE = Effect(
@@ -47,6 +52,10 @@ BACKWARD_SAFE = Effect(
 FORWARD_SAFE = Effect(backward=False, forward=True)  # a narrowing: new data valid for old readers
 BOTH_BREAK = Effect(backward=False, forward=False)
 
+# Confluent's per-subject compatibilityPolicy: STRICT (the default) or LENIENT (since 2025-10), which
+# accepts more content-model changes (SchemaDiff.COMPATIBLE_CHANGES_LENIENT).
+POLICIES = ("STRICT", "LENIENT")
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -54,7 +63,8 @@ class Rule:
 
     `confluent_types` names the Difference.Type Confluent's SchemaDiff reports for the backward check
     (compare(old, new)) and for the forward check (compare(new, old)); `note` says where Confluent
-    and the truth part ways, or what the rule leaves out.
+    and the truth part ways, or what the rule leaves out. `lenient` is Confluent's effect under the
+    LENIENT policy where it differs from STRICT's (`confluent`).
     """
 
     id: str
@@ -63,6 +73,11 @@ class Rule:
     semantic: Effect
     confluent_types: tuple[str, str]
     note: str = ""
+    lenient: Effect | None = None
+
+    def confluent_under(self, policy: str) -> Effect:
+        """Confluent's effect under a compatibility policy ("STRICT" or "LENIENT")."""
+        return self.lenient if policy == "LENIENT" and self.lenient is not None else self.confluent
 
 
 def index_rules(*groups: Iterable[Rule]) -> Mapping[str, Rule]:

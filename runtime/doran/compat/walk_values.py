@@ -31,6 +31,9 @@ def _types_text(view: View) -> str:
     return " or ".join(f'"{name}"' for name in names)
 
 
+_CONNECT_TYPE = "connect.type"
+
+
 def compare_types(old: View, new: View) -> list[Change]:
     old_types, new_types = type_set(old), type_set(new)
     if old_types == new_types:
@@ -40,6 +43,9 @@ def compare_types(old: View, new: View) -> list[Change]:
         return [_change("TYPE_WIDENED", f"Type was widened {span}")]
     if new_types < old_types:
         return [_change("TYPE_NARROWED", f"Type was narrowed {span}")]
+    if old.get(_CONNECT_TYPE) == new.get(_CONNECT_TYPE) == "bytes":
+        text = f'Type was changed {span} under Kafka Connect\'s "connect.type": "bytes"'
+        return [_change("CONNECT_BYTES_TYPE_CHANGED", text)]
     return [_change("TYPE_CHANGED", f"Type was changed {span}")]
 
 
