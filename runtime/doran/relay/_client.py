@@ -9,6 +9,7 @@ import time
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Literal
 
 from pydantic import SecretStr
 from websockets.asyncio.client import connect
@@ -19,7 +20,7 @@ from doran.relay._frames import ErrorAnswer, ResultAnswer, parse_frame, request_
 from doran.relay._logging import redacting_logger
 from doran.relay.errors import RelayConfigError, RelayRejectedError, RelayUnavailableError
 
-__all__ = ["SUBSCRIPTIONS", "ReceivedFrame", "RelayClient", "utc_now"]
+__all__ = ["SUBSCRIPTIONS", "ReceivedFrame", "RelayClient", "Subscription", "utc_now"]
 
 logger = logging.getLogger(__name__)
 
@@ -28,8 +29,10 @@ logger = logging.getLogger(__name__)
 _socket_logger = redacting_logger(f"{__name__}.websocket")
 
 _DEFAULT_BACKOFF = Backoff()
-#: What ingest subscribes to, in order; subscription n is requested with JSON-RPC id n + 1.
-SUBSCRIPTIONS = ("quote", "quote_status")
+#: What the relay's subscriptions deliver.
+Subscription = Literal["quote", "quote_status"]
+#: What ingest subscribes to, in order; the nth is requested with JSON-RPC id n (from 1).
+SUBSCRIPTIONS: tuple[Subscription, ...] = ("quote", "quote_status")
 
 
 def utc_now() -> datetime:
@@ -55,7 +58,7 @@ class RelayClient:
         url: str,
         *,
         api_key: SecretStr | None = None,
-        subscriptions: tuple[str, ...] = SUBSCRIPTIONS,
+        subscriptions: tuple[Subscription, ...] = SUBSCRIPTIONS,
         max_frame_bytes: int = 2**22,
         backoff: Backoff = _DEFAULT_BACKOFF,
         max_reconnects: int | None = None,

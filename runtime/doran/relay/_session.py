@@ -1,0 +1,217 @@
+"""A request session with the solver relay: JSON-RPC calls over one authenticated websocket, by id.
+
+The executor's side of the relay (ingest's is `RelayClient`, which subscribes and streams). The
+session runs its own event loop in a daemon thread, stays connected (reconnecting with backoff),
+and `call_many` sends a batch of requests at once and waits for their answers, matched by request
+id, up to a timeout. Every request ends as exactly one `Answer`: the relay's result or error, or
+`NoAnswer` (timed out, connection lost with it in flight, or never sent because not connected).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import random
+import threading
+import time
+from collections.abc import Sequence
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Literal, Self
+
+from pydantic import SecretStr
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import InvalidStatus, WebSocketException
+
+from doran.relay._backoff import Backoff
+from doran.relay._frames import ErrorAnswer, ResultAnswer, parse_frame, request_text
+from doran.relay._logging import redacting_logger
+from doran.relay.errors import RelayConfigError
+
+__all__ = ["Answer", "NoAnswer", "RelaySession"]
+
+logger = logging.getLogger(__name__)
+_socket_logger = redacting_logger(f"{__name__}.websocket")
+
+
+@dataclass(frozen=True, slots=True)
+class NoAnswer:
+    """A request the relay did not answer: `timeout`, `disconnected` (lost in flight), `not_connected`
+    (never sent). Only the last is certain not to have reached the relay."""
+
+    reason: Literal["timeout", "disconnected", "not_connected"]
+    detail: str
+
+
+Answer = ResultAnswer | ErrorAnswer | NoAnswer
+
+
+class RelaySession:
+    """One websocket to the relay for requests; a context manager that connects in the background."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        api_key: SecretStr | None = None,
+        backoff: Backoff | None = None,
+        open_timeout_s: float = 10.0,
+        max_frame_bytes: int = 2**22,
+    ) -> None:
+        if not url.startswith(("ws://", "wss://")):
+            raise RelayConfigError(f"DORAN_RELAY_URL must start with ws:// or wss://, got {url!r}.")
+        self.url = url
+        self._api_key = api_key
+        self._backoff = backoff or Backoff()
+        self._open_timeout_s = open_timeout_s
+        self._max_frame_bytes = max_frame_bytes
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="relay-session", daemon=True)
+        self._ids = itertools.count(1)
+        self._inflight: dict[int, asyncio.Future[ResultAnswer | ErrorAnswer]] = {}
+        self._socket: ClientConnection | None = None
+        self._connected = threading.Event()
+        self._stopping = False
+        self.connections = 0
+        self.unmatched_answers = 0  # answers to no request in flight (late, or unknown ids)
+        self.last_error = ""
+
+    def __repr__(self) -> str:
+        # Never show the API key, not even masked, so it cannot reach a log line.
+        return f"RelaySession(url={self.url!r}, authenticated={self._api_key is not None})"
+
+    @property
+    def connected(self) -> bool:
+        """Whether a connection is up (requests can be sent)."""
+        return self._connected.is_set()
+
+    def wait_connected(self, timeout_s: float) -> bool:
+        """Block until connected or timeout_s passed; whether it is connected."""
+        return self._connected.wait(timeout_s)
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        self._task = asyncio.run_coroutine_threadsafe(self._run(), self._loop)
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._stopping = True
+        self._task.cancel()
+        asyncio.run_coroutine_threadsafe(self._close(), self._loop).result(10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+        if not self._thread.is_alive():
+            self._loop.close()
+
+    async def _close(self) -> None:
+        if self._socket is not None:
+            await self._socket.close()
+
+    def _headers(self) -> dict[str, str]:
+        if self._api_key is None:
+            return {}
+        return {"Authorization": f"Bearer {self._api_key.get_secret_value()}"}
+
+    async def _run(self) -> None:
+        failures = 0
+        while not self._stopping:
+            try:
+                async with connect(
+                    self.url,
+                    additional_headers=self._headers(),
+                    open_timeout=self._open_timeout_s,
+                    max_size=self._max_frame_bytes,
+                    logger=_socket_logger,
+                ) as socket:
+                    self._socket, failures = socket, 0
+                    self.connections += 1
+                    self._connected.set()
+                    logger.info("Relay session connected to %s", self.url)
+                    async for frame in socket:
+                        self._dispatch(frame)
+                reason = "closed by the relay"
+            except InvalidStatus as exc:
+                reason = f"HTTP {exc.response.status_code}"
+                if exc.response.status_code in (401, 403):
+                    reason += ": check DORAN_RELAY_API_KEY"
+            except (OSError, TimeoutError, WebSocketException) as exc:
+                reason = f"{type(exc).__name__}: {exc}"
+            finally:
+                self._connected.clear()
+                self._socket = None
+                self._fail_inflight("disconnected")
+            self.last_error = reason
+            if self._stopping:
+                return
+            delay = self._backoff.delay(min(failures, 64), random.random())
+            failures += 1
+            logger.warning("Relay session to %s lost (%s); reconnecting in %.2fs", self.url, reason, delay)
+            await asyncio.sleep(delay)
+
+    def _dispatch(self, frame: str | bytes) -> None:
+        answer = parse_frame(frame)
+        if isinstance(answer, ResultAnswer | ErrorAnswer) and isinstance(answer.request_id, int):
+            future = self._inflight.pop(answer.request_id, None)
+            if future is not None and not future.done():
+                future.set_result(answer)
+                return
+        if isinstance(answer, ResultAnswer | ErrorAnswer):
+            self.unmatched_answers += 1
+
+    def _fail_inflight(self, reason: Literal["disconnected"]) -> None:
+        for future in self._inflight.values():
+            if not future.done():
+                future.set_exception(ConnectionError(reason))
+        self._inflight.clear()
+
+    def call_many(self, requests: Sequence[tuple[str, Any]], timeout_s: float) -> list[Answer]:
+        """Send every (method, params) request at once; one Answer each, in order, within timeout_s."""
+        if not requests:
+            return []
+        pending = asyncio.run_coroutine_threadsafe(self._call_many(requests, timeout_s), self._loop)
+        try:
+            return pending.result(timeout_s + 5.0)
+        except FutureTimeout:
+            pending.cancel()
+            return [NoAnswer("timeout", f"no answer within {timeout_s:g} s") for _ in requests]
+
+    async def _call_many(self, requests: Sequence[tuple[str, Any]], timeout_s: float) -> list[Answer]:
+        socket = self._socket
+        if socket is None:
+            detail = f"not connected to {self.url} ({self.last_error or 'connecting'})"
+            return [NoAnswer("not_connected", detail) for _ in requests]
+        started = time.monotonic()
+        futures: list[asyncio.Future[ResultAnswer | ErrorAnswer] | NoAnswer] = []
+        for method, params in requests:
+            request_id = next(self._ids)
+            future: asyncio.Future[ResultAnswer | ErrorAnswer] = self._loop.create_future()
+            self._inflight[request_id] = future
+            try:
+                await socket.send(request_text(request_id, method, params).decode())
+            except (OSError, WebSocketException) as exc:
+                self._inflight.pop(request_id, None)
+                # The frame may have left before the error: not "not_connected", which promises it did not.
+                futures.append(NoAnswer("disconnected", f"{type(exc).__name__}: {exc}"))
+                continue
+            futures.append(future)
+        waiting = [f for f in futures if isinstance(f, asyncio.Future)]
+        if waiting:
+            await asyncio.wait(waiting, timeout=max(0.0, timeout_s - (time.monotonic() - started)))
+        answers: list[Answer] = []
+        for item in futures:
+            if isinstance(item, NoAnswer):
+                answers.append(item)
+            elif not item.done():
+                item.cancel()
+                answers.append(NoAnswer("timeout", f"no answer within {timeout_s:g} s"))
+            elif item.exception() is not None:
+                answers.append(NoAnswer("disconnected", "the connection was lost with the request in flight"))
+            else:
+                answers.append(item.result())
+        for request_id in [i for i, f in self._inflight.items() if f.done()]:
+            del self._inflight[request_id]
+        return answers
