@@ -21,10 +21,12 @@ EXPECTED = {
         "derive",
         "derive_event_id",
         "encode",
+        "encoded_object",
         "kafka_headers",
         "kafka_record",
         "max_length",
         "message_key",
+        "parse_timestamp",
         "topic",
         "utc_timestamp",
         "venue_message",
@@ -55,5 +57,6 @@ def test_contracts_exports_every_topic_event_and_payload() -> None:
         "ExactOutSwapDemand",
         "ExecuteTrade",
         "TradeResult",
+        "QuoteSettlement",
     ):
         assert name in contracts.__all__

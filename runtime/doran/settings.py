@@ -7,9 +7,9 @@ demo and the benchmark overrides the few that it needs (`doran.broker.EMBEDDED_B
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings"]
@@ -94,6 +94,52 @@ class Settings(BaseSettings):
         description="Largest relay frame ingest takes onto the bus; a larger one becomes a dead letter with "
         "its head, size and sha256 (relay quote frames are under 2 KiB; a raw record holds a quote twice).",
     )
+    relay_auction_window_ms: int = Field(
+        default=3_000,
+        ge=0,
+        le=86_400_000,
+        description="How long the relay collects answers to a quote request that does not say (max_wait_ms): "
+        "a quote must reach the relay within this of the request's arrival (relay docs; not verified).",
+    )
+    venue: Literal["near_intents", "simulated"] = Field(
+        default="near_intents",
+        description="Where the executor trades: the NEAR Intents relay (signed quote_responses), or a "
+        "simulated venue that fills at once (tests, runs without keys).",
+    )
+    near_account_id: str | None = Field(
+        default=None, description="The solver's account in intents.near: the signer_id of every quote."
+    )
+    near_signing_key: SecretStr | None = Field(
+        default=None,
+        description="The solver's NEAR secret key, ed25519:<base58>, registered with intents.near "
+        "(add_public_key); from the doran-credentials Secret, never logged.",
+    )
+    near_nonce_salt: str | None = Field(
+        default=None,
+        description="intents.near's current_salt() (8 hex digits), part of every versioned nonce: "
+        "`near view intents.near current_salt` (it changes only when the contract rotates it).",
+    )
+    near_intents_contract: str = Field(
+        default="intents.near", description="The verifying contract: the NEP-413 recipient of every quote."
+    )
+    quote_deadline_margin_ms: int = Field(
+        default=10_000,
+        ge=0,
+        description="A quote stays valid for the request's min_deadline_ms plus this "
+        "(the reference solver's 10 s).",
+    )
+    relay_answer_timeout_ms: int = Field(
+        default=2_000,
+        ge=100,
+        description="How long the executor waits for the relay's answers to a batch of quote_responses; "
+        "after it, a quote counts as sent without an answer (RELAY_TIMEOUT) and its settlement decides.",
+    )
+    settlement_grace_ms: int = Field(
+        default=120_000,
+        ge=0,
+        description="How long after a quote's deadline a quote_status may still come before the quote is "
+        "declared expired (covers the time from execution on chain to the notification).",
+    )
     policy_file: Path | None = Field(
         default=None, description="JSON policy of the decide stage; unset: the built-in demo policy."
     )
@@ -103,6 +149,13 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("EXECUTOR_STATE_DIR", "DORAN_EXECUTOR_STATE_DIR"),
         description="Durable idempotency state of the executor "
         "(a PVC at /var/lib/unrip/executor-state on k3s).",
+    )
+    executor_history_days: int = Field(
+        default=35,
+        ge=0,
+        description="How long the executor remembers finished commands and quotes; older ones are deleted, "
+        "a few per batch. Must exceed the retention of every topic that can bring a command back "
+        "(30 days for cmd.execute_trade) plus the broker's segment roll; checked at start. 0 keeps all.",
     )
     executor_allow_missing_state: bool = Field(
         default=False,
@@ -116,6 +169,18 @@ class Settings(BaseSettings):
     health_port: int | None = Field(
         default=None, description="Port of /healthz, /readyz and /metrics (Prometheus)."
     )
+
+    @model_validator(mode="after")
+    def _batches_fit_the_poll_interval(self) -> Self:
+        # An executor batch waits up to the relay's answer timeout between two polls; the group expels
+        # a member silent for max.poll.interval.ms, and a half leaves room for signing and two fsyncs.
+        if 2 * self.relay_answer_timeout_ms > self.max_poll_interval_ms:
+            raise ValueError(
+                f"DORAN_RELAY_ANSWER_TIMEOUT_MS ({self.relay_answer_timeout_ms}) must be at most half of "
+                f"DORAN_MAX_POLL_INTERVAL_MS ({self.max_poll_interval_ms}): an executor batch waits that "
+                "long for the relay between two polls, and the group expels a member silent for the latter."
+            )
+        return self
 
     def consumer_config(self) -> dict[str, int]:
         """librdkafka settings every doran consumer uses."""

@@ -56,11 +56,11 @@ def test_runtime_stage_installs_the_wheel_without_extras(repo_root: Path) -> Non
 def test_runtime_stage_prepares_the_executor_volumes(repo_root: Path) -> None:
     # A fresh Compose named volume copies the ownership of the image directory it mounts over.
     from doran.settings import Settings
-    from doran.stages.execute import venue_log_path
+    from doran.venues import simulated_venue_log
 
     settings = Settings(EXECUTOR_STATE_DIR="/var/lib/unrip/executor-state")
     runs = " ".join(value for op, value in _final_stage(repo_root) if op == "RUN")
-    for directory in (settings.executor_state_dir, venue_log_path(settings).parent):
+    for directory in (settings.executor_state_dir, simulated_venue_log(settings).parent):
         assert f" {directory}" in runs, directory
 
 

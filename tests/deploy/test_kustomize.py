@@ -15,7 +15,7 @@ from pydantic_settings import BaseSettings
 from doran.contracts import TOPICS
 from doran.publish.credentials import RegistryCredentials
 from doran.settings import Settings
-from doran.stages.execute import venue_log_path
+from doran.venues import simulated_venue_log
 
 # k3s stable channel at the time of writing; kubernetes-validate picks the newest schema <= this.
 KUBERNETES_VERSION = "1.31.0"
@@ -109,7 +109,7 @@ def test_executor_state_is_a_pvc_at_the_documented_path(objects: Objects) -> Non
 def test_venue_log_survives_losing_the_executor_state(objects: Objects) -> None:
     pod = _one(objects, "Deployment", "doran-execute")["spec"]["template"]["spec"]
     (container,) = pod["containers"]
-    venue_dir = str(venue_log_path(Settings(EXECUTOR_STATE_DIR=STATE_DIR)).parent)
+    venue_dir = str(simulated_venue_log(Settings(EXECUTOR_STATE_DIR=STATE_DIR)).parent)
     claims = {}
     for path in (STATE_DIR, venue_dir):
         mount = next(m for m in container["volumeMounts"] if m["mountPath"] == path)
@@ -132,7 +132,7 @@ def test_stages_write_only_to_writable_volumes(objects: Objects, monkeypatch: py
         settings = Settings()
         writes = [settings.quix_state_dir, PurePosixPath(container["workingDir"]), PurePosixPath("/tmp")]
         if stage == "execute":
-            writes += [settings.executor_state_dir, venue_log_path(settings).parent]
+            writes += [settings.executor_state_dir, simulated_venue_log(settings).parent]
         mounts = [PurePosixPath(m["mountPath"]) for m in container["volumeMounts"] if not m.get("readOnly")]
         # Relative paths are the process's working directory's.
         for directory in (PurePosixPath(container["workingDir"]) / PurePosixPath(w) for w in writes):

@@ -114,8 +114,8 @@ def test_publisher_reaches_the_schema_registry(objects: Objects) -> None:
 
 
 @pytest.mark.parametrize("client", CLIENTS)
-def test_only_ingest_leaves_the_cluster(objects: Objects, client: str) -> None:
-    assert _can_connect(objects, client, None, 443) == (client == "ingest")
+def test_only_ingest_and_the_executor_reach_the_relay(objects: Objects, client: str) -> None:
+    assert _can_connect(objects, client, None, 443) == (client in ("ingest", "execute"))
 
 
 def test_stages_accept_no_connection_from_each_other(objects: Objects) -> None:

@@ -8,17 +8,17 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from support.commands import command
 
 from doran.contracts import ExecuteTradeEvent, ResultCode
-from doran.executor import CommandState, ExecutorStore, OutcomeKind, SimulatedAdapter, run_batch
+from doran.executor import CommandState, ExecutorStore, OutcomeKind, run_batch
+from doran.venues import SimulatedVenue
 
 NOW = datetime(2026, 3, 28, 20, 0, 8, tzinfo=UTC)
-CommandFactory = Callable[..., ExecuteTradeEvent]
 
 # The executor's first half, then a hang: the parent kills it where complete() would come.
 CHILD = """
@@ -26,13 +26,14 @@ import json, sys, time
 from datetime import UTC, datetime
 from pathlib import Path
 from doran.contracts import ExecuteTradeEvent
-from doran.executor import ExecutorStore, SimulatedAdapter
+from doran.executor import ExecutorStore, Ticket
+from doran.venues import SimulatedVenue
 
 state_dir, venue_log, reach_venue, commands = sys.argv[1], sys.argv[2], sys.argv[3] == "yes", sys.argv[4]
 commands = [ExecuteTradeEvent.model_validate(c) for c in json.loads(commands)]
 store = ExecutorStore.open(Path(state_dir))
-venue = SimulatedAdapter(Path(venue_log))
-store.begin(commands, now=datetime.now(UTC))
+venue = SimulatedVenue(Path(venue_log))
+store.begin([(command, Ticket()) for command in commands], now=datetime.now(UTC))
 if reach_venue:
     for command in commands:
         venue.execute(command.payload)
@@ -62,26 +63,23 @@ def kill_between_begin_and_complete(
 
 
 @pytest.mark.parametrize("reach_venue", [False, True], ids=["killed-before-venue", "killed-after-venue"])
-def test_sigkill_between_begin_and_complete(
-    state_dir: Path, venue_log: Path, make_command: CommandFactory, reach_venue: bool
-) -> None:
-    commands = [make_command(f"q-{n}") for n in range(8)]
+def test_sigkill_between_begin_and_complete(state_dir: Path, venue_log: Path, reach_venue: bool) -> None:
+    commands = [command(n) for n in range(8)]
     kill_between_begin_and_complete(state_dir, venue_log, commands, reach_venue=reach_venue)
 
     with ExecutorStore.open(state_dir) as store:
         assert [store.get(c.payload.command_id) is not None for c in commands] == [True] * 8
         assert {record.state for record in store} == {CommandState.PROCESSING}
-        venue = SimulatedAdapter(venue_log)
+        venue = SimulatedVenue(venue_log)
         before = venue.execution_counts()
-        outcomes = run_batch(commands, store, venue, now=NOW)
+        outcomes = run_batch(commands, store, venue, now=NOW).commands
 
     assert before == ({c.payload.command_id: 1 for c in commands} if reach_venue else {})
     assert venue.execution_counts() == before  # recovery executed nothing
     assert {o.kind for o in outcomes} == {OutcomeKind.RECOVERED}
-    for command, outcome in zip(commands, outcomes, strict=True):
+    for sent, outcome in zip(commands, outcomes, strict=True):
         assert outcome.result is not None
-        fill = venue.lookup(command.payload.command_id)
-        assert (fill is not None) is reach_venue
+        fill = venue.decide_fill(sent.payload) if reach_venue else None
         # What the venue's log says it did: filled, or rejected / never got it (not executed).
         expected = ResultCode.RECOVERED_FILLED if fill and fill.filled else ResultCode.RECOVERED_NOT_EXECUTED
         assert outcome.result.payload.result_code is expected

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from support.commands import command
 
-from doran.contracts import ExecuteTradeEvent
 from doran.executor import (
     ALLOW_MISSING_STATE_ENV,
     ExecutorStore,
     IdempotencyHistoryLost,
     StartupVerdict,
+    Ticket,
     check_startup,
 )
 from doran.settings import Settings
@@ -27,10 +27,8 @@ def test_first_start_is_fresh(store: ExecutorStore) -> None:
     )
 
 
-def test_a_store_with_history_resumes(
-    store: ExecutorStore, make_command: Callable[..., ExecuteTradeEvent]
-) -> None:
-    store.begin([make_command("q-1")], now=NOW)
+def test_a_store_with_history_resumes(store: ExecutorStore) -> None:
+    store.begin([(command("q-1"), Ticket())], now=NOW)
     assert (
         check_startup(store, committed_offsets_exist=True, allow_missing_state=False)
         is StartupVerdict.RESUMED

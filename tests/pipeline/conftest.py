@@ -36,6 +36,7 @@ def demand_event(
     ttl_ms: int = 60000,
     quote_id: str = "q-0001",
     event_id: str = "demand-0001",
+    answer_by: str = "2026-03-28T20:00:02.500000Z",
 ) -> SwapDemandEvent:
     """A norm.swap_demand envelope with the given fixed side."""
     return SwapDemandEvent.model_validate(
@@ -54,6 +55,7 @@ def demand_event(
                 "amount_in": amount_in,
                 "amount_out": amount_out,
                 "ttl_ms": ttl_ms,
+                "answer_by": answer_by,
             },
             "raw": {"quote_id": quote_id},
         }

@@ -9,7 +9,7 @@ from fractions import Fraction
 
 import pytest
 
-from doran.contracts import CMD_EXECUTE_TRADE, ExecuteTradeEvent, SwapDemandEvent
+from doran.contracts import CMD_EXECUTE_TRADE, ExecuteTradeEvent, FixedSide, SwapDemandEvent
 from doran.pipeline import Declined, DeclineReason, Policy, decide, default_policy
 from doran.pipeline.pricing import U128_MAX
 from doran.wire import decode, encode
@@ -85,6 +85,24 @@ def test_command_ids_keys_and_reason(make_demand: DemandFactory) -> None:
     assert "test-policy" in command.payload.reason
     assert "2/3" in command.payload.reason
     assert "30 bps" in command.payload.reason
+
+
+def test_the_command_keeps_which_side_was_fixed_the_ttl_and_the_auction_close(
+    make_demand: DemandFactory,
+) -> None:
+    exact_in = accepted(make_demand(A, B, amount_in="1000000", ttl_ms=45_000)).payload
+    exact_out = accepted(
+        make_demand(A, B, amount_out=str(10**18 + 1), answer_by="2026-03-28T20:00:01.000000Z")
+    ).payload
+    assert (exact_in.fixed_side, exact_in.ttl_ms, exact_in.answer_by) == (
+        FixedSide.AMOUNT_IN,
+        45_000,
+        "2026-03-28T20:00:02.500000Z",
+    )
+    assert (exact_out.fixed_side, exact_out.answer_by) == (
+        FixedSide.AMOUNT_OUT,
+        "2026-03-28T20:00:01.000000Z",
+    )
 
 
 def test_envelope_and_wire_contract(make_demand: DemandFactory) -> None:

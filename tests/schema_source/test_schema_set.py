@@ -22,9 +22,11 @@ def test_the_repository_schemas_load(schemas_copy: Path) -> None:
     schemas = load_schema_set(schemas_copy)
     assert [t.name for t in schemas.topics] == [
         "raw.near_intents.quote",
+        "raw.near_intents.quote_status",
         "norm.swap_demand",
         "cmd.execute_trade",
         "exec.trade_result",
+        "exec.quote_settlement",
         "dlq.doran",
     ]
 

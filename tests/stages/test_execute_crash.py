@@ -1,7 +1,9 @@
-"""The executor as a real process, SIGKILLed mid-run and restarted: no command executed twice, and each
-ends with exactly one committed result on exec.trade_result. The kills land in chosen windows: between
-`begin` and `complete` (commands left `processing`, recovered on restart) and inside an open transaction
-(results produced, not committed: aborted by the restart, then published again from the store).
+"""The executor as a real process on the NEAR Intents venue, SIGKILLed mid-run and restarted: the relay
+simulator (in this process, so it outlives the kills) receives no quote_id twice, and each command ends
+with exactly one committed result on exec.trade_result. The kills land in chosen windows: between
+`begin` and `commit` (commands left `processing`, recovered on restart without being sent again) and
+inside an open transaction (results produced, not committed: aborted by the restart, then published
+again from the store).
 
 tansu 0.6 hides an open transaction from read_committed readers but, once it is aborted, serves its
 records as if committed (its Fetch never lists aborted transactions). So this test finds the aborted
@@ -40,6 +42,7 @@ from confluent_kafka import (
 from quixstreams.kafka import Producer as QuixProducer
 from support.broker import stage_settings
 from support.commands import command
+from support.solver import near_settings, quote_request, registered_simulator
 
 from doran.broker import EMBEDDED_BROKER_SETTINGS, EmbeddedBroker, create_topics, settings_environment
 from doran.contracts import (
@@ -50,17 +53,19 @@ from doran.contracts import (
     TradeResultEvent,
     TradeStatus,
 )
-from doran.executor import CommandState, ExecutorStore, read_execution_log
+from doran.executor import CommandState, ExecutorStore
+from doran.relay.simulator import SimulatorThread
 from doran.settings import Settings
-from doran.stages.execute import consumer_group, run_execute_stage, venue_log_path
+from doran.stages.execute import consumer_group, run_execute_stage
 from doran.stages.metrics import StageMetrics, parse_counts
+from doran.venues import read_execution_log, simulated_venue_log
 from doran.wire import decode, kafka_record
 
 pytestmark = pytest.mark.integration
 
 # Enough work that the kills below always land before the executor runs out of commands: the aim
-# can take several tries, and a fast executor got through 10,000 before the last one.
-COMMANDS = 30_000
+# can take several tries; the NEAR Intents venue answers about 1,000 commands per second here.
+COMMANDS = 12_000
 _CONTROL_BATCH, _TRANSACTIONAL, _COMPRESSION = 0x20, 0x10, 0x07
 _ABORT = 0
 
@@ -207,8 +212,9 @@ def read_results(broker: str) -> list[Message]:
 
 
 def start_executor(
-    settings: Settings, log: IO[bytes], health_port: int | None = None
+    settings: Settings, relay: SimulatorThread, log: IO[bytes], health_port: int | None = None
 ) -> subprocess.Popen[bytes]:
+    solver = near_settings()
     env = {
         **os.environ,
         **settings_environment(EMBEDDED_BROKER_SETTINGS),
@@ -216,6 +222,11 @@ def start_executor(
         "EXECUTOR_STATE_DIR": str(settings.executor_state_dir),
         "DORAN_QUIX_STATE_DIR": str(settings.quix_state_dir),
         "DORAN_CONSUMER_GROUP_PREFIX": settings.consumer_group_prefix,
+        "DORAN_VENUE": "near_intents",
+        "DORAN_RELAY_URL": relay.url,
+        "DORAN_NEAR_ACCOUNT_ID": solver["near_account_id"],
+        "DORAN_NEAR_SIGNING_KEY": solver["near_signing_key"].get_secret_value(),
+        "DORAN_NEAR_NONCE_SALT": solver["near_nonce_salt"],
         **({"DORAN_HEALTH_PORT": str(health_port)} if health_port else {}),
     }
     command = [sys.executable, "-m", "doran.cli", "stage", "execute"]
@@ -267,6 +278,7 @@ class GroupOffsets:
 
 def kill_inside(
     settings: Settings,
+    relay: SimulatorThread,
     log: IO[bytes],
     offsets: GroupOffsets,
     window: Callable[[int], bool],
@@ -275,7 +287,7 @@ def kill_inside(
     *,
     freeze_to_aim: bool = False,
 ) -> None:
-    """Start the executor, SIGKILL it once `window(executions at its first committed batch)` holds, and
+    """Start the executor, SIGKILL it once `window(responses sent at its first committed batch)` holds, and
     start again until `landed` confirms the kill hit that window (it may leave it before the signal lands).
 
     With freeze_to_aim the executor is SIGSTOPped when the window is seen and killed only if `landed`
@@ -283,7 +295,7 @@ def kill_inside(
     """
     for _ in range(5):
         before = offsets.committed()
-        child = start_executor(settings, log)
+        child = start_executor(settings, relay, log)
         try:
             # A first commit of its own: the restarted executor has aborted what its predecessor left open.
             wait_until(
@@ -292,7 +304,7 @@ def kill_inside(
                 child,
                 on_timeout=AimMissed,  # nothing left to commit: the executor ran out of work
             )
-            first_batch = executions(settings)
+            first_batch = len(relay.responses())
             for _aim in range(200 if freeze_to_aim else 1):
                 wait_until(lambda: window(first_batch), what, child, on_timeout=AimMissed)  # noqa: B023
                 if not freeze_to_aim:
@@ -309,42 +321,44 @@ def kill_inside(
     raise AimMissed(f"five SIGKILLs all missed the window: {what}")
 
 
-def executions(settings: Settings) -> int:
-    path = venue_log_path(settings)
-    return path.read_bytes().count(b"\n") if path.exists() else 0
-
-
 def processing_left(settings: Settings) -> bool:
     with ExecutorStore.open(settings.executor_state_dir) as store:
         return any(record.state is CommandState.PROCESSING for record in store)
 
 
 @pytest.mark.timeout(900)  # up to three runs when the kills miss their windows
-def test_sigkilled_executor_restarts_without_executing_twice_or_losing_a_result(tmp_path: Path) -> None:
+def test_sigkilled_executor_restarts_without_answering_twice_or_losing_a_result(tmp_path: Path) -> None:
     missed: list[str] = []
     for attempt in range(3):
         run_dir = tmp_path / f"attempt-{attempt}"
         run_dir.mkdir()
-        with EmbeddedBroker(log_path=run_dir / "tansu.log") as broker:
+        with (
+            EmbeddedBroker(log_path=run_dir / "tansu.log") as broker,
+            SimulatorThread(registered_simulator()) as relay,
+        ):
             create_topics(broker.address, TOPICS.values())
             try:
-                _sigkill_and_restart(broker.address, run_dir)
+                _sigkill_and_restart(broker.address, relay, run_dir)
                 return
-            except AimMissed as exc:  # a fresh broker and state, and aim again
+            except AimMissed as exc:  # a fresh broker, relay and state, and aim again
                 missed.append(str(exc))
     pytest.fail(f"three runs could not land their kills: {missed}")
 
 
-def _sigkill_and_restart(fresh_broker: str, tmp_path: Path) -> None:
+def _sigkill_and_restart(fresh_broker: str, relay: SimulatorThread, tmp_path: Path) -> None:
     settings = stage_settings(
         tmp_path,
         fresh_broker,
         executor_state_dir=tmp_path / "state" / "executor",
         consumer_group_prefix="crash",
     )
+    # Every command's auction is open at the relay for the whole test.
+    relay.publish_quotes(
+        [quote_request(command(i, execution_keys=7), max_wait_ms=3_600_000) for i in range(COMMANDS)],
+        rate_per_s=1e9,
+    )
     ends = produce_commands(fresh_broker, COMMANDS)
     partitions = len(ends)
-
     offsets = GroupOffsets(settings, ends)
 
     def in_transaction() -> bool:
@@ -353,14 +367,16 @@ def _sigkill_and_restart(fresh_broker: str, tmp_path: Path) -> None:
     with (tmp_path / "executor.log").open("ab") as log:
         kill_inside(
             settings,
+            relay,
             log,
             offsets,
-            lambda first: executions(settings) > first,
+            lambda first: len(relay.responses()) > first,
             lambda: processing_left(settings),
-            "a batch begun (processing) but not completed",
+            "a batch begun (processing) but not committed",
         )
         kill_inside(
             settings,
+            relay,
             log,
             offsets,
             lambda _: in_transaction(),
@@ -369,8 +385,9 @@ def _sigkill_and_restart(fresh_broker: str, tmp_path: Path) -> None:
             freeze_to_aim=True,
         )
         assert not offsets.all_committed(), "the last kill came after the last command"
+        last_kill = time.monotonic()
         port = free_port()
-        child = start_executor(settings, log, health_port=port)
+        child = start_executor(settings, relay, log, health_port=port)
         try:
             wait_until(offsets.all_committed, "every command's offset committed", child)
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
@@ -380,8 +397,10 @@ def _sigkill_and_restart(fresh_broker: str, tmp_path: Path) -> None:
             assert child.wait(60) == 0, (tmp_path / "executor.log").read_text()[-3000:]
     offsets.close()
 
-    counts = Counter(fill.command_id for fill in read_execution_log(venue_log_path(settings)))
-    assert max(counts.values()) == 1, [c for c, k in counts.items() if k > 1][:10]
+    responses = relay.responses()
+    answered = Counter(r.quote_id for r in responses)
+    assert max(answered.values()) == 1, [q for q, k in answered.items() if k > 1][:10]
+    assert all(r.accepted for r in responses), {r.verdict for r in responses}
 
     aborted = aborted_offsets(fresh_broker, EXEC_TRADE_RESULT.name, partitions)
     committed: dict[str, list[TradeResultEvent]] = defaultdict(list)
@@ -404,12 +423,20 @@ def _sigkill_and_restart(fresh_broker: str, tmp_path: Path) -> None:
         # The aborted publication came again from the store: the same event, byte for byte.
         assert set(copies) == {committed_bytes[command_id]}
 
-    recovered = {c for c, (r,) in committed.items() if r.payload.status == TradeStatus.RECOVERED}
-    assert recovered, "the kill between begin and complete left no command to recover"
-    for command_id, (result,) in committed.items():
-        if counts[command_id] == 0:  # begun, then killed before the venue call: never executed
-            assert result.payload.result_code == ResultCode.RECOVERED_NOT_EXECUTED, command_id
-        assert result.payload.result_code != ResultCode.RECOVERED_UNKNOWN, command_id
+    by_quote = {r.quote_id: r for r in responses}
+    recovered = [r for (r,) in committed.values() if r.payload.status is TradeStatus.RECOVERED]
+    assert recovered, "the kill between begin and commit left no command to recover"
+    for result in recovered:
+        # Its quote was signed, so it may have left: unknown, and never sent by the restarted executor.
+        assert result.payload.result_code is ResultCode.RECOVERED_UNKNOWN
+        sent = by_quote.get(result.payload.quote_id)
+        if sent is not None:
+            assert sent.received.monotonic < last_kill, result.payload.quote_id
+            assert sent.quote_hash == result.payload.quote_hash
+    for (result,) in committed.values():
+        if result.payload.status is not TradeStatus.RECOVERED:
+            assert result.payload.result_code is ResultCode.QUOTE_ACCEPTED
+            assert by_quote[result.payload.quote_id].quote_hash == result.payload.quote_hash
     # The last run's own counts: what it consumed it published or skipped.
     assert final["consumed"] == final["produced"] + final["skipped_duplicates"]
 
@@ -431,7 +458,7 @@ def test_an_aborted_transaction_is_rewound_and_its_results_published_once(
         real_commit(self, timeout)
 
     monkeypatch.setattr(QuixProducer, "commit_transaction", commit_failing_once)
-    settings = stage_settings(tmp_path, fresh_broker, consumer_group_prefix="abort")
+    settings = stage_settings(tmp_path, fresh_broker, consumer_group_prefix="abort", venue="simulated")
     ends = produce_commands(fresh_broker, 300)
     stop = threading.Event()
     metrics = StageMetrics("execute")
@@ -463,7 +490,7 @@ def test_an_aborted_transaction_is_rewound_and_its_results_published_once(
             assert isinstance(event, TradeResultEvent)
             committed[event.payload.command_id] += 1
     assert committed == {command(i, execution_keys=7).payload.command_id: 1 for i in range(300)}
-    counts = Counter(fill.command_id for fill in read_execution_log(venue_log_path(settings)))
+    counts = Counter(fill.command_id for fill in read_execution_log(simulated_venue_log(settings)))
     assert counts == {command(i, execution_keys=7).payload.command_id: 1 for i in range(300)}
     final = metrics.snapshot()
     # The aborted batch is not counted; its redelivery is, as produced (its stored results went out again).

@@ -11,7 +11,6 @@ import threading
 import time
 import urllib.error
 import urllib.request
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -21,10 +20,11 @@ from typing import Any
 
 import orjson
 import pytest
-from confluent_kafka import OFFSET_BEGINNING, Consumer, Message, Producer, TopicPartition
+from confluent_kafka import Producer
+from support.broker import stage_settings
 from support.commands import command
 
-from doran.broker import EMBEDDED_BROKER_SETTINGS, settings_environment
+from doran.broker import EMBEDDED_BROKER_SETTINGS, LogRecord, TopicReader, settings_environment
 from doran.contracts import (
     CMD_EXECUTE_TRADE,
     DEAD_LETTER_TOPIC,
@@ -35,11 +35,12 @@ from doran.contracts import (
     TradeResultEvent,
     TradeStatus,
 )
-from doran.executor import ExecutorStore, IdempotencyHistoryLost, SimulatedAdapter
+from doran.executor import ExecutorStore, IdempotencyHistoryLost, Ticket
 from doran.settings import Settings
-from doran.stages.execute import run_execute_stage, venue_log_path
+from doran.stages.execute import run_execute_stage
 from doran.stages.health import HealthServer
 from doran.stages.metrics import ConsumerMonitor, StageMetrics
+from doran.venues import SimulatedVenue, simulated_venue_log
 from doran.wire import CONTRACT_HEADER, decode, encode, kafka_record
 
 pytestmark = pytest.mark.integration
@@ -60,50 +61,24 @@ def produce_raw(broker: str, values: list[bytes], key: bytes = b"raw") -> None:
     assert producer.flush(30) == 0
 
 
-def read_topic(broker: str, topic: str, *, idle_s: float = 1.5) -> list[Message]:
-    """Every committed record of `topic` (read_committed, no group join), once it stays idle for idle_s."""
-    consumer = Consumer(
-        {
-            "bootstrap.servers": broker,
-            "group.id": f"reader-{uuid.uuid4().hex}",
-            "enable.auto.commit": False,
-            "isolation.level": "read_committed",
-        }
-    )
-    try:
-        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
-        consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
-        messages: list[Message] = []
-        last_seen, deadline = time.monotonic(), time.monotonic() + 120
-        while time.monotonic() - last_seen < idle_s and time.monotonic() < deadline:
-            for message in consumer.consume(1000, 0.2):
-                assert message.error() is None, message.error()
-                messages.append(message)
-                last_seen = time.monotonic()
-        return messages
-    finally:
-        consumer.close()
+def read_topic(broker: str, topic: str) -> list[LogRecord]:
+    """Every committed record of `topic` (read_committed, no group join), to its end."""
+    with TopicReader(broker, timeout_s=120) as reader:
+        return list(reader.read_all([topic]))
 
 
-def results_by_command(broker: str) -> dict[str, list[tuple[Message, TradeResultEvent]]]:
-    found: dict[str, list[tuple[Message, TradeResultEvent]]] = {}
+def results_by_command(broker: str) -> dict[str, list[tuple[LogRecord, TradeResultEvent]]]:
+    found: dict[str, list[tuple[LogRecord, TradeResultEvent]]] = {}
     for message in read_topic(broker, EXEC_TRADE_RESULT.name):
-        event = decode(EXEC_TRADE_RESULT, message.value())
+        event = decode(EXEC_TRADE_RESULT, message.value or b"")
         assert isinstance(event, TradeResultEvent)
         found.setdefault(event.payload.command_id, []).append((message, event))
     return found
 
 
 def settings_for(broker: str, root: Path, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {
-        "broker_address": broker,
-        "executor_state_dir": root / "executor-state",
-        "quix_state_dir": root / "quix",
-        "consumer_group_prefix": "test",
-        **EMBEDDED_BROKER_SETTINGS,
-        **overrides,
-    }
-    return Settings(**values)
+    # The simulated venue: the NEAR Intents venue on a broker is test_execute_near_intents.py's.
+    return stage_settings(root, broker, venue="simulated", consumer_group_prefix="test", **overrides)
 
 
 def wait_for_consumed(metrics: StageMetrics, consumed: int, timeout_s: float = 90) -> dict[str, Any]:
@@ -146,7 +121,7 @@ def running_executor(settings: Settings, **kwargs: Any) -> Iterator[StageMetrics
 
 
 def venue_counts(settings: Settings) -> Counter[str]:
-    venue = SimulatedAdapter(venue_log_path(settings))
+    venue = SimulatedVenue(simulated_venue_log(settings))
     try:
         return venue.execution_counts()
     finally:
@@ -181,7 +156,7 @@ def test_each_command_gets_exactly_one_result_field_by_field(
     assert (final["consumed"], final["produced"], final["skipped_duplicates"]) == (300, 300, 0)
     assert reconciles(final)
     assert reconciles(counters)
-    venue = SimulatedAdapter(venue_log_path(settings))
+    venue = SimulatedVenue(simulated_venue_log(settings))
     results = results_by_command(fresh_broker)
     assert sorted(results) == sorted(c.payload.command_id for c in commands)
     for sent in commands:
@@ -198,8 +173,8 @@ def test_each_command_gets_exactly_one_result_field_by_field(
         assert [getattr(got, f) for f in carried] == [getattr(sent.payload, f) for f in carried]
         assert (result.observed_at, result.raw) == (sent.observed_at, sent.raw)
         assert result.source == "doran.execute"
-        assert message.key() == sent.payload.execution_key.encode()
-        headers = dict(message.headers() or [])
+        assert message.key == sent.payload.execution_key.encode()
+        headers = dict(message.headers)
         assert headers["ce_id"] == result.event_id.encode()
         assert headers["ce_type"] == b"trade_result"
         assert {"ce_specversion", "ce_source", "ce_time", "ce_dataschema", CONTRACT_HEADER} <= set(headers)
@@ -245,8 +220,8 @@ def test_a_command_left_processing_yields_a_recovered_result_without_the_venue(
     settings = settings_for(fresh_broker, tmp_path)
     interrupted = [command(n) for n in range(3)]
     with ExecutorStore.open(settings.executor_state_dir) as store:
-        store.begin(interrupted, now=datetime.now(UTC))
-    venue = SimulatedAdapter(venue_log_path(settings))
+        store.begin([(c, Ticket()) for c in interrupted], now=datetime.now(UTC))
+    venue = SimulatedVenue(simulated_venue_log(settings))
     venue.execute(interrupted[0].payload)  # the venue got only the first before the crash
     venue.close()
     produce_commands(fresh_broker, interrupted)
@@ -316,7 +291,9 @@ def test_malformed_commands_are_dead_lettered_and_the_stage_keeps_running(
     assert counters["dead_lettered"] == {"not_json": 1, "schema_violation": 1, "wrong_event_type": 1}
     assert counters["produced"] == 3
     assert sorted(results_by_command(fresh_broker)) == ["cmd-q-00000", "cmd-q-00001", "cmd-q-00002"]
-    letters = [decode(DEAD_LETTER_TOPIC, m.value()) for m in read_topic(fresh_broker, DEAD_LETTER_TOPIC.name)]
+    letters = [
+        decode(DEAD_LETTER_TOPIC, m.value or b"") for m in read_topic(fresh_broker, DEAD_LETTER_TOPIC.name)
+    ]
     assert all(isinstance(letter, DeadLetterEvent) for letter in letters)
     found = {
         base64.b64decode(letter.payload.original_value_b64): (
@@ -344,6 +321,7 @@ def child_env(settings: Settings) -> dict[str, str]:
         "DORAN_QUIX_STATE_DIR": str(settings.quix_state_dir),
         "DORAN_CONSUMER_GROUP_PREFIX": settings.consumer_group_prefix,
         "DORAN_PROCESSING_GUARANTEE": settings.processing_guarantee,
+        "DORAN_VENUE": settings.venue,
         "DORAN_EXECUTOR_ALLOW_MISSING_STATE": str(settings.executor_allow_missing_state).lower(),
     }
 

@@ -30,7 +30,8 @@ from doran.wire import decode, derive
 EXAMPLES = Path(__file__).resolve().parents[2] / "schemas" / "examples"
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 LIMIT = 1_000_000
-handle_raw_quote = raw_quote_handler(LIMIT)
+WINDOW_MS = 3_000
+handle_raw_quote = raw_quote_handler(LIMIT, WINDOW_MS)
 
 
 def _example(topic: str, name: str) -> dict[str, Any]:
@@ -100,7 +101,7 @@ def test_a_quote_breaking_the_venue_contract_is_refused_by_the_raw_topic_contrac
 
 def test_an_output_its_own_contract_refuses_is_an_output_violation_with_pointers() -> None:
     def broken(event: NearIntentsQuoteRawEvent, now: datetime) -> SwapDemandEvent:
-        good = normalize(event, now=now)
+        good = normalize(event, now=now, auction_window_ms=WINDOW_MS)
         payload = good.payload.model_dump() | {"ttl_ms": -1, "asset_in": "not an asset"}
         return derive(NORM_SWAP_DEMAND, event, payload, source="doran.normalize", now=now)
 
@@ -117,7 +118,7 @@ def test_an_output_its_own_contract_refuses_is_an_output_violation_with_pointers
 def test_an_output_larger_than_the_broker_takes_is_dead_lettered_not_produced() -> None:
     raw = _example(RAW, "exact_in")
     raw["raw"] = {"padding": "x" * 200_000}  # carried over to the demand's raw
-    handler = raw_quote_handler(150_000)
+    handler = raw_quote_handler(150_000, WINDOW_MS)
     handled = handler(_consumed(RAW, json.dumps(raw).encode()), NOW)
     assert handled.dead_letter == "message_too_large"
     (record,) = handled.records

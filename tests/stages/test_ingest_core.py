@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from doran.contracts import DEAD_LETTER_TOPIC, RAW_NEAR_INTENTS_QUOTE
+from doran.contracts import DEAD_LETTER_TOPIC, RAW_NEAR_INTENTS_QUOTE, RAW_NEAR_INTENTS_QUOTE_STATUS
 from doran.relay import ReceivedFrame, read_recording
 from doran.stages.ingest import FrameIngest, FrameOutcome, IngestConfigError, quote_event_id
 from doran.stages.metrics import StageMetrics
@@ -27,6 +27,7 @@ OBSERVED = NOW - timedelta(milliseconds=2)
 RECORDING = Path(__file__).resolve().parents[2] / "samples" / "relay-quotes.jsonl"
 MAX_FRAME = 65_536
 MAX_RECORD = 1_000_000
+HASH = "4tfgPJU7BJYKNqxdbTK7e7RAUSDptrv4U5pBMhEB2z6p"  # base58 of 32 bytes, like a quote_hash
 DATA: dict[str, Any] = {
     "quote_id": "927b069b-287f-4295-9053-05ad3ebfc646",
     "defuse_asset_identifier_in": "nep141:wrap.near",
@@ -118,10 +119,13 @@ def test_an_event_on_a_subscription_never_made_is_a_dead_letter_unless_it_carrie
 def test_events_are_routed_by_the_subscription_they_arrive_on() -> None:
     ingest = _ingest()
     ingest(ReceivedFrame(json.dumps({"jsonrpc": "2.0", "id": 2, "result": "status-sub"}), None), NOW)
-    status = {"quote_hash": "q", "intent_hash": "i", "tx_hash": "t"}
+    status = {"quote_hash": HASH, "intent_hash": HASH, "tx_hash": HASH}
+    settled = ingest(ReceivedFrame(_event_frame(status, "status-sub"), None), NOW)
+    assert settled.kind == "quote_status" and settled.record is not None
+    assert settled.record.topic == RAW_NEAR_INTENTS_QUOTE_STATUS.name
     assert (
-        ingest(ReceivedFrame(_event_frame(status, "status-sub"), None), NOW).protocol == "event:quote_status"
-    )
+        settled.record.key == HASH
+    )  # the registry's key: the quote_hash, so one quote's statuses stay in order
     # On the quote subscription, the same data is a malformed quote.
     ingest(ReceivedFrame(json.dumps({"jsonrpc": "2.0", "id": 1, "result": "quote-sub"}), None), NOW)
     assert (

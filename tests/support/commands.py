@@ -6,11 +6,24 @@ from doran.contracts import ExecuteTradeEvent
 
 __all__ = ["command"]
 
+# Far in the future: a test command's auction is open unless a test says otherwise.
+OPEN_AUCTION = "2099-01-01T00:00:00.000000Z"
 
-def command(n: int, *, event_id: str | None = None, execution_keys: int = 5) -> ExecuteTradeEvent:
-    """The command for quote `q-<n>`, spread over `execution_keys` distinct execution keys."""
-    quote_id = f"q-{n:05d}"
-    asset_in = f"nep141:token{n % execution_keys}.near"
+
+def command(
+    n: int | str,
+    *,
+    event_id: str | None = None,
+    execution_keys: int = 5,
+    answer_by: str = OPEN_AUCTION,
+    ttl_ms: int = 60_000,
+    exact_out: bool = False,
+) -> ExecuteTradeEvent:
+    """The command for quote `q-<n>` (or quote id n when it is a string), spread over `execution_keys`
+    distinct execution keys."""
+    quote_id = n if isinstance(n, str) else f"q-{n:05d}"
+    number = n if isinstance(n, int) else sum(map(ord, n))
+    asset_in = f"nep141:token{number % execution_keys}.near"
     return ExecuteTradeEvent.model_validate(
         {
             "event_id": event_id or f"evt-{quote_id}",
@@ -27,8 +40,11 @@ def command(n: int, *, event_id: str | None = None, execution_keys: int = 5) -> 
                 "quote_id": quote_id,
                 "asset_in": asset_in,
                 "asset_out": "nep141:usdt.tether-token.near",
-                "amount_in": str(10**24 + n),
-                "amount_out": str(2_991_000 + n),
+                "amount_in": str(10**24 + number),
+                "amount_out": str(2_991_000 + number),
+                "fixed_side": "amount_out" if exact_out else "amount_in",
+                "ttl_ms": ttl_ms,
+                "answer_by": answer_by,
                 "reason": "test",
             },
             "raw": {"quote_id": quote_id},

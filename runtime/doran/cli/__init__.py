@@ -5,8 +5,11 @@ from __future__ import annotations
 import click
 
 from doran.cli.contracts import contracts
+from doran.cli.dlq import dlq
 from doran.cli.pipeline import broker, demo, replay, stage
+from doran.cli.record import record
 from doran.cli.schemas import schemas
+from doran.cli.settings import settings
 
 __all__ = ["main"]
 
@@ -19,5 +22,5 @@ def main() -> None:
     """
 
 
-for command in (contracts, schemas, stage, replay, demo, broker):
+for command in (contracts, schemas, stage, replay, record, demo, broker, settings, dlq):
     main.add_command(command)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from doran.demo import DemoOptions
 from doran.errors import DoranError
 from doran.settings import Settings
 
@@ -34,19 +35,36 @@ def stage(name: str) -> None:
 
 @click.command()
 @click.argument("recording", type=click.Path(dir_okay=False, exists=True, path_type=Path))
-def replay(recording: Path) -> None:
+@click.option(
+    "--timed/--fast",
+    default=False,
+    show_default=True,
+    help="--timed keeps the recorded gaps between frames (lines written by `doran record`); "
+    "--fast plays every frame at once.",
+)
+@click.option(
+    "--speed",
+    type=click.FloatRange(min=0, min_open=True),
+    default=1.0,
+    show_default=True,
+    help="With --timed: play this many times faster than recorded.",
+)
+def replay(recording: Path, timed: bool, speed: float) -> None:
     """Feed a JSONL recording of relay frames through the ingest stage to DORAN_BROKER_ADDRESS."""
     from doran.relay import RecordingFeed
     from doran.stages.ingest import STAGE, run_ingest
     from doran.stages.launch import BrokerNotConfigured
     from doran.stages.metrics import StageMetrics
 
+    if speed != 1.0 and not timed:
+        raise click.UsageError("--speed paces a --timed replay; add --timed, or drop --speed.")
     settings = Settings()
     metrics = StageMetrics(STAGE)
     try:
         if not settings.broker_address:
             raise BrokerNotConfigured("doran replay needs a broker: set DORAN_BROKER_ADDRESS.")
-        run_ingest(settings, settings.broker_address, RecordingFeed(recording), metrics)
+        feed = RecordingFeed(recording, pace=timed, speed=speed)
+        run_ingest(settings, settings.broker_address, feed, metrics)
     except DoranError as exc:
         _fail(exc)
         return
@@ -91,11 +109,27 @@ def broker(port: int | None) -> None:
     show_default=True,
     help="State, stats and logs of the demo run.",
 )
-def demo(recording: Path, work_dir: Path) -> None:
-    """Start a broker (embedded unless DORAN_BROKER_ADDRESS) and the four stages, replay, summarise."""
-    from doran.demo import run_demo
+@click.option(
+    "--rate",
+    type=float,
+    default=DemoOptions.rate_per_s,
+    show_default=True,
+    help="Recorded frames played per second.",
+)
+@click.option(
+    "--min-deadline-ms",
+    type=click.IntRange(min=0),
+    default=DemoOptions.min_deadline_ms,
+    show_default=True,
+    help="min_deadline_ms given to the played quotes (recorded: 60 s): unfilled ones expire within the run.",
+)
+def demo(recording: Path, work_dir: Path, rate: float, min_deadline_ms: int) -> None:
+    """Start a broker (embedded unless DORAN_BROKER_ADDRESS), the relay simulator and the four stages;
+    play a recording of quotes through the simulator; reconcile what the relay saw with the topics."""
+    from doran.demo.run import run_demo
 
+    options = DemoOptions(rate_per_s=rate, min_deadline_ms=min_deadline_ms)
     try:
-        sys.exit(run_demo(recording, work_dir, Settings()))
+        sys.exit(run_demo(recording, work_dir, Settings(), options))
     except DoranError as exc:
         _fail(exc)

@@ -1,33 +1,36 @@
-"""doran's executor core: runs each trade command at most once and ends it with exactly one result.
+"""doran's executor core: sends each trade command at most once, ends it with exactly one result, and
+settles each signed quote once (filled or expired).
 
-- `ExecutorStore.open(state_dir)`  durable JSON records per command_id (processing | done)
-- `run_batch(commands, store, adapter, now=...)`  begin (commit) -> execute -> complete (commit);
-  publish the returned results only after it returns
-- `execute_command(...)`  the per-command duplicate / recovered / new decision, no writes
+- `ExecutorStore.open(state_dir)`  durable JSON records per command and per signed quote
+- `run_batch(commands, store, venue, now=..., statuses=..., grace=...)`  begin (commit) -> send ->
+  settle/expire -> commit; publish what it returns only after it returns
+- `Venue`, `Ticket`, `Prepared`, `VenueOutcome`  the venue boundary (adapters live in `doran.venues`)
 - `check_startup(store, committed_offsets_exist, allow_missing_state)`  fail closed on lost history;
   `committed_offsets_exist(bootstrap, group_id)` asks the broker for the second argument
-- `VenueAdapter`, `SimulatedAdapter`  the venue boundary and its deterministic stand-in
-No Quix Streams here: the executor app wires these.
+No Quix Streams here: the executor stage wires these.
 """
 
-from doran.executor.adapter import SimulatedAdapter, VenueAdapter, VenueFill, read_execution_log
-from doran.executor.batch import count_outcomes, run_batch
+from doran.executor.batch import BatchOutcome, run_batch
 from doran.executor.errors import (
     CommittedOffsetsUnknownError,
     ExecutorError,
     ExecutorStateError,
     IdempotencyHistoryLost,
-    VenueLookupError,
-    VenueUnreachableError,
 )
-from doran.executor.execute import ExecutionOutcome, OutcomeKind, execute_command, trade_result_event
+from doran.executor.execute import ExecutionOutcome, OutcomeKind, pending_quote, trade_result_event
+from doran.executor.history import REDELIVERING_TOPICS, HistoryTooShort, history_horizon
 from doran.executor.offsets import committed_offsets_exist
+from doran.executor.records import CommandRecord, CommandState, QuoteRecord, QuoteState
+from doran.executor.settle import SettlementKind, StatusOutcome, expire_due, settle
 from doran.executor.startup import ALLOW_MISSING_STATE_ENV, StartupVerdict, check_startup
-from doran.executor.store import STATE_FILE_NAME, CommandRecord, CommandState, ExecutorStore, StoreView
+from doran.executor.store import STATE_FILE_NAME, ExecutorStore
+from doran.executor.venue import Prepared, Ticket, Venue, VenueOutcome
 
 __all__ = [
     "ALLOW_MISSING_STATE_ENV",
+    "REDELIVERING_TOPICS",
     "STATE_FILE_NAME",
+    "BatchOutcome",
     "CommandRecord",
     "CommandState",
     "CommittedOffsetsUnknownError",
@@ -35,20 +38,24 @@ __all__ = [
     "ExecutorError",
     "ExecutorStateError",
     "ExecutorStore",
+    "HistoryTooShort",
     "IdempotencyHistoryLost",
     "OutcomeKind",
-    "SimulatedAdapter",
+    "Prepared",
+    "QuoteRecord",
+    "QuoteState",
+    "SettlementKind",
     "StartupVerdict",
-    "StoreView",
-    "VenueAdapter",
-    "VenueFill",
-    "VenueLookupError",
-    "VenueUnreachableError",
+    "StatusOutcome",
+    "Ticket",
+    "Venue",
+    "VenueOutcome",
     "check_startup",
     "committed_offsets_exist",
-    "count_outcomes",
-    "execute_command",
-    "read_execution_log",
+    "expire_due",
+    "history_horizon",
+    "pending_quote",
     "run_batch",
+    "settle",
     "trade_result_event",
 ]

@@ -5,8 +5,7 @@ DoranError (doran.errors)
       ├── IdempotencyHistoryLost  offsets say commands were consumed, the state says none were
       ├── ExecutorStateError      a stored record is unreadable, or a result has no begun command
       ├── CommittedOffsetsUnknownError  the broker cannot say whether the group committed offsets
-      ├── VenueUnreachableError   the venue was not reached: the command certainly did not execute
-      └── VenueLookupError        the venue cannot tell whether it executed a command
+      └── HistoryTooShort         (doran.executor.history) the history would forget what can come again
 """
 
 from __future__ import annotations
@@ -18,8 +17,6 @@ __all__ = [
     "ExecutorError",
     "ExecutorStateError",
     "IdempotencyHistoryLost",
-    "VenueLookupError",
-    "VenueUnreachableError",
 ]
 
 
@@ -37,11 +34,3 @@ class ExecutorStateError(ExecutorError):
 
 class CommittedOffsetsUnknownError(ExecutorError):
     """The broker could not be asked whether the executor's consumer group has committed offsets."""
-
-
-class VenueUnreachableError(ExecutorError):
-    """Raised by `VenueAdapter.execute` only when the venue certainly did not receive the command."""
-
-
-class VenueLookupError(ExecutorError):
-    """Raised by `VenueAdapter.lookup` when the venue cannot say whether it executed a command."""

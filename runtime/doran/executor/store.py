@@ -1,96 +1,43 @@
-"""The executor's durable idempotency state: one JSON record per command_id in a SQLite file.
+"""The executor's durable state: one JSON record per command and per signed quote, in a SQLite file.
 
 Durability contract (what is on disk when):
-- `begin(commands)` returns only after every given command is committed as `processing`
-  (one transaction, fsync'd): call it BEFORE the venue adapter sees any of them.
-- `complete(results)` returns only after every given command is committed as `done` with its
-  result (one transaction, fsync'd): call it BEFORE any of those results is published.
+- `begin(prepared)` returns only after every given command is committed as `processing` with its
+  ticket (one transaction, fsync'd): call it BEFORE the venue sees any of them.
+- `commit(done=..., quotes=...)` returns only after the batch's results and quote states are
+  committed (one transaction, fsync'd): call it BEFORE any of them is published.
 A batch is thus two commits however many commands it holds. Values are JSON text, never pickle.
+Commands are keyed `cmd-...` (their command_id); quotes `quote:<quote_hash>`, in one table, so a
+batch's changes to both commit together.
+
+Bounded: a finished record (a done command, a settled and published quote) is listed in a second
+table with when it finished, and `forget(before)` deletes those finished before a horizon, a few
+at a time, so the file stays the size of the history that can still be redelivered.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import Any, Self
 
 import orjson
 from sqlitedict import SqliteDict
 
 from doran.contracts import ExecuteTradeEvent, TradeResultEvent
 from doran.executor.errors import ExecutorStateError
-from doran.wire import utc_timestamp
+from doran.executor.records import CommandRecord, CommandState, QuoteRecord, QuoteState
+from doran.executor.venue import Ticket
+from doran.wire import encoded_object, utc_timestamp
 
-__all__ = ["STATE_FILE_NAME", "CommandRecord", "CommandState", "ExecutorStore", "StoreView"]
+__all__ = ["STATE_FILE_NAME", "ExecutorStore"]
 
 STATE_FILE_NAME = "executor-state.sqlite"
 _TABLE = "commands"
+_FINISHED = "finished"  # key -> when its record finished: what `forget` may delete, oldest first
+_QUOTE = "quote:"
 _SNAPSHOT_CHUNK = 500  # below SQLite's default limit of 999 bound parameters on old builds
-
-
-class CommandState(StrEnum):
-    """Where a command is: handed to the venue (`processing`) or finished with a result (`done`)."""
-
-    PROCESSING = "processing"
-    DONE = "done"
-
-
-@dataclass(frozen=True, slots=True)
-class CommandRecord:
-    """What the store knows of one command_id; `command`/`result` are the envelopes as JSON objects."""
-
-    command_id: str
-    state: CommandState
-    command: dict[str, Any]
-    result: dict[str, Any] | None
-    began_at: str
-    completed_at: str | None
-
-    def to_json(self) -> dict[str, Any]:
-        """The record as stored."""
-        return {
-            "command_id": self.command_id,
-            "state": self.state.value,
-            "command": self.command,
-            "result": self.result,
-            "began_at": self.began_at,
-            "completed_at": self.completed_at,
-        }
-
-    @classmethod
-    def from_json(cls, value: Any) -> CommandRecord:
-        """Parse a stored record; raises ExecutorStateError on anything else."""
-        try:
-            return cls(
-                command_id=str(value["command_id"]),
-                state=CommandState(value["state"]),
-                command=dict(value["command"]),
-                result=None if value["result"] is None else dict(value["result"]),
-                began_at=str(value["began_at"]),
-                completed_at=None if value["completed_at"] is None else str(value["completed_at"]),
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ExecutorStateError(
-                f"Executor state holds a record the executor did not write: {exc!r}"
-            ) from exc
-
-    def command_event(self) -> ExecuteTradeEvent:
-        """The stored command as its contract model."""
-        return ExecuteTradeEvent.model_validate(self.command)
-
-    def result_event(self) -> TradeResultEvent | None:
-        """The stored result as its contract model, once done."""
-        return None if self.result is None else TradeResultEvent.model_validate(self.result)
-
-
-class StoreView(Protocol):
-    """Read access to records by command_id; a plain dict of records is one."""
-
-    def get(self, command_id: str, /) -> CommandRecord | None: ...
 
 
 def _encode(value: Any) -> str:
@@ -108,13 +55,25 @@ def _decode(value: str | bytes) -> Any:
 
 
 class ExecutorStore:
-    """Durable command records at `<state_dir>/executor-state.sqlite`; open with `ExecutorStore.open`."""
+    """Durable command and quote records at `<state_dir>/executor-state.sqlite`; open with `open`.
+
+    Quotes still awaiting their settlement are also held in memory (they are few: a quote's life is
+    its deadline), so matching a quote_status and finding due expiries read no disk.
+    """
 
     def __init__(self, path: Path, db: SqliteDict, *, existed: bool) -> None:
         self.path = path
         self.existed_before_open = existed
         self._db = db
         self._begun: dict[str, CommandRecord] = {}
+        self._pending: dict[str, QuoteRecord] = {}
+        self._unpublished: dict[str, QuoteRecord] = {}
+        for key, value in self._select(f"{_QUOTE}%"):
+            quote = QuoteRecord.from_json(key.removeprefix(_QUOTE), _decode(value))
+            if quote.state is QuoteState.PENDING:
+                self._pending[quote.quote_hash] = quote
+            elif not quote.published:
+                self._unpublished[quote.quote_hash] = quote
 
     @classmethod
     def open(cls, state_dir: Path) -> ExecutorStore:
@@ -132,12 +91,21 @@ class ExecutorStore:
             outer_stack=False,
         )
         # sqlitedict sets `synchronous=OFF`, which survives a killed process but not a lost node or
-        # power cut. FULL fsyncs the WAL on every commit: a returned commit is on disk.
+        # power cut; it has no setting for it, so through its connection: FULL fsyncs every commit.
         db.conn.execute("PRAGMA synchronous=FULL")
         if db.conn.select_one("PRAGMA synchronous") != (2,):
             db.close()
             raise ExecutorStateError(f"Could not make {path} fsync its commits (PRAGMA synchronous=FULL).")
+        db.conn.execute(f'CREATE TABLE IF NOT EXISTS "{_FINISHED}" (key TEXT PRIMARY KEY, at TEXT NOT NULL)')
+        db.conn.execute(f'CREATE INDEX IF NOT EXISTS "{_FINISHED}_at" ON "{_FINISHED}" (at)')
+        db.commit(blocking=True)
         return cls(path, db, existed=existed)
+
+    def _select(self, pattern: str) -> Iterator[tuple[str, Any]]:
+        """Rows whose key matches a LIKE pattern (sqlitedict has no prefix scan)."""
+        yield from self._db.conn.select(f'SELECT key, value FROM "{_TABLE}" WHERE key LIKE ?', (pattern,))
+
+    # --- commands -------------------------------------------------------------------------------
 
     def get(self, command_id: str, /) -> CommandRecord | None:
         """The committed record of a command, or None when it was never begun."""
@@ -145,10 +113,10 @@ class ExecutorStore:
         return None if value is None else CommandRecord.from_json(value)
 
     def snapshot(self, command_ids: Iterable[str]) -> dict[str, CommandRecord]:
-        """The committed records of the given command_ids that exist (a StoreView for one batch)."""
+        """The committed records of the given command_ids that exist (one batch's view)."""
         wanted = sorted(set(command_ids))
         records = {}
-        # One query per chunk instead of one per key: each sqlitedict call is a round trip to its thread.
+        # sqlitedict reads one key per call (a round trip to its thread each); a batch reads in chunks.
         for start in range(0, len(wanted), _SNAPSHOT_CHUNK):
             chunk = wanted[start : start + _SNAPSHOT_CHUNK]
             query = f'SELECT key, value FROM "{_TABLE}" WHERE key IN ({", ".join("?" * len(chunk))})'
@@ -156,19 +124,20 @@ class ExecutorStore:
                 records[key] = CommandRecord.from_json(_decode(value))
         return records
 
-    def begin(self, commands: Sequence[ExecuteTradeEvent], *, now: datetime) -> None:
-        """Record each command as `processing` and commit durably; only for command_ids without a record."""
+    def begin(self, prepared: Sequence[tuple[ExecuteTradeEvent, Ticket]], *, now: datetime) -> None:
+        """Record each command `processing` with its ticket, durably; only command_ids without a record."""
         began_at = utc_timestamp(now)
         records = [
             CommandRecord(
                 command_id=command.payload.command_id,
                 state=CommandState.PROCESSING,
-                command=command.model_dump(mode="json"),
+                command=encoded_object(command),
+                ticket=ticket.as_json(),
                 result=None,
                 began_at=began_at,
                 completed_at=None,
             )
-            for command in commands
+            for command, ticket in prepared
         ]
         if not records:
             return
@@ -176,56 +145,104 @@ class ExecutorStore:
         self._db.commit(blocking=True)
         self._begun.update((record.command_id, record) for record in records)
 
-    def complete(self, results: Sequence[TradeResultEvent], *, now: datetime) -> None:
-        """Record each result's command `done` with its result and commit durably; then publish it."""
+    # --- a batch's outcome ----------------------------------------------------------------------
+
+    def commit(
+        self, *, done: Sequence[TradeResultEvent], quotes: Sequence[QuoteRecord], now: datetime
+    ) -> None:
+        """Record results (their commands `done`) and quote states, durably, in one transaction."""
         completed_at = utc_timestamp(now)
-        updates = []
-        for result in results:
+        updates: list[tuple[str, Any]] = []
+        for result in done:
             command_id = result.payload.command_id
             begun = self._begun.pop(command_id, None) or self.get(command_id)
             if begun is None:
                 raise ExecutorStateError(
                     f"Result for {command_id!r} has no begun command: "
-                    "begin() must commit a command before the venue runs it."
+                    "begin() must commit a command before the venue sees it."
                 )
-            done = CommandRecord(
-                command_id=command_id,
-                state=CommandState.DONE,
-                command=begun.command,
-                result=result.model_dump(mode="json"),
-                began_at=begun.began_at,
-                completed_at=completed_at,
-            )
-            updates.append((command_id, done.to_json()))
+            updates.append((command_id, begun.completed(encoded_object(result), completed_at).to_json()))
+        updates += [(_QUOTE + quote.quote_hash, quote.to_json()) for quote in quotes]
         if not updates:
             return
         self._db.update(updates)
-        self._db.commit(blocking=True)
-
-    def forget(self, command_ids: Iterable[str]) -> None:
-        """Delete `processing` records this store began but the venue never saw, and commit durably.
-
-        Only for commands begun by this instance whose adapter call never started (a batch that
-        failed part-way): they then count as new when delivered again, instead of as recovered.
-        """
-        forgotten = [
-            command_id for command_id in command_ids if self._begun.pop(command_id, None) is not None
+        finished = [(result.payload.command_id, completed_at) for result in done]
+        finished += [
+            (_QUOTE + q.quote_hash, completed_at) for q in quotes if q.state is not QuoteState.PENDING
         ]
-        if not forgotten:
-            return
-        for command_id in forgotten:
-            del self._db[command_id]
+        if finished:
+            self._db.conn.executemany(f'INSERT OR REPLACE INTO "{_FINISHED}" VALUES (?, ?)', finished)
         self._db.commit(blocking=True)
+        for quote in quotes:
+            self._pending.pop(quote.quote_hash, None)
+            self._unpublished.pop(quote.quote_hash, None)
+            if quote.state is QuoteState.PENDING:
+                self._pending[quote.quote_hash] = quote
+            elif not quote.published:
+                self._unpublished[quote.quote_hash] = quote
+
+    # --- quotes ---------------------------------------------------------------------------------
+
+    def quote(self, quote_hash: str) -> QuoteRecord | None:
+        """The committed record of a signed quote, or None when this executor never signed it."""
+        if quote_hash in self._pending:
+            return self._pending[quote_hash]
+        value = self._db.get(_QUOTE + quote_hash)
+        return None if value is None else QuoteRecord.from_json(quote_hash, value)
+
+    @property
+    def awaiting_settlement(self) -> int:
+        """How many quotes await their settlement."""
+        return len(self._pending)
+
+    def pending(self) -> list[QuoteRecord]:
+        """Quotes still awaiting their settlement, soonest deadline first."""
+        return sorted(self._pending.values(), key=lambda quote: quote.quote_deadline)
+
+    def unpublished(self) -> list[QuoteRecord]:
+        """Settled quotes whose settlement may not have been published (a crash came between)."""
+        return list(self._unpublished.values())
+
+    def mark_published(self, quote_hashes: Iterable[str]) -> None:
+        """Note that these quotes' settlements are published. Not waited for: a mark lost in a crash
+        only makes the restart publish that settlement again, under the same event_id."""
+        marked = [self._unpublished.pop(h) for h in quote_hashes if h in self._unpublished]
+        if marked:
+            self._db.update((_QUOTE + q.quote_hash, q.with_published().to_json()) for q in marked)
+            self._db.commit(blocking=False)
+
+    # --- forgetting ---------------------------------------------------------------------------
+
+    def forget(self, before: datetime, *, limit: int) -> int:
+        """Delete up to `limit` records that finished before `before`, oldest first; how many.
+
+        A settlement not yet known to be published is kept until it is. Not waited for: a deletion
+        lost in a crash is done again later.
+        """
+        horizon = utc_timestamp(before)
+        rows = self._db.conn.select(
+            f'SELECT key FROM "{_FINISHED}" WHERE at < ? ORDER BY at LIMIT ?', (horizon, limit)
+        )
+        keys = [key for (key,) in rows if key.removeprefix(_QUOTE) not in self._unpublished]
+        if not keys:
+            return 0
+        marks = ", ".join("?" * len(keys))
+        self._db.conn.execute(f'DELETE FROM "{_TABLE}" WHERE key IN ({marks})', keys)
+        self._db.conn.execute(f'DELETE FROM "{_FINISHED}" WHERE key IN ({marks})', keys)
+        self._db.commit(blocking=False)
+        return len(keys)
+
+    # --- the file -------------------------------------------------------------------------------
 
     def __len__(self) -> int:
-        return len(self._db)
+        return sum(1 for _ in self._select("cmd-%"))
 
     def __iter__(self) -> Iterator[CommandRecord]:
-        return (CommandRecord.from_json(value) for value in self._db.values())
+        return (CommandRecord.from_json(_decode(value)) for _, value in self._select("cmd-%"))
 
     def is_empty(self) -> bool:
         """Whether no command was ever recorded."""
-        return len(self._db) == 0
+        return next(self._select("cmd-%"), None) is None
 
     def close(self) -> None:
         """Commit nothing more and release the file."""

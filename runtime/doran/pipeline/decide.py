@@ -18,6 +18,7 @@ from doran.contracts import (
     ExactInSwapDemand,
     ExecuteTrade,
     ExecuteTradeEvent,
+    FixedSide,
     SwapDemandEvent,
 )
 from doran.pipeline.policy import Policy
@@ -116,6 +117,9 @@ def decide(event: SwapDemandEvent, policy: Policy, *, now: datetime) -> Decision
         "asset_out": asset_out,
         "amount_in": str(amount_in),
         "amount_out": str(amount_out),
+        "fixed_side": FixedSide.AMOUNT_IN if exact_in else FixedSide.AMOUNT_OUT,
+        "ttl_ms": demand.ttl_ms,
+        "answer_by": demand.answer_by,
         "reason": reason[:_REASON_MAX],
     }
     return derive(CMD_EXECUTE_TRADE, event, payload, source=SOURCE, now=now)

@@ -2,25 +2,30 @@
 
 The quote request was checked against its contract (schemas/venue/near_intents.quote_request)
 when ingest took it onto the bus, so this only maps fields: which side is fixed, the asset ids,
-the amounts and the requester's minimum deadline.
+the amounts, the requester's minimum deadline, and when the relay's auction for it closes.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from doran.contracts import NORM_SWAP_DEMAND, ExactInQuoteRequest, NearIntentsQuoteRawEvent, SwapDemandEvent
-from doran.wire import derive
+from doran.contracts import NORM_SWAP_DEMAND, NearIntentsQuoteRawEvent, SwapDemandEvent
+from doran.wire import derive, parse_timestamp, utc_timestamp
 
 __all__ = ["SOURCE", "normalize"]
 
 SOURCE = "doran.normalize"
 
 
-def normalize(event: NearIntentsQuoteRawEvent, *, now: datetime) -> SwapDemandEvent:
-    """The swap demand of a raw quote request; ContractViolation (output_violation) only on a bug."""
+def normalize(event: NearIntentsQuoteRawEvent, *, now: datetime, auction_window_ms: int) -> SwapDemandEvent:
+    """The swap demand of a raw quote request; ContractViolation (output_violation) only on a bug.
+
+    The auction closes max_wait_ms after the relay sent the request (when it says so; else after
+    `auction_window_ms`), counted from when doran observed it: the answer_by every later stage keeps.
+    """
     message = event.payload.message
-    exact_in = isinstance(message, ExactInQuoteRequest)
+    observed = parse_timestamp(event.observed_at or event.ingested_at)
+    window = message.max_wait_ms if message.max_wait_ms is not None else auction_window_ms
     payload = {
         "quote_id": message.quote_id,
         "asset_in": message.defuse_asset_identifier_in,
@@ -28,6 +33,6 @@ def normalize(event: NearIntentsQuoteRawEvent, *, now: datetime) -> SwapDemandEv
         "amount_in": message.exact_amount_in,
         "amount_out": message.exact_amount_out,
         "ttl_ms": message.min_deadline_ms,
+        "answer_by": utc_timestamp(observed + timedelta(milliseconds=window)),
     }
-    assert exact_in == (payload["amount_out"] is None)  # the two request shapes fix opposite sides
     return derive(NORM_SWAP_DEMAND, event, payload, source=SOURCE, now=now)

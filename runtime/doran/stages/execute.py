@@ -18,26 +18,27 @@ import signal
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from pathlib import Path
+from datetime import timedelta
 from types import FrameType
 
 from doran.broker import create_topics
-from doran.contracts import CMD_EXECUTE_TRADE, DEAD_LETTER_TOPIC, EXEC_TRADE_RESULT
+from doran.contracts import DEAD_LETTER_TOPIC, EXEC_QUOTE_SETTLEMENT, EXEC_TRADE_RESULT
 from doran.executor import (
     ExecutorStore,
-    SimulatedAdapter,
     StartupVerdict,
-    VenueAdapter,
+    Venue,
     check_startup,
     committed_offsets_exist,
+    history_horizon,
 )
-from doran.executor.adapter import EXECUTION_LOG_NAME
 from doran.settings import Settings
+from doran.stages.execute_batch import INPUTS
 from doran.stages.execute_loop import ExecuteLoop
 from doran.stages.metrics import ConsumerMonitor, StageMetrics
 from doran.stages.quix_stage import quix_application
+from doran.venues import venue_from_settings
 
-__all__ = ["STAGE", "consumer_group", "open_checked_store", "run_execute_stage", "venue_log_path"]
+__all__ = ["STAGE", "consumer_group", "open_checked_store", "run_execute_stage"]
 
 STAGE = "execute"
 logger = logging.getLogger("doran.execute")
@@ -46,15 +47,6 @@ logger = logging.getLogger("doran.execute")
 def consumer_group(settings: Settings) -> str:
     """The executor's consumer group (also its transactional.id): `<prefix>.execute`."""
     return f"{settings.consumer_group_prefix}.{STAGE}"
-
-
-def venue_log_path(settings: Settings) -> Path:
-    """The simulated venue's execution log: `<executor_state_dir>/../simulated-venue/simulated-venue.jsonl`.
-
-    Outside the state directory on purpose: the venue is not the executor's state. Losing that
-    directory (the case `check_startup` guards) must not also erase the record of what was executed.
-    """
-    return settings.executor_state_dir.parent / "simulated-venue" / EXECUTION_LOG_NAME
 
 
 def open_checked_store(settings: Settings, broker: str) -> tuple[ExecutorStore, StartupVerdict]:
@@ -97,7 +89,7 @@ def run_execute_stage(
     *,
     metrics: StageMetrics | None = None,
     monitor: ConsumerMonitor | None = None,
-    adapter: VenueAdapter | None = None,
+    venue: Venue | None = None,
     stop: threading.Event | None = None,
     max_batch: int | None = None,
     on_assigned: Callable[[], None] = lambda: None,
@@ -105,21 +97,21 @@ def run_execute_stage(
     """Execute commands until `stop` is set or SIGTERM/SIGINT arrives; returns after a clean close.
 
     Raises IdempotencyHistoryLost before consuming anything when the state is missing or empty but
-    the consumer group has committed offsets (override: DORAN_EXECUTOR_ALLOW_MISSING_STATE=true).
-    `adapter` defaults to the SimulatedAdapter logging to `venue_log_path(settings)`.
+    the consumer group has committed offsets (override: DORAN_EXECUTOR_ALLOW_MISSING_STATE=true),
+    HistoryTooShort when DORAN_EXECUTOR_HISTORY_DAYS would forget commands that can come again.
+    `venue` defaults to the one the settings configure (`doran.venues.venue_from_settings`).
     """
     stop = stop if stop is not None else threading.Event()
     metrics = metrics if metrics is not None else StageMetrics(STAGE, monitor)
     exactly_once = settings.processing_guarantee == "exactly-once"
+    history = history_horizon(settings.executor_history_days)  # before anything starts: a setting error
     with ExitStack() as stack:
         store, verdict = open_checked_store(settings, broker)
         stack.callback(store.close)
         logger.info("executor state %s: %s (%d commands known)", store.path, verdict.value, len(store))
-        if adapter is None:
-            simulated = SimulatedAdapter(venue_log_path(settings))
-            stack.callback(simulated.close)
-            adapter = simulated
-        create_topics(broker, [CMD_EXECUTE_TRADE, EXEC_TRADE_RESULT, DEAD_LETTER_TOPIC])
+        if venue is None:
+            venue = venue_from_settings(settings, stack)
+        create_topics(broker, [*INPUTS, EXEC_TRADE_RESULT, EXEC_QUOTE_SETTLEMENT, DEAD_LETTER_TOPIC])
         # A fixed transactional.id: a restart's init_transactions aborts what a killed run left open
         # (a random one would hold read_committed readers back until the transaction timed out).
         txn = {"transactional.id": consumer_group(settings)}
@@ -134,10 +126,12 @@ def run_execute_stage(
             consumer,
             producer,
             store,
-            adapter,
+            venue,
             metrics,
             exactly_once=exactly_once,
             max_record_bytes=settings.max_message_bytes,
+            settlement_grace=timedelta(milliseconds=settings.settlement_grace_ms),
+            history=history,
             max_batch=max_batch or settings.executor_max_batch,
             poll_timeout_s=settings.poll_timeout_s,
             on_assigned=on_assigned,

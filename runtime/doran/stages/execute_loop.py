@@ -1,14 +1,16 @@
-"""The executor's transactional poll-batch loop: one Kafka transaction and three fsyncs per batch.
+"""The executor's transactional poll-batch loop: one Kafka transaction and two fsyncs per batch.
 
-Per batch: consume up to N commands -> decode each (a contract violation becomes a dead letter) ->
-`run_batch` (`processing` durable before the venue call, `done` durable before it returns) -> one
-transaction: produce the results and dead letters, send the batch's offsets, commit. A Kafka error
-the transaction can recover from aborts it and rewinds to the batch's first offsets; the commands
-come again, are `done` in the store, and their stored results go out again with the same event_id.
+Per batch: consume up to N commands and settlement notifications -> `execute_batch` (decode,
+`processing` durable before a quote leaves, results and settlements durable before they are
+published) -> one transaction: produce the records, send the batch's offsets, commit. A Kafka error
+the transaction can recover from aborts it and rewinds to the batch's first offsets; the messages
+come again, are settled in the store, and their stored results go out again with the same event_id.
+Between batches, quotes whose deadline passed unused expire; an expiry settlement is kept in the
+store as unpublished until a transaction carrying it commits (at worst published twice, same id).
 
 at-least-once (DORAN_PROCESSING_GUARANTEE): produce, flush, then commit the offsets. A crash between
 the flush and the offset commit publishes those results twice (same event_id, same bytes). The venue
-still executes each command at most once: that rests on the store, not on Kafka.
+still sees each command at most once: that rests on the store, not on Kafka.
 """
 
 from __future__ import annotations
@@ -17,22 +19,20 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from confluent_kafka import KafkaError, KafkaException, TopicPartition
 from quixstreams.kafka import Consumer, Producer
 from quixstreams.models.types import RawConfluentKafkaMessageProto as Message
 
-from doran.contracts import CMD_EXECUTE_TRADE, EXEC_TRADE_RESULT, DeadLetterReason, DeadLetterStage, Violation
-from doran.contracts import ExecuteTradeEvent as Command
-from doran.executor import ExecutorStore, OutcomeKind, VenueAdapter, run_batch
-from doran.stages.dead_letter import dead_letter
-from doran.stages.handling import Consumed, oversize_violation
+from doran.contracts import EXEC_QUOTE_SETTLEMENT, QuoteSettlementEvent
+from doran.executor import ExecutorStore, Venue
+from doran.stages.execute_batch import INPUTS, BatchOutput, execute_batch
+from doran.stages.handling import Consumed
 from doran.stages.metrics import StageMetrics
-from doran.wire import ContractViolation, KafkaRecord, decode, kafka_record
+from doran.wire import KafkaRecord, kafka_record
 
-__all__ = ["BatchOutput", "ExecuteLoop", "execute_batch"]
+__all__ = ["ExecuteLoop"]
 
 logger = logging.getLogger("doran.execute")
 _Partition = tuple[str, int]
@@ -40,88 +40,8 @@ _Spans = dict[_Partition, tuple[int, int]]  # partition -> (first, last) offset 
 _COMMIT_ATTEMPTS = 5
 
 
-@dataclass(frozen=True, slots=True)
-class BatchOutput:
-    """What one batch publishes, and how each consumed command ended: produced + skipped + dead = consumed."""
-
-    records: tuple[KafkaRecord, ...]
-    produced: int  # results: new, recovered, or a stored one published again for a redelivery
-    skipped: int  # duplicate commands whose result is already published
-    dead_letters: tuple[str, ...]  # one reason per dead-lettered command
-
-
-@dataclass(frozen=True, slots=True)
-class _Rejected:
-    record: KafkaRecord
-    reason: str
-
-
-def _rejected(
-    message: Consumed, reason: DeadLetterReason, violations: Sequence[Violation], now: datetime, limit: int
-) -> _Rejected:
-    record = dead_letter(
-        DeadLetterStage.EXECUTE, reason, violations, message, now=now, max_record_bytes=limit
-    )
-    return _Rejected(record, reason.value)
-
-
-def execute_batch(
-    messages: Sequence[Consumed],
-    store: ExecutorStore,
-    adapter: VenueAdapter,
-    *,
-    now: datetime,
-    max_record_bytes: int,
-) -> BatchOutput:
-    """Decode, execute (via `run_batch`) and turn the outcomes into records, in input order.
-
-    A duplicate is published again only when it is a redelivery of the very command event whose
-    result is stored (its earlier transaction was aborted) and not already published in this batch.
-    An event upstream published twice looks the same, so its result then goes out twice, with one
-    event_id: the executor never runs it twice, and readers dedupe results by event_id.
-    """
-    slots: list[_Rejected | Command] = []
-    for message in messages:
-        try:
-            slots.append(decode(CMD_EXECUTE_TRADE, message.value))
-        except ContractViolation as exc:
-            slots.append(_rejected(message, exc.reason, exc.violations, now, max_record_bytes))
-    outcomes = iter(run_batch([s for s in slots if isinstance(s, Command)], store, adapter, now=now))
-
-    records: list[KafkaRecord] = []
-    dead: list[str] = []
-    published: set[str] = set()
-    produced = skipped = 0
-    for message, slot in zip(messages, slots, strict=True):
-        if isinstance(slot, _Rejected):
-            records.append(slot.record)
-            dead.append(slot.reason)
-            continue
-        outcome = next(outcomes)
-        result = outcome.result
-        if outcome.kind is OutcomeKind.DUPLICATE:
-            again = outcome.redelivery and outcome.command_id not in published
-            result = outcome.stored_result if again else None
-        if result is None:
-            skipped += 1
-            continue
-        published.add(outcome.command_id)
-        record = kafka_record(EXEC_TRADE_RESULT, result)
-        if record.size > max_record_bytes:
-            violation = oversize_violation(record, max_record_bytes)
-            rejected = _rejected(
-                message, DeadLetterReason.MESSAGE_TOO_LARGE, [violation], now, max_record_bytes
-            )
-            records.append(rejected.record)
-            dead.append(rejected.reason)
-            continue
-        records.append(record)
-        produced += 1
-    return BatchOutput(tuple(records), produced, skipped, tuple(dead))
-
-
 class ExecuteLoop:
-    """Consume command batches and publish their outcomes, transactionally when `exactly_once`.
+    """Consume batches and publish their outcomes, transactionally when `exactly_once`.
 
     Rebalances happen inside `consume`, when no batch is in flight (each is committed or rewound
     before the next poll), so revoking needs no commit; records of a partition revoked during the
@@ -133,11 +53,13 @@ class ExecuteLoop:
         consumer: Consumer,
         producer: Producer,
         store: ExecutorStore,
-        adapter: VenueAdapter,
+        venue: Venue,
         metrics: StageMetrics,
         *,
         exactly_once: bool,
         max_record_bytes: int,
+        settlement_grace: timedelta,
+        history: timedelta | None = None,
         max_batch: int = 500,
         poll_timeout_s: float = 0.2,
         kafka_timeout_s: float = 30.0,
@@ -149,9 +71,11 @@ class ExecuteLoop:
         self._consumer = consumer
         self._producer = producer
         self._store = store
-        self._adapter = adapter
+        self._venue = venue
         self._metrics = metrics
         self._max_record_bytes = max_record_bytes
+        self._grace = settlement_grace
+        self._history = history
         self._exactly_once = exactly_once
         self._max_batch = max_batch
         self._poll_timeout_s = poll_timeout_s
@@ -169,14 +93,26 @@ class ExecuteLoop:
             self._producer.begin_transaction()
             self._producer.abort_transaction(self._kafka_timeout_s)
         self._consumer.subscribe(
-            [CMD_EXECUTE_TRADE.name], on_assign=self._assign, on_revoke=self._revoke, on_lost=self._revoke
+            [topic.name for topic in INPUTS],
+            on_assign=self._assign,
+            on_revoke=self._revoke,
+            on_lost=self._revoke,
         )
         while not stop.is_set():
-            batch = self._usable(self._consumer.consume(self._max_batch, self._poll_timeout_s))
+            batch = self._usable(self._next_batch())
+            started = time.perf_counter()
+            self._process(batch)
             if batch:
-                started = time.perf_counter()
-                self._process(batch)
                 self._metrics.batch_seconds.observe(time.perf_counter() - started)
+
+    def _next_batch(self) -> list[Message]:
+        """Wait for one message, then take what is already fetched, up to max_batch: a batch never
+        waits to fill (consume(n, timeout) would hold a lone quote for the whole timeout), and grows
+        with the load on its own."""
+        first = self._consumer.poll(self._poll_timeout_s)
+        if first is None:
+            return []
+        return [first, *self._consumer.consume(self._max_batch - 1, 0)] if self._max_batch > 1 else [first]
 
     def _assign(self, _consumer: object, partitions: list[TopicPartition]) -> None:
         self._assigned.update((tp.topic, tp.partition) for tp in partitions)
@@ -201,30 +137,56 @@ class ExecuteLoop:
         return usable
 
     def _process(self, batch: list[Message]) -> None:
+        """Run one batch (or, when idle, only the quotes' expiry) and publish it with its offsets."""
         consumed = [
-            Consumed(
-                CMD_EXECUTE_TRADE.name, m.partition(), m.offset(), _bytes(m.key()), _bytes(m.value()) or b""
-            )
+            Consumed(m.topic() or "", m.partition(), m.offset(), _bytes(m.key()), _bytes(m.value()) or b"")
             for m in batch
         ]
+        now = self._clock()
         output = execute_batch(
-            consumed, self._store, self._adapter, now=self._clock(), max_record_bytes=self._max_record_bytes
+            consumed,
+            self._store,
+            self._venue,
+            now=now,
+            grace=self._grace,
+            max_record_bytes=self._max_record_bytes,
         )
+        leftovers = self._unpublished_expiries(output)
+        self._metrics.awaiting_settlement = self._store.awaiting_settlement
+        if not consumed and not output.records and not leftovers:
+            return
         spans: _Spans = {}
         for message in consumed:
             where, offset = (message.topic, message.partition or 0), message.offset or 0  # both set here
             spans[where] = (spans.get(where, (offset, 0))[0], offset)
+        records = [*output.records, *(record for _, record in leftovers)]
         publish = self._publish_transaction if self._exactly_once else self._publish_then_commit
-        if not publish(output.records, spans):
+        if not publish(records, spans):
             self._rewind(spans)
             return
+        self._store.mark_published([*output.expired, *(quote_hash for quote_hash, _ in leftovers)])
+        if self._history is not None:
+            # A batch's worth at a time: the history shrinks as steadily as it grows, never in a pause.
+            self._store.forget(now - self._history, limit=self._max_batch)
         metrics = self._metrics
         metrics.consumed += len(consumed)
         metrics.skipped += output.skipped
-        for record in output.records:
+        for record in records:
             metrics.produced[record.topic] += 1
         for reason in output.dead_letters:
             metrics.dead_lettered[reason] += 1
+
+    def _unpublished_expiries(self, output: BatchOutput) -> list[tuple[str, KafkaRecord]]:
+        """Expiry settlements of earlier batches whose transaction did not commit (aborted, or a crash)."""
+        fresh = set(output.expired)
+        return [
+            (
+                quote.quote_hash,
+                kafka_record(EXEC_QUOTE_SETTLEMENT, QuoteSettlementEvent.model_validate(quote.settlement)),
+            )
+            for quote in self._store.unpublished()
+            if quote.quote_hash not in fresh and quote.settlement is not None
+        ]
 
     def _produce(
         self, records: Sequence[KafkaRecord], on_delivery: Callable[..., None] | None = None
@@ -244,9 +206,10 @@ class ExecuteLoop:
         try:
             self._producer.begin_transaction()
             self._produce(records)
-            self._producer.send_offsets_to_transaction(
-                positions, self._consumer.consumer_group_metadata(), self._kafka_timeout_s
-            )
+            if positions:  # an idle loop's expiries consume nothing
+                self._producer.send_offsets_to_transaction(
+                    positions, self._consumer.consumer_group_metadata(), self._kafka_timeout_s
+                )
             self._commit_transaction()
         except KafkaException as exc:
             error = exc.args[0] if exc.args else None
@@ -281,6 +244,8 @@ class ExecuteLoop:
             logger.warning("%d records not delivered (%s); rewinding", len(records), failures[:1])
             return False
         positions = _positions(spans)
+        if not positions:
+            return True
         try:
             self._consumer.commit(offsets=positions, asynchronous=False)
         except KafkaException as exc:

@@ -21,7 +21,9 @@ from doran.broker import create_topics
 from doran.contracts import (
     DEAD_LETTER_TOPIC,
     NEAR_INTENTS_QUOTE_REQUEST,
+    NEAR_INTENTS_QUOTE_STATUS,
     RAW_NEAR_INTENTS_QUOTE,
+    RAW_NEAR_INTENTS_QUOTE_STATUS,
     DeadLetter,
     DeadLetterReason,
     DeadLetterStage,
@@ -38,9 +40,11 @@ from doran.relay import (
     Notification,
     ReceivedFrame,
     ResultAnswer,
+    Subscription,
     parse_frame,
     utc_now,
 )
+from doran.schema_source.registry import TopicSpec, VenueMessageSpec
 from doran.settings import Settings
 from doran.stages.dead_letter import Origin, dead_letter
 from doran.stages.handling import oversize_violation
@@ -58,11 +62,23 @@ from doran.wire import (
     utc_timestamp,
 )
 
-__all__ = ["FrameIngest", "FrameOutcome", "IngestConfigError", "quote_event_id", "run_ingest"]
+__all__ = [
+    "FrameIngest",
+    "FrameOutcome",
+    "IngestConfigError",
+    "quote_event_id",
+    "run_ingest",
+    "venue_event_id",
+]
 
 STAGE = "ingest"
 logger = logging.getLogger("doran.ingest")
 _MAX_FEED = min(max_length(DeadLetter, "source_topic"), max_length(Envelope, "source"))
+# What each subscription delivers: the venue message's contract, and the raw topic it goes to.
+_ROUTES: dict[Subscription, tuple[VenueMessageSpec[Any], TopicSpec[Envelope]]] = {
+    "quote": (NEAR_INTENTS_QUOTE_REQUEST, RAW_NEAR_INTENTS_QUOTE),
+    "quote_status": (NEAR_INTENTS_QUOTE_STATUS, RAW_NEAR_INTENTS_QUOTE_STATUS),
+}
 
 
 class IngestConfigError(DoranError):
@@ -71,17 +87,26 @@ class IngestConfigError(DoranError):
 
 @dataclass(frozen=True, slots=True)
 class FrameOutcome:
-    """What one frame became: protocol traffic (its kind), a quote record, or a dead letter (its reason)."""
+    """What one frame became: protocol traffic (its kind), a quote or quote_status record (the venue
+    message on its raw topic), or a dead letter (its reason)."""
 
-    kind: Literal["protocol", "quote", "dead_letter"]
+    kind: Literal["protocol", "quote", "quote_status", "dead_letter"]
     record: KafkaRecord | None = None
     reason: DeadLetterReason | None = None
     protocol: str | None = None
 
 
+_PREFIXES = {"quote": "nearq-", "quote_status": "nears-"}
+
+
+def venue_event_id(kind: str, data: Any) -> str:
+    """Event id of a venue message: a prefix + sha256 of its canonical JSON, so a replay mints no new ids."""
+    return content_id(_PREFIXES[kind], canonical_json(data))
+
+
 def quote_event_id(data: Any) -> str:
-    """Event id of a venue quote: `nearq-` + sha256 of its canonical JSON, so a replay mints no new ids."""
-    return content_id("nearq-", canonical_json(data))
+    """Event id of a venue quote request (`nearq-...`)."""
+    return venue_event_id("quote", data)
 
 
 class FrameIngest:
@@ -93,7 +118,7 @@ class FrameIngest:
         self.feed = feed
         self._max_frame = max_frame_bytes
         self._max_record = max_record_bytes
-        self._subscriptions: dict[str, str] = {}  # subscription id -> what it delivers
+        self._subscriptions: dict[str, Subscription] = {}  # subscription id -> what it delivers
 
     def __call__(self, frame: ReceivedFrame, now: datetime) -> FrameOutcome:
         """The outcome of one frame exactly as received; never raises, whatever its content."""
@@ -142,17 +167,16 @@ class FrameIngest:
             )
             violation = Violation(pointer="/params/subscription", message=text)
             return self._dead(original, DeadLetterReason.INVALID_VENUE_MESSAGE, [violation], now)
-        if delivers != "quote":
-            return FrameOutcome("protocol", protocol=f"event:{delivers}")
+        venue, topic = _ROUTES[delivers]
         try:
-            message = decode_venue_message(NEAR_INTENTS_QUOTE_REQUEST, note.data, at=DATA_POINTER)
+            message = decode_venue_message(venue, note.data, at=DATA_POINTER)
         except ContractViolation as exc:
             return self._dead(original, DeadLetterReason.INVALID_VENUE_MESSAGE, exc.violations, now)
         try:
             event = build(
-                RAW_NEAR_INTENTS_QUOTE,
+                topic,
                 {"message": message},
-                event_id=quote_event_id(note.data),
+                event_id=venue_event_id(delivers, note.data),
                 source=self.feed,
                 observed_at=None if observed is None else utc_timestamp(observed),
                 now=now,
@@ -160,15 +184,11 @@ class FrameIngest:
             )
         except ContractViolation as exc:
             return self._dead(original, exc.reason, exc.violations, now)
-        record = kafka_record(RAW_NEAR_INTENTS_QUOTE, event)
+        record = kafka_record(topic, event)
         if record.size > self._max_record:
-            return self._dead(
-                original,
-                DeadLetterReason.MESSAGE_TOO_LARGE,
-                [oversize_violation(record, self._max_record)],
-                now,
-            )
-        return FrameOutcome("quote", record)
+            violation = oversize_violation(record, self._max_record)
+            return self._dead(original, DeadLetterReason.MESSAGE_TOO_LARGE, [violation], now)
+        return FrameOutcome(delivers, record)
 
     def _dead(
         self, original: bytes, reason: DeadLetterReason, violations: list[Violation], now: datetime
@@ -181,7 +201,7 @@ class FrameIngest:
         return FrameOutcome("dead_letter", record, reason)
 
 
-def _shape_of(data: Any) -> str | None:
+def _shape_of(data: Any) -> Subscription | None:
     """What an event on an unknown subscription carries (a recording may start after the acks)."""
     if isinstance(data, dict):
         if "quote_id" in data:
@@ -236,7 +256,7 @@ def run_ingest(
     ingest = FrameIngest(
         feed.name, max_frame_bytes=settings.relay_max_frame_bytes, max_record_bytes=settings.max_message_bytes
     )
-    create_topics(broker, [RAW_NEAR_INTENTS_QUOTE, DEAD_LETTER_TOPIC])
+    create_topics(broker, [RAW_NEAR_INTENTS_QUOTE, RAW_NEAR_INTENTS_QUOTE_STATUS, DEAD_LETTER_TOPIC])
     with quix_application(settings, broker, STAGE).get_producer() as producer:
 
         def produce(record: KafkaRecord) -> None:

@@ -121,6 +121,7 @@ class StageMetrics(Collector):
         self.declined: Counter[str] = Counter()  # by reason
         self.dead_lettered: Counter[str] = Counter()  # by reason
         self.protocol: Counter[str] = Counter()  # ingest: relay frames that are protocol traffic, by kind
+        self.awaiting_settlement: int | None = None  # execute: signed quotes not yet filled or expired
         self.handler_seconds = LatencyHistogram()
         self.batch_seconds = LatencyHistogram()
         self.registry = CollectorRegistry(auto_describe=False)
@@ -133,10 +134,12 @@ class StageMetrics(Collector):
             "stage": self.stage,
             "consumed": self.consumed,
             "produced": sum(n for topic, n in self.produced.items() if topic != DEAD_LETTER_TOPIC.name),
+            "produced_by_topic": dict(self.produced),
             "skipped_duplicates": self.skipped,
             "declined": dict(self.declined),
             "dead_lettered": dict(self.dead_lettered),
             "protocol_frames": dict(self.protocol),
+            "awaiting_settlement": self.awaiting_settlement,
         }
 
     def collect(self) -> Iterator[Any]:
@@ -162,6 +165,14 @@ class StageMetrics(Collector):
             yield _counter(name, doc, [([self.stage, key], n) for key, n in dict(counts).items()], label)
         yield self.handler_seconds.family("doran_handler_seconds", "Time to handle one message.", self.stage)
         yield self.batch_seconds.family("doran_batch_seconds", "Time to handle one poll batch.", self.stage)
+        if self.awaiting_settlement is not None:
+            awaiting = GaugeMetricFamily(
+                "doran_quotes_awaiting_settlement",
+                "Signed quotes that may have reached the relay, neither filled nor expired yet.",
+                labels=["stage"],
+            )
+            awaiting.add_metric(stage, self.awaiting_settlement)
+            yield awaiting
         if self.monitor is not None:
             lag = GaugeMetricFamily(
                 "doran_consumer_lag",
@@ -185,16 +196,21 @@ def _counter(
 def parse_counts(exposition: str) -> dict[str, Any]:
     """A stage's counts read back from its /metrics text, shaped like `StageMetrics.snapshot()`."""
     counts: dict[str, Any] = {"consumed": 0, "produced": 0, "skipped_duplicates": 0}
-    counts.update(declined={}, dead_lettered={}, protocol_frames={})
+    counts.update(
+        declined={}, dead_lettered={}, protocol_frames={}, produced_by_topic={}, awaiting_settlement=None
+    )
     labelled = {"declined": "reason", "dead_lettered": "reason", "protocol_frames": "kind"}
     for family in text_string_to_metric_families(exposition):
         for sample in family.samples:
+            if sample.name == "doran_quotes_awaiting_settlement":
+                counts["awaiting_settlement"] = int(sample.value)
             if not sample.name.endswith("_total"):
                 continue
             name = sample.name.removeprefix("doran_").removesuffix("_total")
             if name in labelled:
                 counts[name][sample.labels[labelled[name]]] = int(sample.value)
             elif name == "produced":
+                counts["produced_by_topic"][sample.labels["topic"]] = int(sample.value)
                 if sample.labels["topic"] != DEAD_LETTER_TOPIC.name:
                     counts["produced"] += int(sample.value)
             elif name == "duplicates_skipped":

@@ -20,13 +20,15 @@ from doran.stages.quix_stage import build_quix_app
 __all__ = ["build_normalize_app", "raw_quote_handler"]
 
 
-def raw_quote_handler(max_record_bytes: int) -> RecordHandler[NearIntentsQuoteRawEvent, SwapDemandEvent]:
+def raw_quote_handler(
+    max_record_bytes: int, auction_window_ms: int
+) -> RecordHandler[NearIntentsQuoteRawEvent, SwapDemandEvent]:
     """One raw quote record -> a swap demand record, or a dead letter."""
     return RecordHandler(
         DeadLetterStage.NORMALIZE,
         RAW_NEAR_INTENTS_QUOTE,
         NORM_SWAP_DEMAND,
-        lambda event, now: normalize(event, now=now),
+        lambda event, now: normalize(event, now=now, auction_window_ms=auction_window_ms),
         max_record_bytes,
     )
 
@@ -39,7 +41,7 @@ def build_normalize_app(
         broker,
         RAW_NEAR_INTENTS_QUOTE,
         [NORM_SWAP_DEMAND],
-        raw_quote_handler(settings.max_message_bytes),
+        raw_quote_handler(settings.max_message_bytes, settings.relay_auction_window_ms),
         metrics,
         monitor=monitor,
     )

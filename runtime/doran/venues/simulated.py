@@ -1,9 +1,8 @@
-"""The venue boundary of the executor: a `VenueAdapter` protocol and a deterministic simulated venue.
+"""A deterministic simulated venue: fills or rejects at once, for tests and runs that need no relay.
 
-`SimulatedAdapter` is the venue of tests and the demo (a real NEAR Intents settlement needs keys and
-funds that do not exist here). Its append-only, fsync'd JSONL log IS the simulated venue's truth:
-a line on disk means the venue executed the command, so `lookup` after a crash reads that log, and
-tests count its lines to prove no command_id was executed twice.
+Its append-only, fsync'd JSONL log IS the simulated venue's truth: a line on disk means the venue
+executed the command, so `recover` after a crash reads that log, and tests count its lines to
+prove no command_id was executed twice.
 """
 
 from __future__ import annotations
@@ -11,16 +10,18 @@ from __future__ import annotations
 import hashlib
 import os
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Literal
 
 import orjson
 
-from doran.contracts import ExecuteTrade
-from doran.executor.errors import ExecutorStateError
+from doran.contracts import ExecuteTrade, ResultCode, TradeStatus
+from doran.executor import ExecutorStateError, Prepared, Ticket, VenueOutcome
 
-__all__ = ["EXECUTION_LOG_NAME", "SimulatedAdapter", "VenueAdapter", "VenueFill", "read_execution_log"]
+__all__ = ["EXECUTION_LOG_NAME", "SimulatedVenue", "VenueFill", "read_execution_log"]
 
 EXECUTION_LOG_NAME = "simulated-venue.jsonl"
 FillCode = Literal["FILLED", "VENUE_REJECTED"]
@@ -28,7 +29,7 @@ FillCode = Literal["FILLED", "VENUE_REJECTED"]
 
 @dataclass(frozen=True, slots=True)
 class VenueFill:
-    """What the venue did with one command: filled it or rejected it, with a human-readable note."""
+    """What the simulated venue did with one command: filled or rejected it, with a note."""
 
     command_id: str
     result_code: FillCode
@@ -36,27 +37,7 @@ class VenueFill:
 
     @property
     def filled(self) -> bool:
-        """Whether the trade happened."""
         return self.result_code == "FILLED"
-
-
-class VenueAdapter(Protocol):
-    """A venue that executes trade commands and can say afterwards whether it executed one."""
-
-    def execute(self, command: ExecuteTrade) -> VenueFill:
-        """Execute the command once; raise VenueUnreachableError only if the venue certainly never got it.
-
-        Any other exception leaves the command `processing`; the next start resolves it via `lookup`.
-        """
-        ...
-
-    def lookup(self, command_id: str) -> VenueFill | None:
-        """What the venue did with a command, None if it never executed it; VenueLookupError if unknown."""
-        ...
-
-    def flush(self) -> None:
-        """Make the venue's record of every execution so far durable; run_batch calls it before `complete`."""
-        ...
 
 
 def read_execution_log(path: Path) -> list[VenueFill]:
@@ -64,8 +45,7 @@ def read_execution_log(path: Path) -> list[VenueFill]:
     if not path.exists():
         return []
     fills = []
-    data = path.read_bytes()
-    lines = data.split(b"\n")
+    lines = path.read_bytes().split(b"\n")
     # The text after the last newline is a write the crash interrupted: fsync never returned for it.
     for number, line in enumerate(lines[:-1], start=1):
         try:
@@ -78,7 +58,13 @@ def read_execution_log(path: Path) -> list[VenueFill]:
     return fills
 
 
-class SimulatedAdapter:
+def _outcome(fill: VenueFill) -> VenueOutcome:
+    if fill.filled:
+        return VenueOutcome(TradeStatus.FILLED, ResultCode.FILLED, fill.note)
+    return VenueOutcome(TradeStatus.REJECTED, ResultCode.VENUE_REJECTED, fill.note)
+
+
+class SimulatedVenue:
     """Deterministic venue: sha256(command_id) rejects about one command in `reject_one_in`, fills others."""
 
     def __init__(self, log_path: Path, *, reject_one_in: int = 16, fsync_each: bool = False) -> None:
@@ -100,14 +86,20 @@ class SimulatedAdapter:
         digest = hashlib.sha256(command.command_id.encode()).digest()
         if int.from_bytes(digest[:8], "big") % self.reject_one_in == 0:
             return VenueFill(command.command_id, "VENUE_REJECTED", "simulated venue rejected the trade")
-        note = (
-            f"simulated fill: {command.amount_in} {command.asset_in} "
-            f"for {command.amount_out} {command.asset_out}"
-        )
-        return VenueFill(command.command_id, "FILLED", note[:1024])
+        given, taken = f"{command.amount_in} {command.asset_in}", f"{command.amount_out} {command.asset_out}"
+        note = f"simulated fill: {given} for {taken}"
+        return VenueFill(command.command_id, "FILLED", note)
+
+    def prepare(self, command: ExecuteTrade, now: datetime) -> Ticket:
+        """Nothing to sign: the simulated venue needs no ticket."""
+        return Ticket()
+
+    def submit(self, batch: Sequence[Prepared], now: datetime) -> list[VenueOutcome]:
+        """Execute each: append its fill to the log (every call, duplicates too); fsync'd by flush()."""
+        return [_outcome(self.execute(prepared.command)) for prepared in batch]
 
     def execute(self, command: ExecuteTrade) -> VenueFill:
-        """Execute: append the fill to the log (every call, duplicates too); fsync'd now or by flush()."""
+        """Execute one command and log it."""
         fill = self.decide_fill(command)
         line = orjson.dumps(
             {"command_id": fill.command_id, "result_code": fill.result_code, "note": fill.note}
@@ -120,15 +112,23 @@ class SimulatedAdapter:
         self._executed.setdefault(fill.command_id, fill)
         return fill
 
+    def recover(self, command: ExecuteTrade, ticket: Ticket) -> VenueOutcome:
+        """What the log says of an interrupted command; never executes it again."""
+        fill = self._executed.get(command.command_id)
+        if fill is None:
+            note = "interrupted mid-execution; the venue has no execution of it, and it is not retried"
+            return VenueOutcome(TradeStatus.RECOVERED, ResultCode.RECOVERED_NOT_EXECUTED, note)
+        if fill.filled:
+            note = f"interrupted mid-execution; the venue had filled it: {fill.note}"
+            return VenueOutcome(TradeStatus.RECOVERED, ResultCode.RECOVERED_FILLED, note)
+        note = f"interrupted mid-execution; the venue had rejected it ({fill.result_code}): {fill.note}"
+        return VenueOutcome(TradeStatus.RECOVERED, ResultCode.RECOVERED_NOT_EXECUTED, note)
+
     def flush(self) -> None:
         """fsync the log if anything was appended since the last fsync."""
         if self._unsynced:
             os.fsync(self._fd)
             self._unsynced = False
-
-    def lookup(self, command_id: str) -> VenueFill | None:
-        """The first execution of the command in the log, None if there is none."""
-        return self._executed.get(command_id)
 
     def execution_counts(self) -> Counter[str]:
         """How many times the log shows each command_id executed (read from disk)."""

@@ -7,9 +7,17 @@
 - `kafka_record(TOPIC, event)`  key, value bytes and CloudEvents headers of one record
 """
 
-from doran.wire.envelope import build, canonical_json, content_id, derive, derive_event_id, utc_timestamp
+from doran.wire.envelope import (
+    build,
+    canonical_json,
+    content_id,
+    derive,
+    derive_event_id,
+    parse_timestamp,
+    utc_timestamp,
+)
 from doran.wire.errors import ContractViolation, UnknownTopic
-from doran.wire.json_format import decode, decode_venue_message, encode, topic, venue_message
+from doran.wire.json_format import decode, decode_venue_message, encode, encoded_object, topic, venue_message
 from doran.wire.kafka_binding import CONTRACT_HEADER, KafkaRecord, kafka_headers, kafka_record, message_key
 from doran.wire.limits import contract_type, max_length
 from doran.wire.reference import violations
@@ -28,10 +36,12 @@ __all__ = [
     "derive",
     "derive_event_id",
     "encode",
+    "encoded_object",
     "kafka_headers",
     "kafka_record",
     "max_length",
     "message_key",
+    "parse_timestamp",
     "topic",
     "utc_timestamp",
     "venue_message",

@@ -19,7 +19,15 @@ from doran.schema_source.registry import TopicSpec
 from doran.wire.errors import ContractViolation
 from doran.wire.reference import explain
 
-__all__ = ["build", "canonical_json", "content_id", "derive", "derive_event_id", "utc_timestamp"]
+__all__ = [
+    "build",
+    "canonical_json",
+    "content_id",
+    "derive",
+    "derive_event_id",
+    "parse_timestamp",
+    "utc_timestamp",
+]
 
 E = TypeVar("E", bound=Envelope)
 
@@ -52,6 +60,13 @@ def utc_timestamp(instant: datetime) -> str:
             f"Timestamp {instant!r} is naive; inject an aware datetime such as datetime.now(UTC)."
         )
     return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_timestamp(text: str) -> datetime:
+    """The instant of a contract Timestamp (RFC 3339, UTC, Z); digits beyond microseconds are dropped."""
+    whole, _, fraction = text.removesuffix("Z").partition(".")
+    instant = datetime.strptime(whole, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)
+    return instant.replace(microsecond=int((fraction + "000000")[:6])) if fraction else instant
 
 
 def build(

@@ -18,7 +18,7 @@ from doran.schema_source.registry import TopicSpec, VenueMessageSpec
 from doran.wire.errors import ContractViolation, UnknownTopic
 from doran.wire.reference import explain, violations
 
-__all__ = ["decode", "decode_venue_message", "encode", "topic", "venue_message"]
+__all__ = ["decode", "decode_venue_message", "encode", "encoded_object", "topic", "venue_message"]
 
 E = TypeVar("E", bound=Envelope)
 M = TypeVar("M")
@@ -98,3 +98,9 @@ def encode(event: BaseModel) -> bytes:
     exactly the fields the venue sent.
     """
     return type(event).__pydantic_serializer__.to_json(event, exclude_unset=True)
+
+
+def encoded_object(event: BaseModel) -> dict[str, Any]:
+    """The JSON object `encode` writes, as a dict: what a store keeps so it can re-encode the same bytes."""
+    dumped: dict[str, Any] = event.model_dump(mode="json", exclude_unset=True)
+    return dumped

@@ -1,0 +1,129 @@
+"""The demo's end-of-run summary: what the relay saw against what doran's topics hold, and whether they agree.
+
+The checks are the loop's accounting identities: every quote_response the relay judged is a
+result doran recorded with the same verdict, every quote the relay accepted ends filled or expired
+exactly once, every command has one result, and duplicated settlements changed nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from rich.table import Table
+
+from doran.contracts import (
+    CMD_EXECUTE_TRADE,
+    DEAD_LETTER_TOPIC,
+    EXEC_QUOTE_SETTLEMENT,
+    EXEC_TRADE_RESULT,
+    ResultCode,
+    SettlementOutcome,
+)
+from doran.demo.topic_tally import TopicTally
+from doran.relay.simulator import Summary
+
+__all__ = ["Check", "reconcile", "summary_tables"]
+
+# Results of commands whose quote_response left for the relay: it judged each of them.
+_SENT = (
+    ResultCode.QUOTE_ACCEPTED,
+    ResultCode.AUCTION_CLOSED,
+    ResultCode.VENUE_REJECTED,
+    ResultCode.RELAY_TIMEOUT,
+    ResultCode.RELAY_DISCONNECTED,
+)
+# Results whose quote awaits a settlement (the relay may hold it).
+_AWAITING = (
+    ResultCode.QUOTE_ACCEPTED,
+    ResultCode.RELAY_TIMEOUT,
+    ResultCode.RELAY_DISCONNECTED,
+    ResultCode.RECOVERED_UNKNOWN,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One accounting identity: `left` (what it names) must equal `right`."""
+
+    name: str
+    left: int
+    right: int
+
+    @property
+    def holds(self) -> bool:
+        return self.left == self.right
+
+
+def reconcile(relay: Summary, tallies: Mapping[str, TopicTally], executor: Mapping[str, Any]) -> list[Check]:
+    """The identities between the relay's journal, the topics and the executor's counts."""
+    results = tallies[EXEC_TRADE_RESULT.name].breakdown
+    settlements = tallies[EXEC_QUOTE_SETTLEMENT.name].breakdown
+    refused = sum(relay.refused.values())
+    commands = tallies[CMD_EXECUTE_TRADE.name]
+    repeated_commands = commands.count - len(commands.command_ids)  # a quote_id commanded again
+    return [
+        Check("relay: answered = accepted + refused", relay.responses_received, relay.accepted + refused),
+        Check("doran sent = relay answered", sum(results[c] for c in _SENT), relay.responses_received),
+        Check("doran QUOTE_ACCEPTED = relay accepted", results[ResultCode.QUOTE_ACCEPTED], relay.accepted),
+        Check(
+            "accepted = filled + expired",
+            sum(results[c] for c in _AWAITING),
+            settlements[SettlementOutcome.FILLED] + settlements[SettlementOutcome.EXPIRED],
+        ),
+        Check("filled = relay settlements", settlements[SettlementOutcome.FILLED], relay.settlements_sent),
+        Check(
+            "one result per command_id",
+            len(tallies[EXEC_TRADE_RESULT.name].event_ids),
+            len(tallies[EXEC_TRADE_RESULT.name].command_ids | commands.command_ids),
+        ),
+        Check(
+            "skipped = repeated commands + duplicate quote_status",
+            executor.get("skipped_duplicates", 0),
+            repeated_commands + relay.duplicates_sent,
+        ),
+    ]
+
+
+def summary_tables(
+    relay: Summary,
+    tallies: Mapping[str, TopicTally],
+    counts: Mapping[str, Mapping[str, Any]],
+    checks: list[Check],
+) -> list[Table]:
+    topics = _table("records per topic (read_committed)", "topic", "records")
+    for name, tally in tallies.items():
+        topics.add_row(name, str(tally.count))
+    verdicts = _table("the relay simulator's verdicts on doran's quote_responses", "verdict", "count")
+    verdicts.add_row("accepted (OK)", str(relay.accepted))
+    for reason, n in sorted(relay.refused.items()):
+        verdicts.add_row(f"refused: {reason}", str(n))
+    verdicts.add_row("settlements sent (quote_status)", str(relay.settlements_sent))
+    verdicts.add_row("  of which delivered twice", str(relay.duplicates_sent))
+    verdicts.add_row("statuses for quotes no one signed", str(relay.unknown_sent))
+    results = _table("trade results and settlements", "outcome", "count")
+    for code, n in sorted(tallies[EXEC_TRADE_RESULT.name].breakdown.items()):
+        results.add_row(f"{EXEC_TRADE_RESULT.name}: {code}", str(n))
+    for outcome, n in sorted(tallies[EXEC_QUOTE_SETTLEMENT.name].breakdown.items()):
+        results.add_row(f"{EXEC_QUOTE_SETTLEMENT.name}: {outcome}", str(n))
+    declined = _table("declined demands (decide)", "reason", "count")
+    for reason, n in sorted(counts.get("decide", {}).get("declined", {}).items()):
+        declined.add_row(reason, str(n))
+    dead = _table("dead letters", "stage: reason", "count")
+    for reason, n in sorted(tallies[DEAD_LETTER_TOPIC.name].breakdown.items()):
+        dead.add_row(reason, str(n))
+    reconciled = Table(title="reconciliation")
+    for column in ("identity", "left", "right", ""):
+        reconciled.add_column(column, justify="left" if column == "identity" else "right")
+    for check in checks:
+        mark = "[green]ok" if check.holds else "[red]MISMATCH"
+        reconciled.add_row(check.name, str(check.left), str(check.right), mark)
+    return [topics, verdicts, results, declined, dead, reconciled]
+
+
+def _table(title: str, *columns: str) -> Table:
+    table = Table(title=title)
+    for n, column in enumerate(columns):
+        table.add_column(column, justify="right" if n else "left")
+    return table
