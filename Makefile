@@ -42,8 +42,9 @@ test-fast: $(STAMP) ## unit tests only (no broker)
 demo: $(STAMP) ## the whole pipeline: embedded broker, four stages, replay of samples/, summary
 	$(BIN)/doran demo
 
-bench-contracts: $(STAMP) ## hot-path validator vs the jsonschema reference, us/message
+bench-contracts: $(STAMP) ## hot-path validator vs the jsonschema reference, us/message; the gate's time
 	$(BIN)/python -m benchmarks.contracts
+	$(BIN)/python -m benchmarks.gate
 
 bench: $(STAMP) ## stage throughput vs a Quix identity app, end-to-end latency; writes reports/
 	$(BIN)/python -m benchmarks.pipeline

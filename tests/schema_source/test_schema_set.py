@@ -94,3 +94,18 @@ def test_a_bundle_is_self_contained(schemas_copy: Path) -> None:
     refs = [line for line in json.dumps(bundle).split('"$ref": ')[1:]]
     assert refs and all(ref.startswith('"#/$defs/') for ref in refs)
     assert bundle["properties"]["event_type"]["const"] == "execute_trade"
+
+
+def test_a_registry_from_before_compatibility_policy_reads_as_strict(schemas_copy: Path) -> None:
+    from doran.schema_source.registry import load_topic_registry
+
+    def drop_policy(document: Any) -> None:
+        for topic in document["topics"]:
+            del topic["compatibility_policy"]
+
+    def no_longer_required(document: Any) -> None:
+        document["properties"]["topics"]["items"]["required"].remove("compatibility_policy")
+
+    _edit(schemas_copy / "topics.json", drop_policy)
+    _edit(schemas_copy / "topics.schema.json", no_longer_required)
+    assert {t.compatibility_policy for t in load_topic_registry(schemas_copy).topics} == {"STRICT"}

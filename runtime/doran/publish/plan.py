@@ -25,6 +25,8 @@ class SubjectSource:
     topic: str
     compatibility: str
     schema: dict[str, Any]
+    # The rule set doran's gate judges with; the registry's own check keeps its configured one.
+    policy: str = "STRICT"
 
     @property
     def subject(self) -> str:

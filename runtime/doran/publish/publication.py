@@ -36,7 +36,9 @@ EXIT_REGISTRY = 2  # the registry could not be used: fix the URL, network or cre
 def contract_sources() -> list[SubjectSource]:
     """Every topic of the registry with its bundled schema inlined into one self-contained document."""
     return [
-        SubjectSource(name, spec.compatibility, inline_schema(bundled_schema(name)))
+        SubjectSource(
+            name, spec.compatibility, inline_schema(bundled_schema(name)), spec.compatibility_policy
+        )
         for name, spec in TOPICS.items()
     ]
 
@@ -66,9 +68,9 @@ def _gate_findings(registry: SchemaRegistryHttp, source: SubjectSource, versions
     if not numbers:
         return []
     previous = [_parse_registered(registry.version(source.subject, n)) for n in numbers]
-    report = compare(previous, source.schema, source.compatibility, topic=source.topic)
+    report = compare(previous, source.schema, source.compatibility, topic=source.topic, policy=source.policy)
     return [
-        f"doran gate ({report.mode}) vs v{numbers[f.previous_version - 1]}: {f}"
+        f"doran gate ({report.mode}, {source.policy}) vs v{numbers[f.previous_version - 1]}: {f}"
         for f in report.findings
         if f.breaking
     ]

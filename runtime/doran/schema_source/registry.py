@@ -111,6 +111,10 @@ class TopicRegistry:
         raise SchemaSourceError(REGISTRY_FILE, "/topics", f'no topic named "{name}"')
 
 
+# Fields a registry written before they existed lacks (the gate reads past versions): their meaning then.
+_ADDED_LATER = {"compatibility_policy": "STRICT"}  # Confluent's default rule set
+
+
 def load_topic_registry(folder: Path) -> TopicRegistry:
     """Read `folder/topics.json` and check it against `folder/topics.schema.json`."""
     return parse_topic_registry(_read(folder, REGISTRY_FILE), _read(folder, REGISTRY_SCHEMA_FILE))
@@ -125,7 +129,10 @@ def parse_topic_registry(registry_text: bytes, schema_text: bytes) -> TopicRegis
     errors = sorted(Draft202012Validator(schema).iter_errors(document), key=lambda e: list(map(str, e.path)))
     if errors:
         raise SchemaSourceError(REGISTRY_FILE, pointer(errors[0].absolute_path), errors[0].message)
-    topics = tuple(TopicEntry(**{f.name: t[f.name] for f in fields(TopicEntry)}) for t in document["topics"])
+    topics = tuple(
+        TopicEntry(**{f.name: t.get(f.name, _ADDED_LATER.get(f.name)) for f in fields(TopicEntry)})
+        for t in document["topics"]
+    )
     for what in ("name", "event_type"):
         seen: set[str] = set()
         for index, entry in enumerate(topics):
