@@ -340,3 +340,34 @@ def wait_until(condition: Callable[[], bool], what: str, timeout_s: float = 60) 
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for: {what}")
         time.sleep(0.05)
+
+
+def test_a_lost_state_rebuilt_from_the_results_runs_nothing_twice(fresh_broker: str, tmp_path: Path) -> None:
+    from doran.executor import rebuild_state
+
+    settings = settings_for(fresh_broker, tmp_path)
+    sent = [command(n) for n in range(30)]
+    produce_commands(fresh_broker, sent)
+    with running_executor(settings) as metrics:
+        wait_for_consumed(metrics, 30)
+    for leftover in settings.executor_state_dir.iterdir():  # the PVC was deleted
+        leftover.unlink()
+    with pytest.raises(IdempotencyHistoryLost, match="doran executor rebuild-state"):
+        run_execute_stage(settings, fresh_broker)
+
+    report = rebuild_state(
+        settings.executor_state_dir, fresh_broker, settings.consumer_group_prefix, timeout_s=60
+    )
+
+    assert (report.commands, report.without_result, report.not_consumed) == (30, [], 0)
+    # The same command events again, as a rewound consumer or a re-run decide would bring them: each
+    # is recognised as done, and its stored result goes out again byte for byte (same event_id).
+    produce_commands(fresh_broker, sent)
+    with running_executor(settings) as metrics:
+        counters = wait_for_consumed(metrics, 30)
+    assert (counters["produced"], counters["skipped_duplicates"]) == (30, 0)
+    assert venue_counts(settings) == {c.payload.command_id: 1 for c in sent}
+    copies = results_by_command(fresh_broker)
+    assert all(len({m.value for m, _ in found}) == 1 and len(found) == 2 for found in copies.values())
+    with pytest.raises(Exception, match="already holds a history"):
+        rebuild_state(settings.executor_state_dir, fresh_broker, settings.consumer_group_prefix, timeout_s=60)

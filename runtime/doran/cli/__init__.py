@@ -1,4 +1,4 @@
-"""The `doran` command: contract toolchain, schema publication, pipeline stages, demo."""
+"""The `doran` command: contract toolchain, schema publication, pipeline stages, demo, operator tools."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import click
 
 from doran.cli.contracts import contracts
 from doran.cli.dlq import dlq
+from doran.cli.executor import executor
 from doran.cli.pipeline import broker, demo, replay, stage
 from doran.cli.record import record
 from doran.cli.schemas import schemas
@@ -22,5 +23,5 @@ def main() -> None:
     """
 
 
-for command in (contracts, schemas, stage, replay, record, demo, broker, settings, dlq):
+for command in (contracts, schemas, stage, replay, record, demo, broker, settings, dlq, executor):
     main.add_command(command)

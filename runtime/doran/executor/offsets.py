@@ -10,13 +10,25 @@ from confluent_kafka import Consumer, KafkaException, TopicPartition
 from doran.contracts import CMD_EXECUTE_TRADE
 from doran.executor.errors import CommittedOffsetsUnknownError
 
-__all__ = ["committed_offsets_exist"]
+__all__ = ["committed_offsets", "committed_offsets_exist", "executor_group"]
+
+
+def executor_group(consumer_group_prefix: str) -> str:
+    """The executor's consumer group, also its transactional.id: `<prefix>.execute`."""
+    return f"{consumer_group_prefix}.execute"
 
 
 def committed_offsets_exist(
     bootstrap_servers: str, group_id: str, topic: str = CMD_EXECUTE_TRADE.name, *, timeout_s: float = 10.0
 ) -> bool:
-    """True if `group_id` has a committed offset on any partition of `topic`; raises if the broker cannot say.
+    """Whether `group_id` committed an offset on any partition of `topic`; raises if the broker cannot say."""
+    return bool(committed_offsets(bootstrap_servers, group_id, topic, timeout_s=timeout_s))
+
+
+def committed_offsets(
+    bootstrap_servers: str, group_id: str, topic: str = CMD_EXECUTE_TRADE.name, *, timeout_s: float = 10.0
+) -> dict[int, int]:
+    """The offset `group_id` committed on each partition of `topic` that has one.
 
     A topic that does not exist yet has no committed offsets. Unreachable broker: the executor must
     not guess, so CommittedOffsetsUnknownError.
@@ -32,7 +44,7 @@ def committed_offsets_exist(
     try:
         metadata = consumer.list_topics(topic, timeout=timeout_s).topics.get(topic)
         if metadata is None or metadata.error is not None or not metadata.partitions:
-            return False
+            return {}
         partitions = [TopicPartition(topic, partition) for partition in metadata.partitions]
         committed = consumer.committed(partitions, timeout=timeout_s)
     except KafkaException as exc:
@@ -42,4 +54,4 @@ def committed_offsets_exist(
         ) from exc
     finally:
         consumer.close()
-    return any(tp.offset >= 0 for tp in committed)
+    return {tp.partition: tp.offset for tp in committed if tp.offset >= 0}

@@ -37,6 +37,7 @@ def check_startup(
         f"{CMD_EXECUTE_TRADE.name}: commands were executed before and their idempotency history is gone (the "
         "executor-state PVC was deleted, the node was lost without migration, or EXECUTOR_STATE_DIR points "
         "at the wrong place). Starting now could treat already-seen commands as new and execute them again. "
-        "Restore the state directory, or, accepting that risk, start once with "
+        "Restore the state directory; or rebuild the history from the published results with "
+        "`doran executor rebuild-state`; or, accepting that risk, start once with "
         f"{ALLOW_MISSING_STATE_ENV}=true."
     )

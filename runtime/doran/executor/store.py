@@ -211,6 +211,27 @@ class ExecutorStore:
             self._db.update((_QUOTE + q.quote_hash, q.with_published().to_json()) for q in marked)
             self._db.commit(blocking=False)
 
+    # --- restoring ----------------------------------------------------------------------------
+
+    def restore(self, commands: Sequence[CommandRecord], quotes: Sequence[QuoteRecord]) -> None:
+        """Write a rebuilt history into this empty store, durably, in one transaction."""
+        if not self.is_empty() or self._pending or self._unpublished:
+            raise ExecutorStateError(
+                f"{self.path} already holds a history: restore only into an empty store."
+            )
+        self._db.update([(record.command_id, record.to_json()) for record in commands])
+        self._db.update([(_QUOTE + quote.quote_hash, quote.to_json()) for quote in quotes])
+        finished = [(r.command_id, r.completed_at) for r in commands if r.completed_at is not None]
+        finished += [
+            (_QUOTE + q.quote_hash, str(q.settlement.get("ingested_at", q.quote_deadline)))
+            for q in quotes
+            if q.state is not QuoteState.PENDING and q.settlement is not None
+        ]
+        if finished:
+            self._db.conn.executemany(f'INSERT OR REPLACE INTO "{_FINISHED}" VALUES (?, ?)', finished)
+        self._db.commit(blocking=True)
+        self._pending.update((q.quote_hash, q) for q in quotes if q.state is QuoteState.PENDING)
+
     # --- forgetting ---------------------------------------------------------------------------
 
     def forget(self, before: datetime, *, limit: int) -> int:

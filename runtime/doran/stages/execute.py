@@ -29,6 +29,7 @@ from doran.executor import (
     Venue,
     check_startup,
     committed_offsets_exist,
+    executor_group,
     history_horizon,
 )
 from doran.settings import Settings
@@ -46,7 +47,7 @@ logger = logging.getLogger("doran.execute")
 
 def consumer_group(settings: Settings) -> str:
     """The executor's consumer group (also its transactional.id): `<prefix>.execute`."""
-    return f"{settings.consumer_group_prefix}.{STAGE}"
+    return executor_group(settings.consumer_group_prefix)
 
 
 def open_checked_store(settings: Settings, broker: str) -> tuple[ExecutorStore, StartupVerdict]:
