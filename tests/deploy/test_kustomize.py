@@ -189,6 +189,19 @@ def test_no_secret_value_is_committed(objects: Objects) -> None:
                 assert "secretKeyRef" in env["valueFrom"], f"{where}: {env['name']} not from a Secret"
 
 
+def test_stages_announce_their_metrics_on_the_health_port(objects: Objects) -> None:
+    port = _one(objects, "ConfigMap", "doran-config")["data"]["DORAN_HEALTH_PORT"]
+    for stage in STAGES:
+        annotations = _one(objects, "Deployment", f"doran-{stage}")["spec"]["template"]["metadata"][
+            "annotations"
+        ]
+        assert annotations == {
+            "prometheus.io/scrape": "true",
+            "prometheus.io/port": port,
+            "prometheus.io/path": "/metrics",
+        }, stage
+
+
 def test_stage_probes_hit_the_health_endpoint(objects: Objects) -> None:
     port = int(_one(objects, "ConfigMap", "doran-config")["data"]["DORAN_HEALTH_PORT"])
     for stage in STAGES:

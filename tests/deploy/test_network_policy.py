@@ -129,3 +129,16 @@ def test_every_pod_resolves_names(objects: Objects, pod: str) -> None:
     labels, namespace = DNS
     assert _allowed(policies, "egress", _pods(objects)[pod], labels, namespace, 53, "UDP")
     assert not _allowed(policies, "egress", _pods(objects)[pod], {"app": "other"}, namespace, 53, "UDP")
+
+
+@pytest.mark.parametrize("stage", ["ingest", "normalize", "decide", "execute"])
+def test_only_the_labelled_scraper_namespace_reaches_the_metrics(objects: Objects, stage: str) -> None:
+    policies = [o for o in objects if o["kind"] == "NetworkPolicy"]
+    pod = _pods(objects)[stage]
+    scraper = {"kubernetes.io/metadata.name": "monitoring", "doran.dev/metrics-scraper": "true"}
+    prometheus = {"app.kubernetes.io/name": "prometheus"}
+    assert _allowed(policies, "ingress", pod, prometheus, scraper, 8080, "TCP")
+    assert not _allowed(
+        policies, "ingress", pod, prometheus, {"kubernetes.io/metadata.name": "other"}, 8080, "TCP"
+    )
+    assert not _allowed(policies, "ingress", pod, prometheus, scraper, 9092, "TCP")
