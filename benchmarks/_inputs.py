@@ -14,20 +14,20 @@ from typing import Any
 
 import orjson
 
-from doran.contracts import CMD_EXECUTE_TRADE, NORM_SWAP_DEMAND, RAW_NEAR_INTENTS_QUOTE
+from doran.contracts import CMD_EXECUTE_TRADE, NORM_SWAP_DEMAND
 from doran.pipeline import default_policy
 from doran.relay import ReceivedFrame, read_recording
+from doran.settings import Settings
 from doran.stages.decide import demand_handler
 from doran.stages.handling import Consumed
-from doran.stages.ingest import ingest_frame
-from doran.stages.normalize import handle_raw_quote
-from doran.stages.outbound import Outbound
+from doran.stages.ingest import FrameIngest
+from doran.stages.normalize import raw_quote_handler
+from doran.wire import KafkaRecord
 
 __all__ = ["FEED", "StageInputs", "build_inputs", "full_path_frames", "varied_frame"]
 
 FEED = "bench:relay-quotes"
 _IDS = uuid.UUID("6d1b2c4e-0b8a-4c55-9a34-3f1f8f0d6b21")  # namespace of the bench's quote ids
-_DECIDE = demand_handler(default_policy())
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,38 +36,56 @@ class StageInputs:
 
     frames: tuple[bytes, ...]
     quote_ids: tuple[str, ...]
-    raw: tuple[Outbound, ...]
-    demands: tuple[Outbound, ...]
-    commands: tuple[Outbound, ...]
+    raw: tuple[KafkaRecord, ...]
+    demands: tuple[KafkaRecord, ...]
+    commands: tuple[KafkaRecord, ...]
 
 
-def _follow(frame: bytes, now: datetime) -> tuple[Outbound, Outbound, Outbound] | None:
-    """The raw quote, demand and command one frame becomes, or None when it stops on the way."""
-    outcome = ingest_frame(ReceivedFrame(frame, now), feed=FEED, now=now)
-    if outcome.kind != "quote" or outcome.record is None:
-        return None
-    raw = outcome.record
-    normalized = handle_raw_quote(Consumed(RAW_NEAR_INTENTS_QUOTE, 0, 0, raw.key.encode(), raw.value), now)
-    if len(normalized.records) != 1 or normalized.records[0].topic != NORM_SWAP_DEMAND:
-        return None
-    demand = normalized.records[0]
-    decided = _DECIDE(Consumed(NORM_SWAP_DEMAND, 0, 0, demand.key.encode(), demand.value), now)
-    if len(decided.records) != 1 or decided.records[0].topic != CMD_EXECUTE_TRADE:
-        return None
-    return raw, demand, decided.records[0]
+class _Path:
+    """The stages' own cores, configured from Settings as the stages configure them."""
+
+    def __init__(self) -> None:
+        settings = Settings()
+        limit = settings.max_message_bytes
+        self.ingest = FrameIngest(
+            FEED, max_frame_bytes=settings.relay_max_frame_bytes, max_record_bytes=limit
+        )
+        self.normalize = raw_quote_handler(limit, settings.relay_auction_window_ms)
+        self.decide = demand_handler(default_policy(), limit)
+
+    def follow(self, frame: bytes, now: datetime) -> tuple[KafkaRecord, KafkaRecord, KafkaRecord] | None:
+        """The raw quote, demand and command one frame becomes, or None when it stops on the way."""
+        outcome = self.ingest(ReceivedFrame(frame, now), now)
+        if outcome.kind != "quote" or outcome.record is None:
+            return None
+        raw = outcome.record
+        normalized = self.normalize(_consumed(raw), now)
+        if len(normalized.records) != 1 or normalized.records[0].topic != NORM_SWAP_DEMAND.name:
+            return None
+        demand = normalized.records[0]
+        decided = self.decide(_consumed(demand), now)
+        if len(decided.records) != 1 or decided.records[0].topic != CMD_EXECUTE_TRADE.name:
+            return None
+        return raw, demand, decided.records[0]
+
+
+def _consumed(record: KafkaRecord) -> Consumed:
+    return Consumed(record.topic, 0, 0, record.key.encode(), record.value)
 
 
 def full_path_frames(recording: Path) -> list[bytes]:
     """The recording's quote frames that go all the way to a trade command under the demo policy."""
-    now = datetime.now(UTC)
-    found = [frame for frame in read_recording(recording) if _follow(frame, now) is not None]
+    now, path = datetime.now(UTC), _Path()
+    found = [frame for frame in read_recording(recording) if path.follow(frame, now) is not None]
     if not found:
         raise ValueError(f"{recording} has no quote that the demo policy turns into a command")
     return found
 
 
 def varied_frame(frame: bytes, index: int) -> tuple[bytes, str]:
-    """The frame with a fresh deterministic quote_id (uuid5 of the index), and that id."""
+    """The frame with a fresh deterministic quote_id (uuid5 of the index), and that id.
+
+    A new quote_id also gives the raw quote a new event_id (a hash of the venue message)."""
     message: dict[str, Any] = orjson.loads(frame)
     quote_id = str(uuid.uuid5(_IDS, f"bench-{index}"))
     message["params"]["data"]["quote_id"] = quote_id
@@ -77,11 +95,11 @@ def varied_frame(frame: bytes, index: int) -> tuple[bytes, str]:
 def build_inputs(recording: Path, n: int) -> StageInputs:
     """N frames cycling over the recording's full-path quotes, each with its own quote_id."""
     base = full_path_frames(recording)
-    now = datetime.now(UTC)
+    now, path = datetime.now(UTC), _Path()
     frames, ids, raw, demands, commands = [], [], [], [], []
     for index in range(n):
         frame, quote_id = varied_frame(base[index % len(base)], index)
-        followed = _follow(frame, now)
+        followed = path.follow(frame, now)
         assert followed is not None  # only the quote_id changed, and the policy does not look at it
         frames.append(frame)
         ids.append(quote_id)

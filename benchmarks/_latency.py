@@ -1,47 +1,47 @@
 """End-to-end latency at a fixed offered rate: relay frame handed to ingest -> trade result readable.
 
-All four stages run: normalize, decide and execute as separate processes (like `doran demo`), ingest
-in this process with its paced feed in Quix's Source subprocess. A read_committed reader notes when
-each quote's trade result becomes readable; latency = that time - the frame's send time.
+All four stages run: normalize, decide and execute as `doran stage X` processes (like `doran demo`),
+ingest in this process (`run_ingest` in a thread, fed by a paced feed). A read_committed reader notes
+when each quote becomes readable on each topic; latency = result readable - the frame's send time.
 """
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
-import signal
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import orjson
-from confluent_kafka.admin import AdminClient
-from confluent_kafka.cimpl import KafkaException
 
+from benchmarks._apps import BENCH_SETTINGS
+from benchmarks._errors import BenchmarkError
+from benchmarks._feeds import PacedFeed
 from benchmarks._inputs import varied_frame
-from benchmarks._measure import BenchmarkError, cpu_seconds, fresh_broker, read_committed_consumer
-from benchmarks._paced_feed import PacedFeed
+from benchmarks._kafka import fresh_broker, read_committed_consumer
+from benchmarks._procfs import cpu_seconds, peak_rss_mib
+from benchmarks._stage_processes import stage_processes, wait_until_ready
+from doran.broker import settings_environment
 from doran.contracts import CMD_EXECUTE_TRADE, EXEC_TRADE_RESULT, NORM_SWAP_DEMAND, RAW_NEAR_INTENTS_QUOTE
 from doran.settings import Settings
-from doran.stages.ingest import build_ingest_app
+from doran.stages.ingest import run_ingest
+from doran.stages.metrics import StageMetrics
 
-__all__ = ["LatencyResult", "measure_latency"]
+__all__ = ["LatencyResult", "Percentiles", "measure_latency"]
 
-_STAGES = ("normalize", "decide", "execute")
-
-
-# Where each quote can be seen on its way, and where its quote_id sits in that topic's payload.
+# Where each quote can be seen on its way: the stage that put it there, and the topic.
 _HOPS = (
-    ("ingest", RAW_NEAR_INTENTS_QUOTE),
-    ("normalize", NORM_SWAP_DEMAND),
-    ("decide", CMD_EXECUTE_TRADE),
-    ("execute", EXEC_TRADE_RESULT),
+    ("ingest", RAW_NEAR_INTENTS_QUOTE.name),
+    ("normalize", NORM_SWAP_DEMAND.name),
+    ("decide", CMD_EXECUTE_TRADE.name),
+    ("execute", EXEC_TRADE_RESULT.name),
 )
+_RESULTS = EXEC_TRADE_RESULT.name
+_BENCH = "bench (ingest + reader)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,8 +67,12 @@ class LatencyResult:
     missing: int
     end_to_end: Percentiles
     per_stage: dict[str, Percentiles] = field(default_factory=dict)
-    # Cores each process kept busy while quotes flowed (the ingest Source subprocess is not counted).
+    # Cores each process kept busy while quotes flowed (ingest runs in the bench process).
     cores_used: dict[str, float] = field(default_factory=dict)
+    # Peak resident memory of the broker and of each stage process over the run, MiB.
+    peak_rss_mib: dict[str, float] = field(default_factory=dict)
+    # Each stage's own counts at the end (ingest's StageMetrics, the others' /metrics).
+    stage_counts: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def _percentiles(latencies: Iterable[float]) -> Percentiles:
@@ -81,61 +85,6 @@ def _percentiles(latencies: Iterable[float]) -> Percentiles:
         return ordered[max(1, min(len(ordered), math.ceil(q / 100 * len(ordered)))) - 1]
 
     return Percentiles(rank(50), rank(90), rank(99), ordered[-1] if ordered else float("nan"))
-
-
-def _spawn(
-    stage: str, overrides: Sequence[str], env: dict[str, str], run_dir: Path
-) -> subprocess.Popen[bytes]:
-    # Exactly what production runs (`doran stage X`); overrides are DORAN_* settings, KEY=VALUE.
-    settings = dict(override.split("=", 1) for override in overrides)
-    with (run_dir / f"{stage}.log").open("wb") as log:
-        return subprocess.Popen(
-            [sys.executable, "-m", "doran.cli", "stage", stage],
-            env={**env, **settings},
-            cwd=run_dir,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-
-
-@contextlib.contextmanager
-def _stages(
-    overrides: Sequence[str], env: dict[str, str], run_dir: Path
-) -> Iterator[dict[str, subprocess.Popen[bytes]]]:
-    processes = {stage: _spawn(stage, overrides, env, run_dir) for stage in _STAGES}
-    try:
-        yield processes
-    finally:
-        for process in processes.values():
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        for process in processes.values():
-            try:
-                process.wait(20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-def _wait_until_joined(
-    address: str, groups: list[str], processes: dict[str, subprocess.Popen[bytes]]
-) -> None:
-    """Block until every stage's consumer group is Stable (tansu joins take ~3 s)."""
-    admin = AdminClient({"bootstrap.servers": address, "log_level": 0})
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        dead = [stage for stage, process in processes.items() if process.poll() is not None]
-        if dead:
-            raise BenchmarkError(f"stage(s) {dead} exited before joining; see their logs")
-        try:
-            described = admin.describe_consumer_groups(groups)
-            states = [future.result(timeout=5).state.name for future in described.values()]
-        except KafkaException:
-            states = []
-        if states and all(state == "STABLE" for state in states):
-            return
-        time.sleep(0.25)
-    raise BenchmarkError(f"consumer groups {groups} did not become stable within 60 s")
 
 
 class _VisibilityReader(threading.Thread):
@@ -162,6 +111,46 @@ class _VisibilityReader(threading.Thread):
             self._consumer.close()
 
 
+class _IngestThread(threading.Thread):
+    """`run_ingest` of the paced feed, as `doran replay` runs it but in a thread of this process."""
+
+    def __init__(self, settings: Settings, address: str, feed: PacedFeed) -> None:
+        super().__init__(name="bench-ingest", daemon=True)
+        self.metrics = StageMetrics("ingest")
+        self.failure: BaseException | None = None
+        self._args = (settings, address, feed)
+
+    def run(self) -> None:
+        try:
+            run_ingest(*self._args, self.metrics)
+        except BaseException as exc:  # reported by the measurement that needed it
+            self.failure = exc
+
+
+def _settings(run_dir: Path, commit_interval_s: float) -> Settings:
+    values: dict[str, Any] = {
+        "consumer_group_prefix": f"bench-latency-{run_dir.name}",
+        "commit_interval_s": commit_interval_s,
+        "quix_state_dir": run_dir / "quix",
+        "executor_state_dir": run_dir / "executor-state",
+        **BENCH_SETTINGS,
+    }
+    return Settings(**values)
+
+
+def _stage_environment(settings: Settings, address: str) -> dict[str, str]:
+    """What `doran stage X` reads: this run's settings as DORAN_* variables over the bench's environment."""
+    return {
+        **os.environ,
+        **settings_environment(BENCH_SETTINGS),
+        "DORAN_BROKER_ADDRESS": address,
+        "DORAN_CONSUMER_GROUP_PREFIX": settings.consumer_group_prefix,
+        "DORAN_QUIX_STATE_DIR": str(settings.quix_state_dir),
+        "DORAN_COMMIT_INTERVAL_S": str(settings.commit_interval_s),
+        "EXECUTOR_STATE_DIR": str(settings.executor_state_dir),
+    }
+
+
 def measure_latency(
     base_frames: Sequence[bytes],
     run_dir: Path,
@@ -180,51 +169,35 @@ def measure_latency(
     frames, quote_ids = zip(
         *(varied_frame(base_frames[i % len(base_frames)], i) for i in range(total)), strict=True
     )
-    recording, sent_log = run_dir / "paced.jsonl", run_dir / "sent.json"
-    recording.write_bytes(b"".join(frame + b"\n" for frame in frames))
-    prefix = f"bench-latency-{run_dir.name}"
-    settings = Settings(
-        consumer_group_prefix=prefix,
-        stats_dir=run_dir / "stats",
-        commit_interval_s=commit_interval_s,
-        quix_state_dir=run_dir / "quix",
-    )
-    results = _HOPS[-1][1]
+    settings = _settings(run_dir, commit_interval_s)
+    feed = PacedFeed(frames, rate)
     with fresh_broker(run_dir / "tansu.log") as broker:
         address = broker.address
-        env = {
-            **os.environ,
-            "DORAN_BROKER_ADDRESS": address,
-            "DORAN_CONSUMER_GROUP_PREFIX": prefix,
-            "DORAN_STATS_DIR": str(settings.stats_dir),
-            "DORAN_QUIX_STATE_DIR": str(settings.quix_state_dir),
-            "DORAN_COMMIT_INTERVAL_S": str(commit_interval_s),
-            "EXECUTOR_STATE_DIR": str(run_dir / "executor-state"),
-        }
-        with _stages(overrides, env, run_dir) as processes:
-            _wait_until_joined(address, [f"{prefix}.{stage}" for stage in _STAGES], processes)
+        with stage_processes(_stage_environment(settings, address), overrides, run_dir) as stages:
+            wait_until_ready(stages)
             reader = _VisibilityReader(address)
             reader.start()
-            pids = {"tansu": broker.pid, **{stage: p.pid for stage, p in processes.items()}}
+            pids = {"tansu": broker.pid, **{name: stage.process.pid for name, stage in stages.items()}}
             cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
-            cpu_before["bench (ingest app + reader)"] = time.process_time()
+            cpu_before[_BENCH] = time.process_time()
             wall_before = time.monotonic()
-            app = build_ingest_app(
-                settings,
-                address,
-                feed=PacedFeed(recording, rate, sent_log),
-            )
-            app.run()  # returns once the feed is exhausted and flushed
+            ingest = _IngestThread(settings, address, feed)
+            ingest.start()
+            ingest.join(warmup_s + duration_s + 60)  # it returns once the feed is exhausted and flushed
+            if ingest.is_alive() or ingest.failure is not None:
+                raise BenchmarkError(f"ingest did not finish its paced feed: {ingest.failure!r}")
             deadline = time.monotonic() + drain_s
-            while len(reader.seen[results]) < total and time.monotonic() < deadline:
+            while len(reader.seen[_RESULTS]) < total and time.monotonic() < deadline:
                 time.sleep(0.1)
             wall = time.monotonic() - wall_before
             cpu_after = {name: cpu_seconds(pid) for name, pid in pids.items()}
-            cpu_after["bench (ingest app + reader)"] = time.process_time()
+            cpu_after[_BENCH] = time.process_time()
             cores = {name: (cpu_after[name] - cpu_before[name]) / wall for name in cpu_before}
+            peaks = {name: peak_rss_mib(pid) for name, pid in pids.items()}  # before they stop
+            counts = {"ingest": ingest.metrics.snapshot(), **{n: s.counts() for n, s in stages.items()}}
             reader.stop.set()
             reader.join(10)
-    sent: list[float] = orjson.loads(sent_log.read_bytes())
+    sent = feed.sent
     if len(sent) != total:
         raise BenchmarkError(f"the paced feed sent {len(sent)} of {total} frames")
     # Every quote's send time and visibility per topic, for a closer look at one run.
@@ -234,7 +207,7 @@ def measure_latency(
     measured = [
         (quote_id, at)
         for quote_id, at in list(zip(quote_ids, sent, strict=True))[warmup:]
-        if quote_id in reader.seen[results]
+        if quote_id in reader.seen[_RESULTS]
     ]
     per_stage, previous = {}, {quote_id: at for quote_id, at in measured}
     for stage, topic in _HOPS:
@@ -250,7 +223,9 @@ def measure_latency(
         achieved,
         len(measured),
         total - warmup - len(measured),
-        _percentiles((reader.seen[results][q] - at) * 1000 for q, at in measured),
+        _percentiles((reader.seen[_RESULTS][q] - at) * 1000 for q, at in measured),
         per_stage,
         cores,
+        peaks,
+        counts,
     )

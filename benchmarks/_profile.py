@@ -17,15 +17,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from benchmarks._inputs import StageInputs
-from doran.contracts import CMD_EXECUTE_TRADE, NORM_SWAP_DEMAND, RAW_NEAR_INTENTS_QUOTE, TOPICS, Envelope
+from doran.contracts import CMD_EXECUTE_TRADE, NORM_SWAP_DEMAND, RAW_NEAR_INTENTS_QUOTE, Envelope
 from doran.contracts import NearIntentsQuoteRawEvent as RawQuote
 from doran.contracts import SwapDemandEvent as Demand
 from doran.pipeline import decide, default_policy, normalize
+from doran.schema_source.registry import TopicSpec
+from doran.settings import Settings
 from doran.stages.decide import demand_handler
 from doran.stages.handling import Consumed, Handled
-from doran.stages.normalize import handle_raw_quote
-from doran.stages.outbound import Outbound
-from doran.wire import decode, encode, kafka_headers, message_key
+from doran.stages.normalize import raw_quote_handler
+from doran.wire import KafkaRecord, decode, encode, kafka_headers, message_key
 
 __all__ = ["HandlerProfile", "profile_handler"]
 
@@ -75,16 +76,20 @@ def _top_functions(run: Callable[[], object], n: int) -> list[dict[str, Any]]:
 
 
 def _parts(
-    in_topic: str, out_topic: str, values: Sequence[bytes], logic: Callable[[Envelope], Envelope]
+    in_topic: TopicSpec[Envelope],
+    out_topic: TopicSpec[Envelope],
+    values: Sequence[bytes],
+    logic: Callable[[Envelope], Envelope],
 ) -> dict[str, float]:
-    """µs per message of each step transform_record takes, in its order.
+    """µs per message of each step the stage's RecordHandler takes, in its order.
 
-    The output is validated where the logic builds it (strict model_validate); that share is timed
-    again on its own by validating each result's own dump, so it shows beside the logic's total.
+    The output is validated where the logic builds it (`doran.wire.derive`: strict model_validate);
+    that share is timed again on its own by validating each result's own dump, so it shows beside
+    the logic's total.
     """
     events = [decode(in_topic, value) for value in values]
     results = [logic(event) for event in events]
-    model = TOPICS[out_topic].event_model
+    model = out_topic.event_model
     dumps = [result.model_dump() for result in results]
     return {
         "decode + validate input": _us_per_item(lambda value: decode(in_topic, value), values),
@@ -103,26 +108,31 @@ def profile_handler(stage: str, inputs: StageInputs, limit: int) -> HandlerProfi
     """Time the named stage's (normalize | decide) handler and its parts over the first `limit` inputs."""
     now = datetime.now(UTC)
     policy = default_policy()
-    records: tuple[Outbound, ...]
+    settings = Settings()  # the stages' limits, as they read them
+    records: tuple[KafkaRecord, ...]
+    in_topic: TopicSpec[Envelope]
+    out_topic: TopicSpec[Envelope]
     if stage == "normalize":
         records, in_topic, out_topic = inputs.raw, RAW_NEAR_INTENTS_QUOTE, NORM_SWAP_DEMAND
-        handler: Callable[[Consumed, datetime], Handled] = handle_raw_quote
+        handler: Callable[[Consumed, datetime], Handled] = raw_quote_handler(
+            settings.max_message_bytes, settings.relay_auction_window_ms
+        )
 
         def logic(event: Envelope) -> Envelope:
             assert isinstance(event, RawQuote)
-            return normalize(event, now=now)
+            return normalize(event, auction_window_ms=settings.relay_auction_window_ms)
     else:
         records, in_topic, out_topic = inputs.demands, NORM_SWAP_DEMAND, CMD_EXECUTE_TRADE
-        handler = demand_handler(policy)
+        handler = demand_handler(policy, settings.max_message_bytes)
 
         def logic(event: Envelope) -> Envelope:
             assert isinstance(event, Demand)
-            decided = decide(event, policy, now=now)
+            decided = decide(event, policy)
             assert isinstance(decided, Envelope)  # the inputs all take the full path
             return decided
 
     records = records[:limit]
-    consumed = [Consumed(in_topic, 0, i, r.key.encode(), r.value) for i, r in enumerate(records)]
+    consumed = [Consumed(in_topic.name, 0, i, r.key.encode(), r.value) for i, r in enumerate(records)]
     handler_us = _us_per_item(lambda message: handler(message, now), consumed)
     parts = _parts(in_topic, out_topic, [r.value for r in records], logic)
     top = _top_functions(lambda: [handler(message, now) for message in consumed], len(consumed))

@@ -1,7 +1,9 @@
-"""`make bench-contracts`: µs per message of the hot-path validator vs the jsonschema reference.
+"""`make bench-contracts`: µs per message of the hot-path validators vs the jsonschema reference.
 
 Both run in the same process on the same golden messages; the figure that matters is the
-ratio (the target is >= 30x), not the absolute numbers, which depend on the machine.
+ratio (the target is >= 30x for every topic's contract), not the absolute numbers, which depend on
+the machine. The venue message ingest checks before a quote reaches the bus (a relay quote request,
+taken from samples/relay-quotes.jsonl) is timed too, and reported beside the target.
 """
 
 from __future__ import annotations
@@ -18,11 +20,16 @@ import jsonschema_rs
 import orjson
 from jsonschema import Draft202012Validator, FormatChecker
 
-from doran.contracts import TOPICS, bundled_schema
-from doran.wire import decode
+from doran.contracts import NEAR_INTENTS_QUOTE_REQUEST, TOPICS, bundled_schema
+from doran.relay import Notification, parse_frame, read_recording
+from doran.wire import decode, decode_venue_message
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "schemas" / "examples"
-REPORTS = Path(__file__).resolve().parents[1] / "reports"
+__all__ = ["main"]
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "schemas" / "examples"
+RECORDING = ROOT / "samples" / "relay-quotes.jsonl"
+REPORTS = ROOT / "reports"
 TARGET_RATIO = 30.0
 
 
@@ -39,22 +46,45 @@ def _rust_is_valid(validator: Any, data: bytes) -> bool:
     return bool(validator.is_valid(orjson.loads(data)))
 
 
+def _venue_quote_request(data: bytes) -> object:
+    """Ingest's check of a relay quote request, from bytes as the topic rows are (it parses the frame
+    with orjson, then validates the venue message strictly)."""
+    return decode_venue_message(NEAR_INTENTS_QUOTE_REQUEST, orjson.loads(data))
+
+
+def _hot_paths() -> list[tuple[str, str, bytes, Callable[[bytes], object]]]:
+    """(contract, kind, a valid message, its hot-path validator) for every topic and the venue message."""
+    found: list[tuple[str, str, bytes, Callable[[bytes], object]]] = []
+    for name, spec in TOPICS.items():
+        example = sorted((EXAMPLES / name / "valid").glob("*.json"))[0]
+        data = json.dumps(json.loads(example.read_bytes())["message"]).encode()
+        found.append((name, "topic", data, functools.partial(decode, spec)))
+    quote = next(
+        frame.data
+        for frame in map(parse_frame, read_recording(RECORDING))
+        if isinstance(frame, Notification) and isinstance(frame.data, dict) and "quote_id" in frame.data
+    )
+    found.append(
+        (NEAR_INTENTS_QUOTE_REQUEST.name, "venue message", orjson.dumps(quote), _venue_quote_request)
+    )
+    return found
+
+
 def main() -> None:
     rows: list[dict[str, Any]] = []
-    for topic in TOPICS:
-        example = sorted((EXAMPLES / topic / "valid").glob("*.json"))[0]
-        data = json.dumps(json.loads(example.read_bytes())["message"]).encode()
-        schema = bundled_schema(topic)
+    for name, kind, data, hot_path in _hot_paths():
+        schema = bundled_schema(name)
         reference = Draft202012Validator(schema, format_checker=FormatChecker())
         rust = jsonschema_rs.validator_for(schema)
         assert reference.is_valid(json.loads(data)) and rust.is_valid(orjson.loads(data))
-        decode(topic, data)
-        hot = _per_call_us(functools.partial(decode, topic, data), 20_000)
+        hot_path(data)  # valid, or this raises before anything is timed
+        hot = _per_call_us(functools.partial(hot_path, data), 20_000)
         ref = _per_call_us(functools.partial(_reference_is_valid, reference, data), 500)
         rs = _per_call_us(functools.partial(_rust_is_valid, rust, data), 20_000)
         rows.append(
             {
-                "topic": topic,
+                "contract": name,
+                "kind": kind,
                 "bytes": len(data),
                 "hot_path_us": hot,
                 "reference_us": ref,
@@ -66,23 +96,33 @@ def main() -> None:
         f"contract validation, µs per message (best of 5), {platform.python_implementation()} "
         f"{platform.python_version()} on {platform.machine()}"
     )
-    print(f"{'topic':<24}{'bytes':>7}{'hot path':>11}{'jsonschema':>12}{'ratio':>9}{'(jsonschema-rs)':>17}")
+    print(
+        f"{'contract':<28}{'bytes':>7}{'hot path':>11}{'jsonschema':>12}{'ratio':>9}{'(jsonschema-rs)':>17}"
+    )
     for r in rows:
         print(
-            f"{r['topic']:<24}{r['bytes']:>7}{r['hot_path_us']:>11.2f}{r['reference_us']:>12.1f}"
+            f"{r['contract']:<28}{r['bytes']:>7}{r['hot_path_us']:>11.2f}{r['reference_us']:>12.1f}"
             f"{r['ratio']:>8.1f}x{r['jsonschema_rs_us']:>17.2f}"
         )
-    worst = min(float(r["ratio"]) for r in rows)
+    # The target is over the topics' contracts, as it always was; the venue message is shown beside it.
+    worst = min(float(r["ratio"]) for r in rows if r["kind"] == "topic")
+    venue = min(float(r["ratio"]) for r in rows if r["kind"] == "venue message")
     verdict = "met" if worst >= TARGET_RATIO else "MISSED"
     print(
-        f"hot path = doran.wire.decode (pydantic strict JSON -> typed model); reference = json.loads + "
-        f"jsonschema Draft202012Validator with format checker.\n"
-        f"worst ratio {worst:.1f}x, target {TARGET_RATIO:.0f}x: {verdict}"
+        "hot path = doran.wire.decode (pydantic strict JSON -> typed model) for a topic, orjson + "
+        "doran.wire.decode_venue_message for the venue message; reference = json.loads + jsonschema "
+        f"Draft202012Validator with format checker.\nworst topic ratio {worst:.1f}x, target "
+        f"{TARGET_RATIO:.0f}x: {verdict} (venue message: {venue:.1f}x, "
+        f"{'met' if venue >= TARGET_RATIO else 'MISSED'})"
     )
     REPORTS.mkdir(exist_ok=True)
-    (REPORTS / "bench-contracts.json").write_text(
-        json.dumps({"rows": rows, "worst_ratio": worst}, indent=2) + "\n"
-    )
+    document = {
+        "rows": rows,
+        "worst_ratio": worst,
+        "venue_message_ratio": venue,
+        "target_ratio": TARGET_RATIO,
+    }
+    (REPORTS / "bench-contracts.json").write_text(json.dumps(document, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -22,10 +22,12 @@ from typing import Any
 
 import confluent_kafka
 
+from benchmarks._apps import BENCH_SETTINGS
 from benchmarks._inputs import build_inputs, full_path_frames
 from benchmarks._latency import measure_latency
 from benchmarks._profile import profile_handler
-from benchmarks._report import Report, render_text, write_reports
+from benchmarks._render import render_text, write_reports
+from benchmarks._report import Report
 from benchmarks._throughput import MEASURES, measure
 from doran.settings import Settings
 
@@ -35,47 +37,64 @@ ROOT = Path(__file__).resolve().parents[1]
 PHASES = ("throughput", "profile", "latency")
 SHORT_COMMIT_S = 0.1
 PROFILE_N = 5_000  # enough for a stable µs/msg; more only lengthens the run
-# What-if knobs the stages' Settings cannot express yet (see benchmarks/_stage_process.py).
+# Latency knobs tried by --what-if, well below the stages' defaults (DORAN_* settings of `doran stage`).
 WHAT_IF = ("DORAN_FETCH_WAIT_MAX_MS=5", "DORAN_POLL_TIMEOUT_S=0.02")
 
 METHOD = """
 - Every throughput run starts its own embedded broker (tansu, memory storage), creates the registry
   topics (3 partitions each) and pre-produces N inputs before the app starts. Inputs come from
-  samples/relay-quotes.jsonl through the stages' own logic (ingest_frame -> normalize -> decide),
-  keeping only quotes that go all the way to a command, each with its own uuid5 quote_id: every
-  stage produces one record per record consumed (the conservative case: no cheap declines).
-- identity: a Quix app built by the stages' own `quix_application` (same processing guarantee, same
-  FAST_GROUP_JOIN consumer config, same commit interval) reading the same raw quotes as bytes, `apply`
-  returning the value, `to_topic` to a 3-partition bench topic. shell: the stages' `build_quix_app`
-  with a handler that forwards each record's bytes with 8 headers (Quix wiring, counters, headers,
-  routing; no validation, no logic). normalize / decide: `build_normalize_app` / `build_decide_app`.
+  samples/relay-quotes.jsonl through the stages' own cores (FrameIngest -> raw_quote_handler ->
+  demand_handler), keeping only quotes that go all the way to a command, each with its own uuid5
+  quote_id: every stage produces one record per record consumed (the conservative case: no cheap
+  declines).
+- Each measured app runs in a process of its own (`python -m benchmarks._app_run`), so its CPU and
+  memory are its own: production Settings plus the bench's overrides (bench_overrides below): the
+  embedded broker's (doran.broker.EMBEDDED_BROKER_SETTINGS: session.timeout.ms and
+  max.poll.interval.ms of 6 s, so a group joins in ~3 s on tansu) and DORAN_VENUE=simulated for
+  execute; state under the run's directory.
+- identity: a Quix app built by the stages' own `quix_application` (same processing guarantee,
+  consumer config, commit interval and poll timeout) reading the raw quotes as bytes, `apply`
+  returning the value, `to_topic` to a 3-partition bench topic: plain Quix, without the stages' GC
+  tuning or statistics callback. shell: the stages' `build_quix_app` (GC tuning, StageMetrics, a
+  ConsumerMonitor on librdkafka's statistics, as `doran stage` builds it) with a handler that forwards
+  each record's bytes with 8 headers: Quix wiring, counting, headers, routing; no validation, no
+  logic. normalize / decide: `build_normalize_app` / `build_decide_app` with a ConsumerMonitor.
 - Each measurement runs --repeat times (interleaved); the best run is the headline (least disturbed
   by other load on the machine), all runs are listed.
-- CPU µs/msg: CPU time of the process running the app (all its threads, librdkafka's included;
-  the broker excluded) over the same window, per message; it barely depends on other load, so
-  "CPU vs identity" is the steadier ratio on a shared machine. ingest's Source runs in a
-  subprocess: not measured. execute's includes the bench's read_committed watcher thread.
-- Quix apps are timed where they consume (the identity `apply`, the stage counters' `consumed`):
-  msgs/s = (N - 1) / (last consumed - first consumed). The group join (~3 s on tansu) and the final
-  commit fall outside the window.
-- execute (`run_execute_stage`, SimulatedAdapter with its fsync'd venue log, sqlite state, one
-  transaction per batch of <= 500) is timed where its results become readable to a read_committed
-  consumer: msgs/s = results after the first readable batch / time from it to the last; the venue
-  log is then checked to hold exactly N executions. ingest (`replay` of an N-frame recording; the
-  feed runs in Quix's Source subprocess) is timed by its shared frame counter, polled every 1 ms.
-- Profile: the stage handler over min(N, 5000) inputs without a broker, and each step of transform_record
-  timed on its own (best of 3). Quix overhead = 1/stage rate - handler time.
-- Latency: a fresh broker; normalize, decide, execute as separate processes
-  (`python -m benchmarks._stage_process`, which runs what `doran stage` runs); ingest in the bench
-  process with a feed that hands it frames at the offered rate on an absolute schedule and logs
-  each send time. A read_committed reader (fetch.wait.max.ms=5) notes when each quote is readable
-  on raw, norm, cmd and result topics; latency = result readable - frame sent, for the quotes
-  after a 1 s warm-up. Runs: the stages' configuration (DORAN_COMMIT_INTERVAL_S as set, default
-  1 s) and a shorter commit interval. Stage processes are `doran stage X`, configured by DORAN_*
-  settings like production; --what-if adds a run with DORAN_FETCH_WAIT_MAX_MS=5 (tansu holds a
-  fetch until fetch.wait.max.ms even when data is waiting; Kafka and Redpanda answer once
-  fetch.min.bytes is there) and DORAN_POLL_TIMEOUT_S=0.02 (Quix checks its commit timer only
-  between polls, and execute waits that long to fill a batch).
+- CPU µs/msg: CPU time of the app's process (all its threads, librdkafka's included; the broker
+  excluded) over the same window, per message; it barely depends on other load, so "CPU vs identity"
+  is the steadier ratio on a shared machine. execute's is read from /proc of its process at each tick
+  of the bench's watcher (10 ms clock ticks).
+- peak RSS MiB: VmHWM of the app's process when it ends (from its start: interpreter, imports, the
+  app, librdkafka's buffers; a consumer prefetches the pre-produced backlog up to librdkafka's queue
+  limits, as a stage with lag does). The largest over the repeats.
+- Quix apps are timed where they consume (the identity `apply`; the stage's StageMetrics `consumed`
+  count, which ticks a stopwatch): msgs/s = (N - 1) / (last consumed - first consumed). The group join
+  (~3 s on tansu) and the final commit fall outside the window.
+- execute (`run_execute_stage`, the SimulatedVenue with its fsync'd venue log, its state store, one
+  transaction per batch of <= 500; stopped by SIGTERM once done) is timed where its results become
+  readable to a read_committed consumer in the bench: msgs/s = results after the first readable batch /
+  time from it to the last; the venue log is then checked to hold exactly N executions and the stage's
+  StageMetrics N results. ingest (`run_ingest`, the loop of `doran stage ingest` and `doran replay`, on
+  an N-frame recording streamed line by line, each frame stamped as received now) is timed like the
+  Quix apps, by its StageMetrics' `consumed` count; the producer's final flush falls outside the
+  window, and all N quotes are then checked readable on the raw topic.
+- Profile: the stage handler (`raw_quote_handler` / `demand_handler`, a RecordHandler) over
+  min(N, 5000) inputs without a broker, and each of its steps timed on its own (best of 3). Quix
+  overhead = 1/stage rate - handler time.
+- Latency: a fresh broker; normalize, decide, execute as `python -m doran.cli stage X` processes
+  configured by DORAN_* variables like production, plus the bench's overrides and a
+  DORAN_HEALTH_PORT each (their /readyz tells when they hold their partitions; their /metrics counts go
+  to bench.json). Ingest runs in the bench process: `run_ingest` in a thread, fed by a feed that hands
+  it frames at the offered rate on an absolute schedule and logs each send time. A read_committed
+  reader (fetch.wait.max.ms=5) notes when each quote is readable on raw, norm, cmd and result topics;
+  latency = result readable - frame sent, for the quotes after a 1 s warm-up. Runs: the stages'
+  configuration (DORAN_COMMIT_INTERVAL_S as set, default 1 s) and a shorter commit interval; --what-if
+  adds a run with DORAN_FETCH_WAIT_MAX_MS=5 (tansu holds a fetch until fetch.wait.max.ms even when
+  data is waiting; Kafka and Redpanda answer once fetch.min.bytes is there) and
+  DORAN_POLL_TIMEOUT_S=0.02 (Quix checks its commit timer only between polls, and execute waits that
+  long to fill a batch). cores busy: CPU seconds per wall second of each process while quotes flowed
+  (bench = ingest and the reader). peak RSS: VmHWM of the broker and of each stage process at the end.
 """
 
 
@@ -116,14 +135,14 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         "--repeat",
         type=int,
         default=int(os.environ.get("DORAN_BENCH_REPEAT", 3)),
-        help="runs per throughput measurement, median reported (env DORAN_BENCH_REPEAT; 3)",
+        help="runs per throughput measurement, best reported (env DORAN_BENCH_REPEAT; 3)",
     )
     parser.add_argument("--rate", type=float, default=1000.0, help="offered quotes/s of the latency runs")
     parser.add_argument("--duration", type=float, default=10.0, help="seconds measured per latency run")
     parser.add_argument(
         "--what-if",
         action="store_true",
-        help="add a latency run with fetch.wait.max.ms=5 on the stage consumers",
+        help="add a latency run with fetch.wait.max.ms=5 and a 0.02 s poll timeout on the stage consumers",
     )
     parser.add_argument("--only", nargs="+", choices=PHASES, default=list(PHASES), help="phases to run")
     parser.add_argument("--recording", type=Path, default=ROOT / "samples" / "relay-quotes.jsonl")
@@ -147,6 +166,10 @@ def main(argv: list[str] | None = None) -> None:
         settings={
             "processing_guarantee": configured.processing_guarantee,
             "commit_interval_s": configured.commit_interval_s,
+            "poll_timeout_s": configured.poll_timeout_s,
+            "fetch_wait_max_ms": configured.fetch_wait_max_ms,
+            "executor_max_batch": configured.executor_max_batch,
+            "bench_overrides": dict(BENCH_SETTINGS),
         },
         reproduce=f"make bench  # = python -m benchmarks.pipeline --n {args.n} --repeat {args.repeat} "
         f"--rate {args.rate:g} --duration {args.duration:g}" + (" --what-if" if args.what_if else ""),
@@ -165,7 +188,8 @@ def main(argv: list[str] | None = None) -> None:
                 report.throughput.setdefault(name, []).append(result)
                 print(
                     f"  run {run} {name:<10} {result.rate:>9,.0f} msgs/s ({result.messages:,} in "
-                    f"{result.window_s:.2f} s)",
+                    f"{result.window_s:.2f} s), {result.cpu_us_per_msg:,.0f} CPU µs/msg, "
+                    f"peak RSS {result.peak_rss_mib:,.0f} MiB",
                     flush=True,
                 )
     if "profile" in args.only:
