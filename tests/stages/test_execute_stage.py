@@ -147,7 +147,9 @@ def test_each_command_gets_exactly_one_result_field_by_field(
 ) -> None:
     commands = [command(n) for n in range(300)]
     produce_commands(fresh_broker, commands)
-    settings = settings_for(fresh_broker, tmp_path, processing_guarantee=guarantee, health_port=unused_port)
+    settings = settings_for(
+        fresh_broker, tmp_path, executor_processing_guarantee=guarantee, health_port=unused_port
+    )
 
     with running_executor(settings, max_batch=100) as metrics:
         counters = wait_for_consumed(metrics, len(commands))
@@ -320,7 +322,7 @@ def child_env(settings: Settings) -> dict[str, str]:
         "EXECUTOR_STATE_DIR": str(settings.executor_state_dir),
         "DORAN_QUIX_STATE_DIR": str(settings.quix_state_dir),
         "DORAN_CONSUMER_GROUP_PREFIX": settings.consumer_group_prefix,
-        "DORAN_PROCESSING_GUARANTEE": settings.processing_guarantee,
+        "DORAN_EXECUTOR_PROCESSING_GUARANTEE": settings.executor_processing_guarantee,
         "DORAN_VENUE": settings.venue,
         "DORAN_EXECUTOR_ALLOW_MISSING_STATE": str(settings.executor_allow_missing_state).lower(),
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -100,10 +100,10 @@ def test_a_quote_breaking_the_venue_contract_is_refused_by_the_raw_topic_contrac
 
 
 def test_an_output_its_own_contract_refuses_is_an_output_violation_with_pointers() -> None:
-    def broken(event: NearIntentsQuoteRawEvent, now: datetime) -> SwapDemandEvent:
-        good = normalize(event, now=now, auction_window_ms=WINDOW_MS)
+    def broken(event: NearIntentsQuoteRawEvent) -> SwapDemandEvent:
+        good = normalize(event, auction_window_ms=WINDOW_MS)
         payload = good.payload.model_dump() | {"ttl_ms": -1, "asset_in": "not an asset"}
-        return derive(NORM_SWAP_DEMAND, event, payload, source="doran.normalize", now=now)
+        return derive(NORM_SWAP_DEMAND, event, payload, source="doran.normalize")
 
     handler = RecordHandler(
         DeadLetterStage.NORMALIZE, RAW_NEAR_INTENTS_QUOTE, NORM_SWAP_DEMAND, broken, LIMIT
@@ -126,6 +126,23 @@ def test_an_output_larger_than_the_broker_takes_is_dead_lettered_not_produced() 
     letter = decode(DEAD_LETTER_TOPIC, record.value).payload
     assert "150000" in letter.violations[0].message
     assert letter.original_size_bytes == len(json.dumps(raw))
+
+
+def test_a_redelivered_record_yields_byte_identical_output_whenever_it_is_handled() -> None:
+    # At-least-once normalize and decide publish a redelivered input again: it must be the same bytes.
+    raw = _consumed(RAW, json.dumps(_example(RAW, "exact_in")).encode())
+    first = handle_raw_quote(raw, NOW)
+    later = handle_raw_quote(raw, NOW + timedelta(hours=3))
+    assert [(r.key, r.value, r.headers) for r in first.records] == [
+        (r.key, r.value, r.headers) for r in later.records
+    ]
+    demand = _consumed(NORM_SWAP_DEMAND.name, first.records[0].value)
+    decided = [
+        demand_handler(default_policy(), LIMIT)(demand, at).records for at in (NOW, NOW + timedelta(days=1))
+    ]
+    assert decided[0] and [(r.key, r.value, r.headers) for r in decided[0]] == [
+        (r.key, r.value, r.headers) for r in decided[1]
+    ]
 
 
 def test_dead_letter_ids_are_deterministic_per_origin() -> None:

@@ -30,7 +30,7 @@ from doran.demo.options import DemoOptions
 from doran.demo.replay import ReplayPlan, plan_replay, replay
 from doran.demo.solver_identity import DemoSolver
 from doran.demo.stage_processes import StageProcesses
-from doran.demo.summary import reconcile, summary_tables
+from doran.demo.summary import answer_latencies_ms, reconcile, summary_tables
 from doran.demo.topic_tally import read_topics
 from doran.relay import LiveRelayFeed, read_recording
 from doran.relay.simulator import RelaySimulator, SimulatorThread
@@ -134,7 +134,8 @@ def run_demo(recording: Path, work_dir: Path, settings: Settings, options: DemoO
             counts = outcome
         tallies = read_topics(address, list(TOPICS))
         checks = reconcile(relay.summary(), tallies, counts["execute"])
-        for table in summary_tables(relay.summary(), tallies, counts, checks):
+        latencies = answer_latencies_ms(relay.events(), relay.responses())
+        for table in summary_tables(relay.summary(), tallies, counts, checks, latencies):
             console.print(table)
     return 0 if all(check.holds for check in checks) else 1
 

@@ -1,13 +1,14 @@
 """The demo's end-of-run summary: what the relay saw against what doran's topics hold, and whether they agree.
 
-The checks are the loop's accounting identities: every quote_response the relay judged is a
-result doran recorded with the same verdict, every quote the relay accepted ends filled or expired
-exactly once, every command has one result, and duplicated settlements changed nothing.
+The checks are the loop's accounting identities, over distinct events (a record published again
+under the same event_id is one event): every quote_response the relay judged is a result doran
+recorded with the same verdict, every quote the relay accepted ends filled or expired exactly
+once, every command has one result, and every duplicate was skipped or republished identically.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,9 +23,9 @@ from doran.contracts import (
     SettlementOutcome,
 )
 from doran.demo.topic_tally import TopicTally
-from doran.relay.simulator import Summary
+from doran.relay.simulator import PublishedQuote, ReceivedResponse, Summary
 
-__all__ = ["Check", "reconcile", "summary_tables"]
+__all__ = ["Check", "answer_latencies_ms", "reconcile", "summary_tables"]
 
 # Results of commands whose quote_response left for the relay: it judged each of them.
 _SENT = (
@@ -63,6 +64,7 @@ def reconcile(relay: Summary, tallies: Mapping[str, TopicTally], executor: Mappi
     refused = sum(relay.refused.values())
     commands = tallies[CMD_EXECUTE_TRADE.name]
     repeated_commands = commands.count - len(commands.command_ids)  # a quote_id commanded again
+    republished = tallies[EXEC_TRADE_RESULT.name].copies + tallies[EXEC_QUOTE_SETTLEMENT.name].copies
     return [
         Check("relay: answered = accepted + refused", relay.responses_received, relay.accepted + refused),
         Check("doran sent = relay answered", sum(results[c] for c in _SENT), relay.responses_received),
@@ -79,11 +81,27 @@ def reconcile(relay: Summary, tallies: Mapping[str, TopicTally], executor: Mappi
             len(tallies[EXEC_TRADE_RESULT.name].command_ids | commands.command_ids),
         ),
         Check(
-            "skipped = repeated commands + duplicate quote_status",
-            executor.get("skipped_duplicates", 0),
+            "skipped + republished = repeated commands + duplicate quote_status",
+            executor.get("skipped_duplicates", 0) + republished,
             repeated_commands + relay.duplicates_sent,
         ),
     ]
+
+
+def answer_latencies_ms(
+    events: Sequence[PublishedQuote], responses: Sequence[ReceivedResponse]
+) -> list[float]:
+    """Per answered quote: from the relay sending its quote event to it receiving doran's response."""
+    sent = {event.quote_id: event.sent.monotonic for event in events if event.quote_id is not None}
+    return sorted(
+        (response.received.monotonic - sent[response.quote_id]) * 1000
+        for response in responses
+        if response.quote_id in sent
+    )
+
+
+def _percentile(ordered: Sequence[float], fraction: float) -> float:
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
 def summary_tables(
@@ -91,6 +109,7 @@ def summary_tables(
     tallies: Mapping[str, TopicTally],
     counts: Mapping[str, Mapping[str, Any]],
     checks: list[Check],
+    latencies_ms: Sequence[float] = (),
 ) -> list[Table]:
     topics = _table("records per topic (read_committed)", "topic", "records")
     for name, tally in tallies.items():
@@ -102,6 +121,9 @@ def summary_tables(
     verdicts.add_row("settlements sent (quote_status)", str(relay.settlements_sent))
     verdicts.add_row("  of which delivered twice", str(relay.duplicates_sent))
     verdicts.add_row("statuses for quotes no one signed", str(relay.unknown_sent))
+    if latencies_ms:
+        p50, p99 = _percentile(latencies_ms, 0.5), _percentile(latencies_ms, 0.99)
+        verdicts.add_row("quote event -> quote_response, p50 / p99", f"{p50:.1f} / {p99:.1f} ms")
     results = _table("trade results and settlements", "outcome", "count")
     for code, n in sorted(tallies[EXEC_TRADE_RESULT.name].breakdown.items()):
         results.add_row(f"{EXEC_TRADE_RESULT.name}: {code}", str(n))

@@ -18,14 +18,27 @@ _SAMPLES = 5
 
 @dataclass
 class TopicTally:
-    """What one topic holds: its committed records, distinct event ids and command ids, an outcome
-    breakdown, samples."""
+    """What one topic holds: its committed records, the outcome of each distinct event (a record
+    published again under the same event_id is one event), the command ids it names, samples."""
 
     count: int = 0
-    event_ids: set[str] = field(default_factory=set)
+    outcomes: dict[str, str] = field(default_factory=dict)  # event_id -> outcome ("" when none)
     command_ids: set[str] = field(default_factory=set)
-    breakdown: Counter[str] = field(default_factory=Counter)
     samples: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def event_ids(self) -> set[str]:
+        return set(self.outcomes)
+
+    @property
+    def copies(self) -> int:
+        """Records that repeat an event already counted (at-least-once deliveries, republications)."""
+        return self.count - len(self.outcomes)
+
+    @property
+    def breakdown(self) -> Counter[str]:
+        """Distinct events by outcome."""
+        return Counter(outcome for outcome in self.outcomes.values() if outcome)
 
     def add(self, topic: str, value: bytes | None) -> None:
         self.count += 1
@@ -33,20 +46,21 @@ class TopicTally:
             return
         try:
             event = orjson.loads(value)
-            self.event_ids.add(str(event["event_id"]))
-            payload = event["payload"]
+            event_id, payload = str(event["event_id"]), event["payload"]
         except (orjson.JSONDecodeError, KeyError, TypeError):
             return  # counted; its content is not ours to break down
         if isinstance(payload, dict) and "command_id" in payload:
             self.command_ids.add(str(payload["command_id"]))
+        outcome = ""
         if topic == EXEC_TRADE_RESULT.name:
-            self.breakdown[str(payload["result_code"])] += 1
+            outcome = str(payload["result_code"])
             if len(self.samples) < _SAMPLES:
                 self.samples.append(payload)
         elif topic == EXEC_QUOTE_SETTLEMENT.name:
-            self.breakdown[str(payload["outcome"])] += 1
+            outcome = str(payload["outcome"])
         elif topic == DEAD_LETTER_TOPIC.name:
-            self.breakdown[f"{payload['stage']}: {payload['reason']}"] += 1
+            outcome = f"{payload['stage']}: {payload['reason']}"
+        self.outcomes.setdefault(event_id, outcome)
 
 
 def read_topics(address: str, topics: list[str], *, timeout_s: float = 60.0) -> dict[str, TopicTally]:

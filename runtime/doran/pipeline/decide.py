@@ -9,7 +9,6 @@ solver's disfavour. Integer arithmetic only.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from enum import StrEnum
 
 from doran.contracts import (
@@ -63,7 +62,7 @@ def _bounds_violation(policy: Policy, asset: str, side: str, amount: int) -> tup
     return None
 
 
-def decide(event: SwapDemandEvent, policy: Policy, *, now: datetime) -> Decision:
+def decide(event: SwapDemandEvent, policy: Policy) -> Decision:
     """Price the open side of the demand under the policy, or decline with a reason code."""
     demand = event.payload
     quote_id, asset_in, asset_out = demand.quote_id, demand.asset_in, demand.asset_out
@@ -122,4 +121,4 @@ def decide(event: SwapDemandEvent, policy: Policy, *, now: datetime) -> Decision
         "answer_by": demand.answer_by,
         "reason": reason[:_REASON_MAX],
     }
-    return derive(CMD_EXECUTE_TRADE, event, payload, source=SOURCE, now=now)
+    return derive(CMD_EXECUTE_TRADE, event, payload, source=SOURCE)

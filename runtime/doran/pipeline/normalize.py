@@ -7,7 +7,7 @@ the amounts, the requester's minimum deadline, and when the relay's auction for 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from doran.contracts import NORM_SWAP_DEMAND, NearIntentsQuoteRawEvent, SwapDemandEvent
 from doran.wire import derive, parse_timestamp, utc_timestamp
@@ -17,7 +17,7 @@ __all__ = ["SOURCE", "normalize"]
 SOURCE = "doran.normalize"
 
 
-def normalize(event: NearIntentsQuoteRawEvent, *, now: datetime, auction_window_ms: int) -> SwapDemandEvent:
+def normalize(event: NearIntentsQuoteRawEvent, *, auction_window_ms: int) -> SwapDemandEvent:
     """The swap demand of a raw quote request; ContractViolation (output_violation) only on a bug.
 
     The auction closes max_wait_ms after the relay sent the request (when it says so; else after
@@ -35,4 +35,4 @@ def normalize(event: NearIntentsQuoteRawEvent, *, now: datetime, auction_window_
         "ttl_ms": message.min_deadline_ms,
         "answer_by": utc_timestamp(observed + timedelta(milliseconds=window)),
     }
-    return derive(NORM_SWAP_DEMAND, event, payload, source=SOURCE, now=now)
+    return derive(NORM_SWAP_DEMAND, event, payload, source=SOURCE)

@@ -33,7 +33,7 @@ def demand_handler(
         DeadLetterStage.DECIDE,
         NORM_SWAP_DEMAND,
         CMD_EXECUTE_TRADE,
-        lambda event, now: decide(event, policy, now=now),
+        lambda event: decide(event, policy),
         max_record_bytes,
     )
 

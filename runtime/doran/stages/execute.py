@@ -1,5 +1,5 @@
 """The execute stage: cmd.execute_trade -> exec.trade_result, each command executed at most once and
-answered by exactly one result (DORAN_PROCESSING_GUARANTEE=exactly-once, the default).
+answered by exactly one result (DORAN_EXECUTOR_PROCESSING_GUARANTEE=exactly-once, the default).
 
 A thin Quix-configured app (registry topics, consumer group, transactional producer) running doran's
 own poll-batch loop (`doran.stages.execute_loop`): Quix Streams has no hook between poll and commit,
@@ -104,7 +104,7 @@ def run_execute_stage(
     """
     stop = stop if stop is not None else threading.Event()
     metrics = metrics if metrics is not None else StageMetrics(STAGE, monitor)
-    exactly_once = settings.processing_guarantee == "exactly-once"
+    exactly_once = settings.executor_processing_guarantee == "exactly-once"
     history = history_horizon(settings.executor_history_days)  # before anything starts: a setting error
     with ExitStack() as stack:
         store, verdict = open_checked_store(settings, broker)

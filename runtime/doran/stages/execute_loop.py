@@ -8,7 +8,7 @@ come again, are settled in the store, and their stored results go out again with
 Between batches, quotes whose deadline passed unused expire; an expiry settlement is kept in the
 store as unpublished until a transaction carrying it commits (at worst published twice, same id).
 
-at-least-once (DORAN_PROCESSING_GUARANTEE): produce, flush, then commit the offsets. A crash between
+at-least-once (DORAN_EXECUTOR_PROCESSING_GUARANTEE): produce, flush, then commit the offsets. A crash between
 the flush and the offset commit publishes those results twice (same event_id, same bytes). The venue
 still sees each command at most once: that rests on the store, not on Kafka.
 """

@@ -62,18 +62,19 @@ class RecordHandler(Generic[In, Out]):
 
     The transform gets the typed input event and returns the typed output event (built with
     `doran.wire.derive`, which raises ContractViolation with reason output_violation on a broken
-    output) or a decline.
+    output) or a decline. It is a pure function of its input: the same record handled again (a
+    redelivery under at-least-once) yields the same bytes. `now` only stamps dead letters.
     """
 
     stage: DeadLetterStage
     source: TopicSpec[In]
     target: TopicSpec[Out]
-    transform: Callable[[In, datetime], Out | Declined]
+    transform: Callable[[In], Out | Declined]
     max_record_bytes: int
 
     def __call__(self, message: Consumed, now: datetime) -> Handled:
         try:
-            result = self.transform(decode(self.source, message.value), now)
+            result = self.transform(decode(self.source, message.value))
         except ContractViolation as exc:
             return reject(self.stage, exc.reason, exc.violations, message, now, self.max_record_bytes)
         if isinstance(result, Declined):

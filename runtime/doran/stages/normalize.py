@@ -28,7 +28,7 @@ def raw_quote_handler(
         DeadLetterStage.NORMALIZE,
         RAW_NEAR_INTENTS_QUOTE,
         NORM_SWAP_DEMAND,
-        lambda event, now: normalize(event, now=now, auction_window_ms=auction_window_ms),
+        lambda event: normalize(event, auction_window_ms=auction_window_ms),
         max_record_bytes,
     )
 

@@ -101,15 +101,26 @@ def build(
 
 
 def derive(
-    topic: TopicSpec[E], upstream: Envelope, payload: Mapping[str, Any], *, source: str, now: datetime
+    topic: TopicSpec[E],
+    upstream: Envelope,
+    payload: Mapping[str, Any],
+    *,
+    source: str,
+    now: datetime | None = None,
 ) -> E:
-    """The event a stage derives from `upstream`: id from its id, observed_at and raw carried over."""
+    """The event a stage derives from `upstream`: id from its id, observed_at and raw carried over.
+
+    Without `now`, ingested_at is the upstream's too (when the venue event entered doran): the event
+    is then a pure function of its input, and a stage that delivers at least once publishes the
+    same bytes again, never a variant. `now` stamps events that record when they were made (the
+    executor's results).
+    """
     return build(
         topic,
         payload,
         event_id=derive_event_id(topic.event_type, upstream.event_id),
         source=source,
         observed_at=upstream.observed_at,
-        now=now,
+        now=now if now is not None else parse_timestamp(upstream.ingested_at),
         raw=upstream.raw,
     )
