@@ -18,9 +18,8 @@ from doran.contracts import (
     RAW_NEAR_INTENTS_QUOTE,
     DeadLetterStage,
     NearIntentsQuoteRawEvent,
-    SwapDemandEvent,
 )
-from doran.pipeline import default_policy, normalize
+from doran.pipeline import default_policy, swap_demand
 from doran.stages.dead_letter import ORIGINAL_KEPT_BYTES
 from doran.stages.decide import demand_handler
 from doran.stages.handling import Consumed, RecordHandler
@@ -99,14 +98,15 @@ def test_a_quote_breaking_the_venue_contract_is_refused_by_the_raw_topic_contrac
     assert [v.pointer for v in letter.violations] == ["/payload/message/exact_amount_out"]
 
 
-def test_an_output_its_own_contract_refuses_is_an_output_violation_with_pointers() -> None:
-    def broken(event: NearIntentsQuoteRawEvent) -> SwapDemandEvent:
-        good = normalize(event, auction_window_ms=WINDOW_MS)
-        payload = good.payload.model_dump() | {"ttl_ms": -1, "asset_in": "not an asset"}
-        return derive(NORM_SWAP_DEMAND, event, payload, source="doran.normalize")
+def test_a_transform_that_refuses_its_own_output_is_an_output_violation_with_pointers() -> None:
+    # A transform may check what it built (derive validates): its refusal is a dead letter, not a crash.
+    def broken(event: NearIntentsQuoteRawEvent) -> dict[str, Any]:
+        good = swap_demand(event, auction_window_ms=WINDOW_MS)
+        payload = good | {"ttl_ms": -1, "asset_in": "not an asset"}
+        return derive(NORM_SWAP_DEMAND, event, payload, source="doran.normalize").payload.model_dump()
 
     handler = RecordHandler(
-        DeadLetterStage.NORMALIZE, RAW_NEAR_INTENTS_QUOTE, NORM_SWAP_DEMAND, broken, LIMIT
+        DeadLetterStage.NORMALIZE, RAW_NEAR_INTENTS_QUOTE, NORM_SWAP_DEMAND, broken, "doran.normalize", LIMIT
     )
     handled = handler(_consumed(RAW, json.dumps(_example(RAW, "exact_in")).encode()), NOW)
     assert handled.dead_letter == "output_violation"

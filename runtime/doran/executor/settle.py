@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -24,7 +24,7 @@ from doran.contracts import (
     SettlementOutcome,
 )
 from doran.executor.records import QuoteRecord, QuoteState
-from doran.wire import build, derive_event_id, encoded_object, max_length, parse_timestamp
+from doran.wire import build, derive_event_id, encoded_object, max_length, parse_timestamp, utc_timestamp
 
 __all__ = ["SettlementKind", "StatusOutcome", "expire_due", "settle"]
 
@@ -83,7 +83,7 @@ def _event(
         event_id=derive_event_id(EXEC_QUOTE_SETTLEMENT.event_type, quote.quote_hash),
         source=SOURCE,
         observed_at=observed_at,
-        now=now,
+        ingested_at=utc_timestamp(now),
         raw=raw or {},
     )
 
@@ -116,6 +116,13 @@ def settle(status: NearIntentsQuoteStatusRawEvent, quotes: QuoteView, *, now: da
     return StatusOutcome(SettlementKind.FILLED, settled, event)
 
 
+def _deadline(quote: QuoteRecord) -> datetime:
+    try:
+        return parse_timestamp(quote.quote_deadline)
+    except ValueError:  # only a rebuilt history can hold one (from a hostile result): long past
+        return datetime.min.replace(tzinfo=UTC)
+
+
 def expire_due(
     pending: Iterable[QuoteRecord], *, now: datetime, grace: timedelta
 ) -> list[tuple[QuoteRecord, QuoteSettlementEvent]]:
@@ -124,7 +131,7 @@ def expire_due(
     reaching doran."""
     expired = []
     for quote in pending:
-        if parse_timestamp(quote.quote_deadline) + grace > now:
+        if _deadline(quote) + grace > now:
             break
         note = f"no settlement by its deadline {quote.quote_deadline} and {grace.total_seconds():g} s after"
         event = _event(quote, SettlementOutcome.EXPIRED, note, now=now)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from doran.contracts import (
     CMD_EXECUTE_TRADE,
@@ -24,7 +25,7 @@ from doran.pipeline.policy import Policy
 from doran.pipeline.pricing import U128_MAX, fill_exact_in, fill_exact_out
 from doran.wire import derive, max_length
 
-__all__ = ["SOURCE", "Decision", "DeclineReason", "Declined", "decide"]
+__all__ = ["SOURCE", "Decision", "DeclineReason", "Declined", "decide", "trade_command"]
 
 SOURCE = "doran.decide"
 _REASON_MAX = max_length(ExecuteTrade, "reason")
@@ -63,7 +64,15 @@ def _bounds_violation(policy: Policy, asset: str, side: str, amount: int) -> tup
 
 
 def decide(event: SwapDemandEvent, policy: Policy) -> Decision:
-    """Price the open side of the demand under the policy, or decline with a reason code."""
+    """Price the open side of the demand under the policy (the command, validated), or decline."""
+    command = trade_command(event, policy)
+    if isinstance(command, Declined):
+        return command
+    return derive(CMD_EXECUTE_TRADE, event, command, source=SOURCE)
+
+
+def trade_command(event: SwapDemandEvent, policy: Policy) -> dict[str, Any] | Declined:
+    """The trade command payload (JSON values in the schema's field order), or the reason to decline."""
     demand = event.payload
     quote_id, asset_in, asset_out = demand.quote_id, demand.asset_in, demand.asset_out
     if not policy.allows(asset_in, asset_out):
@@ -107,7 +116,7 @@ def decide(event: SwapDemandEvent, policy: Policy) -> Decision:
         f"policy {policy.name}: pair allowed; price {price.numerator}/{price.denominator} {asset_out} per "
         f"{asset_in}, spread {policy.spread_bps} bps; {kind}"
     )
-    payload = {
+    return {
         "command_id": f"cmd-{quote_id}",
         "idempotency_key": f"{VENUE}:{quote_id}",
         "execution_key": f"{VENUE}:{asset_in}->{asset_out}",
@@ -116,9 +125,8 @@ def decide(event: SwapDemandEvent, policy: Policy) -> Decision:
         "asset_out": asset_out,
         "amount_in": str(amount_in),
         "amount_out": str(amount_out),
-        "fixed_side": FixedSide.AMOUNT_IN if exact_in else FixedSide.AMOUNT_OUT,
+        "fixed_side": (FixedSide.AMOUNT_IN if exact_in else FixedSide.AMOUNT_OUT).value,
         "ttl_ms": demand.ttl_ms,
         "answer_by": demand.answer_by,
         "reason": reason[:_REASON_MAX],
     }
-    return derive(CMD_EXECUTE_TRADE, event, payload, source=SOURCE)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from doran.contracts import DEAD_LETTER_TOPIC, DeadLetter, DeadLetterReason, DeadLetterStage, Violation
-from doran.wire import KafkaRecord, build, content_id, kafka_record, max_length
+from doran.wire import KafkaRecord, build, content_id, kafka_record, max_length, utc_timestamp
 
 __all__ = ["ORIGINAL_KEPT_BYTES", "Origin", "dead_letter"]
 
@@ -98,7 +98,7 @@ def _record(
         event_id=event_id,
         source=f"doran.{stage.value}",
         observed_at=None,
-        now=now,
+        ingested_at=utc_timestamp(now),
         raw={},
     )
     return kafka_record(DEAD_LETTER_TOPIC, event)

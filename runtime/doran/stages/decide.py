@@ -11,7 +11,8 @@ from doran.contracts import (
     ExecuteTradeEvent,
     SwapDemandEvent,
 )
-from doran.pipeline import Policy, decide, default_policy, load_policy
+from doran.pipeline import Policy, default_policy, load_policy, trade_command
+from doran.pipeline.decide import SOURCE
 from doran.settings import Settings
 from doran.stages.handling import RecordHandler
 from doran.stages.metrics import ConsumerMonitor, StageMetrics
@@ -33,7 +34,8 @@ def demand_handler(
         DeadLetterStage.DECIDE,
         NORM_SWAP_DEMAND,
         CMD_EXECUTE_TRADE,
-        lambda event: decide(event, policy),
+        lambda event: trade_command(event, policy),
+        SOURCE,
         max_record_bytes,
     )
 

@@ -6,16 +6,16 @@ will not trade becomes a counted decline, an output too large for the broker a d
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from doran.contracts import DeadLetterReason, DeadLetterStage, Envelope, Violation
 from doran.pipeline import Declined
 from doran.schema_source.registry import TopicSpec
 from doran.stages.dead_letter import Origin, dead_letter
-from doran.wire import ContractViolation, KafkaRecord, decode, kafka_record
+from doran.wire import ContractViolation, KafkaRecord, decode, derived_object, object_record
 
 __all__ = ["Consumed", "Handled", "RecordHandler", "oversize_violation", "reject"]
 
@@ -60,26 +60,31 @@ def oversize_violation(record: KafkaRecord, limit: int) -> Violation:
 class RecordHandler(Generic[In, Out]):
     """A stage's pure transform between two topics, wrapped so every failure becomes a dead letter.
 
-    The transform gets the typed input event and returns the typed output event (built with
-    `doran.wire.derive`, which raises ContractViolation with reason output_violation on a broken
-    output) or a decline. It is a pure function of its input: the same record handled again (a
-    redelivery under at-least-once) yields the same bytes. `now` only stamps dead letters.
+    The transform gets the typed input event and returns the output's payload (JSON values in the
+    schema's field order) or a decline; the handler derives the event and encodes it without
+    validating it again (`doran.wire.derived_object`): the pipeline's property tests prove each
+    transform's outputs hold their contract. A ContractViolation it raises is a dead letter. It is a
+    pure function of its input: the same record handled again (a redelivery under at-least-once)
+    yields the same bytes. `now` only stamps dead letters.
     """
 
     stage: DeadLetterStage
     source: TopicSpec[In]
     target: TopicSpec[Out]
-    transform: Callable[[In], Out | Declined]
+    transform: Callable[[In], Mapping[str, Any] | Declined]
+    event_source: str  # the `source` of the events it derives, e.g. doran.normalize
     max_record_bytes: int
 
     def __call__(self, message: Consumed, now: datetime) -> Handled:
         try:
-            result = self.transform(decode(self.source, message.value))
+            upstream = decode(self.source, message.value)
+            result = self.transform(upstream)
         except ContractViolation as exc:
             return reject(self.stage, exc.reason, exc.violations, message, now, self.max_record_bytes)
         if isinstance(result, Declined):
             return Handled((), declined=result.reason_code.value)
-        record = kafka_record(self.target, result)
+        event = derived_object(self.target, upstream, result, source=self.event_source)
+        record = object_record(self.target, event)
         if record.size > self.max_record_bytes:
             violation = oversize_violation(record, self.max_record_bytes)
             return reject(

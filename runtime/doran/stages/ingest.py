@@ -179,7 +179,7 @@ class FrameIngest:
                 event_id=venue_event_id(delivers, note.data),
                 source=self.feed,
                 observed_at=None if observed is None else utc_timestamp(observed),
-                now=now,
+                ingested_at=utc_timestamp(now),
                 raw=note.data,
             )
         except ContractViolation as exc:

@@ -11,7 +11,8 @@ from doran.contracts import (
     NearIntentsQuoteRawEvent,
     SwapDemandEvent,
 )
-from doran.pipeline import normalize
+from doran.pipeline import swap_demand
+from doran.pipeline.normalize import SOURCE
 from doran.settings import Settings
 from doran.stages.handling import RecordHandler
 from doran.stages.metrics import ConsumerMonitor, StageMetrics
@@ -28,7 +29,8 @@ def raw_quote_handler(
         DeadLetterStage.NORMALIZE,
         RAW_NEAR_INTENTS_QUOTE,
         NORM_SWAP_DEMAND,
-        lambda event: normalize(event, auction_window_ms=auction_window_ms),
+        lambda event: swap_demand(event, auction_window_ms=auction_window_ms),
+        SOURCE,
         max_record_bytes,
     )
 

@@ -98,9 +98,8 @@ class NearIntentsVenue:
         outcomes: list[VenueOutcome | None] = []
         requests: list[tuple[str, Any]] = []
         for prepared in batch:
-            closes = parse_timestamp(prepared.command.answer_by)
-            if now >= closes or prepared.ticket.request is None:
-                closed = prepared.command.answer_by
+            closed = prepared.command.answer_by
+            if not _open(closed, now) or prepared.ticket.request is None:
                 note = f"the relay's auction closed at {closed}, before the quote could be sent"
                 outcomes.append(VenueOutcome(TradeStatus.EXPIRED, ResultCode.QUOTE_EXPIRED, note))
                 continue
@@ -123,6 +122,14 @@ class NearIntentsVenue:
 
     def flush(self) -> None:
         """The relay keeps its own record of what it received; nothing to make durable here."""
+
+
+def _open(answer_by: str, now: datetime) -> bool:
+    """Whether the auction is still open; a date no calendar has (February 31st) is a closed one."""
+    try:
+        return now < parse_timestamp(answer_by)
+    except ValueError:
+        return False
 
 
 def _outcome(answer: Answer) -> VenueOutcome:

@@ -4,6 +4,8 @@
 - `decode_venue_message(SPEC, obj, at=...)`  a parsed venue message -> its typed model
 - `build(TOPIC, payload, ...)` / `derive(TOPIC, upstream, payload, ...)`  the events stages produce,
   validated against their contract (ContractViolation with reason output_violation)
+- `derived_object(TOPIC, upstream, payload, ...)` + `object_record(TOPIC, obj)`  the same record
+  without validating what was just built: for the per-message path of stages proven by property tests
 - `kafka_record(TOPIC, event)`  key, value bytes and CloudEvents headers of one record
 """
 
@@ -13,12 +15,28 @@ from doran.wire.envelope import (
     content_id,
     derive,
     derive_event_id,
+    derived_object,
     parse_timestamp,
     utc_timestamp,
 )
 from doran.wire.errors import ContractViolation, UnknownTopic
-from doran.wire.json_format import decode, decode_venue_message, encode, encoded_object, topic, venue_message
-from doran.wire.kafka_binding import CONTRACT_HEADER, KafkaRecord, kafka_headers, kafka_record, message_key
+from doran.wire.json_format import (
+    decode,
+    decode_venue_message,
+    encode,
+    encoded_object,
+    json_bytes,
+    topic,
+    venue_message,
+)
+from doran.wire.kafka_binding import (
+    CONTRACT_HEADER,
+    KafkaRecord,
+    kafka_headers,
+    kafka_record,
+    message_key,
+    object_record,
+)
 from doran.wire.limits import contract_type, max_length
 from doran.wire.reference import violations
 
@@ -35,12 +53,15 @@ __all__ = [
     "decode_venue_message",
     "derive",
     "derive_event_id",
+    "derived_object",
     "encode",
     "encoded_object",
+    "json_bytes",
     "kafka_headers",
     "kafka_record",
     "max_length",
     "message_key",
+    "object_record",
     "parse_timestamp",
     "topic",
     "utc_timestamp",

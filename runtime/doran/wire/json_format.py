@@ -7,6 +7,7 @@ classify the reason; it is also the authority if the two ever disagree.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -18,7 +19,15 @@ from doran.schema_source.registry import TopicSpec, VenueMessageSpec
 from doran.wire.errors import ContractViolation, UnknownTopic
 from doran.wire.reference import explain, violations
 
-__all__ = ["decode", "decode_venue_message", "encode", "encoded_object", "topic", "venue_message"]
+__all__ = [
+    "decode",
+    "decode_venue_message",
+    "encode",
+    "encoded_object",
+    "json_bytes",
+    "topic",
+    "venue_message",
+]
 
 E = TypeVar("E", bound=Envelope)
 M = TypeVar("M")
@@ -98,6 +107,24 @@ def encode(event: BaseModel) -> bytes:
     exactly the fields the venue sent.
     """
     return type(event).__pydantic_serializer__.to_json(event, exclude_unset=True)
+
+
+def json_bytes(value: Any) -> bytes:
+    """Compact JSON of plain values and contract models (dict order kept). orjson, or the standard
+    library for an integer beyond 64 bits (a venue's raw data may carry one), which orjson refuses."""
+    try:
+        return orjson.dumps(value, default=_model_object)
+    except orjson.JSONEncodeError:
+        text = json.dumps(
+            value, ensure_ascii=False, separators=(",", ":"), allow_nan=False, default=_model_object
+        )
+        return text.encode()
+
+
+def _model_object(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return encoded_object(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 def encoded_object(event: BaseModel) -> dict[str, Any]:

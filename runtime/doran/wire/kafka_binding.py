@@ -8,16 +8,16 @@ parsing the value, plus the topic schema's hash.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from doran.contracts import Envelope
 from doran.schema_source.registry import TopicSpec
-from doran.wire.json_format import encode
+from doran.wire.json_format import encode, json_bytes
 
-__all__ = ["CONTRACT_HEADER", "KafkaRecord", "kafka_headers", "kafka_record", "message_key"]
+__all__ = ["CONTRACT_HEADER", "KafkaRecord", "kafka_headers", "kafka_record", "message_key", "object_record"]
 
 CONTRACT_HEADER = "doran_contract_sha256"
 _PLACEHOLDER = re.compile(r"\$\{([a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)*)\}")
@@ -38,24 +38,28 @@ class KafkaRecord:
         return len(self.key) + len(self.value) + sum(len(name) + len(value) for name, value in self.headers)
 
 
-def _field(path: tuple[str, ...]) -> Callable[[Envelope], str]:
-    def get(event: Envelope) -> str:
+# An event as a model, or as the JSON object it encodes to: keys and headers read either alike.
+_Event = Envelope | Mapping[str, Any]
+
+
+def _field(path: tuple[str, ...]) -> Callable[[_Event], str]:
+    def get(event: _Event) -> str:
         value: Any = event
         for name in path:
-            value = getattr(value, name)
+            value = value[name] if isinstance(value, Mapping) else getattr(value, name)
         return str(getattr(value, "value", value))
 
     return get
 
 
-def _literal(text: str) -> Callable[[Envelope], str]:
+def _literal(text: str) -> Callable[[_Event], str]:
     return lambda _event: text
 
 
 @cache
-def _key_renderer(template: str) -> Callable[[Envelope], str]:
-    """The registry's key template compiled to a function of the event."""
-    parts: list[Callable[[Envelope], str]] = []
+def _key_renderer(template: str) -> Callable[[_Event], str]:
+    """The registry's key template compiled to a function of the event (model or JSON object)."""
+    parts: list[Callable[[_Event], str]] = []
     position = 0
     for match in _PLACEHOLDER.finditer(template):
         if match.start() > position:
@@ -69,7 +73,7 @@ def _key_renderer(template: str) -> Callable[[Envelope], str]:
     return lambda event: "".join(part(event) for part in parts)
 
 
-def message_key(topic: TopicSpec[Envelope], event: Envelope) -> str:
+def message_key(topic: TopicSpec[Envelope], event: _Event) -> str:
     """The Kafka key of an event on topic, rendered from the registry's key template."""
     return _key_renderer(topic.key)(event)
 
@@ -84,13 +88,19 @@ def _constant_headers(topic: TopicSpec[Envelope]) -> tuple[tuple[str, bytes], ..
     )
 
 
-def kafka_headers(topic: TopicSpec[Envelope], event: Envelope) -> list[tuple[str, bytes]]:
-    """CloudEvents binary-mode headers for an event, plus the topic schema's sha256."""
+def kafka_headers(topic: TopicSpec[Envelope], event: _Event) -> list[tuple[str, bytes]]:
+    """CloudEvents binary-mode headers for an event (model or JSON object), plus the topic schema's sha256."""
+    if isinstance(event, Mapping):
+        event_id, source, venue = event["event_id"], event["source"], event["venue"]
+        event_type, time = event["event_type"], event["observed_at"] or event["ingested_at"]
+    else:
+        event_id, source, venue = event.event_id, event.source, event.venue
+        event_type, time = event.event_type, event.observed_at or event.ingested_at
     return [
-        ("ce_id", event.event_id.encode()),
-        ("ce_source", (event.source or f"urn:doran:{event.venue}").encode()),
-        ("ce_type", event.event_type.encode()),
-        ("ce_time", (event.observed_at or event.ingested_at).encode()),
+        ("ce_id", event_id.encode()),
+        ("ce_source", (source or f"urn:doran:{venue}").encode()),
+        ("ce_type", event_type.encode()),
+        ("ce_time", time.encode()),
         *_constant_headers(topic),
     ]
 
@@ -100,3 +110,13 @@ def kafka_record(topic: TopicSpec[Envelope], event: Envelope) -> KafkaRecord:
     if type(event) is not topic.event_model:
         raise TypeError(f"{type(event).__name__} is not the event model of {topic.name}")
     return KafkaRecord(topic.name, message_key(topic, event), encode(event), kafka_headers(topic, event))
+
+
+def object_record(topic: TopicSpec[Envelope], event: Mapping[str, Any]) -> KafkaRecord:
+    """The record `kafka_record` makes, from the event's JSON object (`doran.wire.derived_object`).
+
+    The same key, headers and bytes: orjson writes a dict in insertion order, which derived_object
+    keeps in the schema's field order.
+    """
+    value = json_bytes(event)
+    return KafkaRecord(topic.name, _key_renderer(topic.key)(event), value, kafka_headers(topic, event))
