@@ -33,9 +33,7 @@ TICKET = Ticket(
 
 
 def quote(n: int, deadline: str = "2026-03-28T20:01:12.000000Z") -> QuoteRecord:
-    return QuoteRecord(
-        f"hash-{n}", deadline, {"command_id": f"cmd-q-{n:05d}", "quote_id": f"q-{n:05d}"}
-    )
+    return QuoteRecord(f"hash-{n}", deadline, {"command_id": f"cmd-q-{n:05d}", "quote_id": f"q-{n:05d}"})
 
 
 def raw_rows(state_dir: Path) -> list[tuple[str, object, str]]:
