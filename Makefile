@@ -39,7 +39,7 @@ test: lint ## everything CI runs: lint, then unit + integration tests (starts it
 test-fast: $(STAMP) ## unit tests only (no broker)
 	$(BIN)/pytest -q -m "not integration"
 
-demo: $(STAMP) ## the whole pipeline: embedded broker, four stages, replay of samples/, summary
+demo: $(STAMP) ## the whole loop: embedded broker, relay simulator, four stages, signed answers, reconciled summary
 	$(BIN)/doran demo
 
 bench-contracts: $(STAMP) ## hot-path validator vs the jsonschema reference, us/message; the gate's time

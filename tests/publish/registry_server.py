@@ -59,6 +59,9 @@ class FakeRegistry:
     subjects: dict[str, list[Version]] = field(default_factory=dict)
     configs: dict[str, str] = field(default_factory=dict)
     global_level: str = "BACKWARD"
+    # Confluent (2025-10 on) has a compatibilityPolicy per subject; Redpanda has none (the default).
+    has_policy: bool = False
+    policies: dict[str, str] = field(default_factory=dict)
     ids: dict[str, int] = field(default_factory=dict)
     requests: list[RecordedRequest] = field(default_factory=list)
     required_auth: tuple[str, str] | None = None
@@ -117,6 +120,10 @@ def _version_body(subject: str, v: Version) -> dict[str, Any]:
 def _route(
     reg: FakeRegistry, method: str, parts: list[str], query: dict[str, list[str]], body: Any
 ) -> tuple[int, Any]:
+    if parts == ["config"] and method == "GET":
+        return 200, {"compatibilityLevel": reg.global_level} | (
+            {"compatibilityPolicy": "STRICT"} if reg.has_policy else {}
+        )
     if parts[:1] == ["config"] and len(parts) == 2:
         subject = parts[1]
         if method == "GET":
@@ -124,11 +131,16 @@ def _route(
                 return _error(
                     404, 40408, f"Subject '{subject}' does not have subject-level compatibility configured"
                 )
-            return 200, {"compatibilityLevel": reg.configs[subject]}
+            policy = {"compatibilityPolicy": reg.policies.get(subject, "STRICT")} if reg.has_policy else {}
+            return 200, {"compatibilityLevel": reg.configs[subject]} | policy
         if method == "PUT":
             level = (body or {}).get("compatibility")
             if level not in LEVELS:
                 return _error(422, 42203, f"Invalid compatibility level {level!r}")
+            if "compatibilityPolicy" in (body or {}):
+                if not reg.has_policy:
+                    return _error(422, 42203, "Unrecognized field: compatibilityPolicy")
+                reg.policies[subject] = body["compatibilityPolicy"]
             reg.configs[subject] = level
             return 200, {"compatibility": level}
     if parts[:1] == ["subjects"] and len(parts) >= 2:

@@ -63,6 +63,7 @@ def test_first_publication_sends_exactly_the_documented_requests(registry: Any, 
         for s in sources
         for call in (("POST", f"/subjects/{s.subject}", _body(s)), ("GET", f"/config/{s.subject}", None))
     ]
+    reads.insert(2, ("GET", "/config", None))  # once: does the registry have compatibilityPolicy?
     config = [("PUT", f"/config/{s.subject}", {"compatibility": s.compatibility}) for s in sources]
     register = [("POST", f"/subjects/{s.subject}/versions", _body(s)) for s in sources]
     assert _calls(registry) == reads + config + register
@@ -121,12 +122,13 @@ def test_compatible_change_registers_a_new_version(registry: Any, registry_url: 
     assert _calls(registry) == [
         ("POST", f"/subjects/{source.subject}", _body(source)),
         ("GET", f"/config/{source.subject}", None),
+        ("GET", "/config", None),
         ("GET", f"/subjects/{source.subject}/versions", None),
         ("GET", f"/subjects/{source.subject}/versions/1", None),
         ("POST", f"/compatibility/subjects/{source.subject}/versions/latest", _body(source)),
         ("POST", f"/subjects/{source.subject}/versions", _body(source)),
     ]
-    assert registry.requests[4].query == {"verbose": ["true"]}
+    assert registry.requests[5].query == {"verbose": ["true"]}
     assert [v.schema for v in registry.subjects[source.subject]] == [older, source.text]
     assert "changed" in out
 
@@ -240,3 +242,35 @@ def test_conflict_at_registration_reports_what_landed(registry: Any, registry_ur
     assert f"done before the failure: set {first.subject} compatibility" in err
     assert f"registered {first.subject}" in err
     assert "re-running is safe" in err
+
+
+def _lenient(source: SubjectSource) -> SubjectSource:
+    return SubjectSource(source.topic, source.compatibility, source.schema, "LENIENT")
+
+
+def test_a_lenient_topic_sets_the_policy_where_the_registry_has_one(registry: Any, registry_url: str) -> None:
+    registry.has_policy = True
+    source = _lenient(contract_sources()[0])
+
+    code, out, _ = _run(registry_url, sources=[source])
+
+    assert code == EXIT_OK
+    assert (
+        "PUT",
+        f"/config/{source.subject}",
+        {"compatibility": source.compatibility, "compatibilityPolicy": "LENIENT"},
+    ) in _calls(registry)
+    assert registry.policies == {source.subject: "LENIENT"}
+    assert "policy LENIENT (registry: unset -> LENIENT)" in out
+
+
+def test_a_lenient_topic_on_a_registry_without_policies_is_gated_by_doran_only(
+    registry: Any, registry_url: str
+) -> None:
+    source = _lenient(contract_sources()[0])
+
+    code, out, _ = _run(registry_url, sources=[source])
+
+    assert code == EXIT_OK
+    assert ("PUT", f"/config/{source.subject}", {"compatibility": source.compatibility}) in _calls(registry)
+    assert "policy LENIENT in doran's gate only (this registry has no compatibilityPolicy)" in out

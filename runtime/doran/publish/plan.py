@@ -46,14 +46,21 @@ class SubjectPlan:
     registered_version: int | None
     current_compatibility: str | None
     findings: tuple[str, ...] = ()
+    current_policy: str | None = None
+    registry_has_policy: bool = False
 
     @property
     def blocked(self) -> bool:
         return bool(self.findings)
 
     @property
+    def sets_policy(self) -> bool:
+        """The registry has compatibilityPolicy and it differs (unset counts as STRICT, its default)."""
+        return self.registry_has_policy and (self.current_policy or "STRICT") != self.source.policy
+
+    @property
     def sets_compatibility(self) -> bool:
-        return self.current_compatibility != self.source.compatibility
+        return self.current_compatibility != self.source.compatibility or self.sets_policy
 
     @property
     def registers(self) -> bool:
@@ -76,8 +83,13 @@ def _describe(plan: SubjectPlan) -> str:
     else:
         what = f"registered as v{plan.registered_version}"
     current = plan.current_compatibility or "unset"
-    change = f" (registry: {current} -> {level})" if plan.sets_compatibility else ""
+    change = f" (registry: {current} -> {level})" if plan.current_compatibility != level else ""
     rule = f"compatibility {level}{change}"
+    policy = plan.source.policy
+    if plan.sets_policy:
+        rule += f", policy {policy} (registry: {plan.current_policy or 'unset'} -> {policy})"
+    elif not plan.registry_has_policy and policy != "STRICT":
+        rule += f", policy {policy} in doran's gate only (this registry has no compatibilityPolicy)"
     return f"{what}; {rule}"
 
 

@@ -23,7 +23,7 @@ from doran.publish.errors import (
     RegistryResponseError,
 )
 from doran.publish.inline import inline_schema
-from doran.publish.plan import SubjectPlan, SubjectSource, gate_versions, render_plan
+from doran.publish.plan import Action, SubjectPlan, SubjectSource, gate_versions, render_plan
 from doran.publish.registry_http import SCHEMA_NOT_FOUND, RegisteredVersion, SchemaRegistryHttp
 
 __all__ = ["EXIT_BLOCKED", "EXIT_OK", "EXIT_REGISTRY", "contract_sources", "plan_subject", "publish"]
@@ -79,18 +79,23 @@ def _gate_findings(registry: SchemaRegistryHttp, source: SubjectSource, versions
 def plan_subject(registry: SchemaRegistryHttp, source: SubjectSource) -> SubjectPlan:
     """Look a subject up and, for a changed schema, run both compatibility gates; reads only."""
     found = registry.lookup(source.subject, source.text)
-    current = registry.subject_compatibility(source.subject)
+    config = registry.subject_config(source.subject)
+    current = config.level
+
+    def planned(action: Action, version: int | None, findings: tuple[str, ...] = ()) -> SubjectPlan:
+        return SubjectPlan(source, action, version, current, findings, config.policy, config.has_policy)
+
     if isinstance(found, RegisteredVersion):
-        return SubjectPlan(source, "unchanged", found.version, current)
+        return planned("unchanged", found.version)
     if found != SCHEMA_NOT_FOUND:
-        return SubjectPlan(source, "new", None, current)
+        return planned("new", None)
     versions = registry.versions(source.subject)
     findings = _gate_findings(registry, source, versions)
     verdict = registry.check_compatibility(source.subject, source.text)
     if not verdict.is_compatible:
         reasons = "; ".join(verdict.messages) or "no reason given"
         findings.append(f"registry check vs latest: incompatible ({reasons})")
-    return SubjectPlan(source, "changed", max(versions, default=None), current, tuple(findings))
+    return planned("changed", max(versions, default=None), tuple(findings))
 
 
 def _apply(registry: SchemaRegistryHttp, plans: Sequence[SubjectPlan], out: TextIO, err: TextIO) -> None:
@@ -99,8 +104,10 @@ def _apply(registry: SchemaRegistryHttp, plans: Sequence[SubjectPlan], out: Text
         # Rules first, so each new version is checked by the registry under the rule of topics.json.
         for plan in plans:
             if plan.sets_compatibility:
-                registry.set_compatibility(plan.source.subject, plan.source.compatibility)
-                done.append(f"set {plan.source.subject} compatibility to {plan.source.compatibility}")
+                policy = plan.source.policy if plan.registry_has_policy else None
+                registry.set_compatibility(plan.source.subject, plan.source.compatibility, policy)
+                rule = plan.source.compatibility + (f", policy {policy}" if policy else "")
+                done.append(f"set {plan.source.subject} compatibility to {rule}")
                 out.write(done[-1] + "\n")
         for plan in plans:
             if plan.registers:

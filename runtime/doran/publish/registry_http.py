@@ -21,7 +21,7 @@ from doran.publish.errors import (
     RegistryUnreachableError,
 )
 
-__all__ = ["CONTENT_TYPE", "Compatibility", "RegisteredVersion", "SchemaRegistryHttp"]
+__all__ = ["CONTENT_TYPE", "Compatibility", "RegisteredVersion", "SchemaRegistryHttp", "SubjectConfig"]
 
 CONTENT_TYPE = "application/vnd.schemaregistry.v1+json"
 _ACCEPT = "application/vnd.schemaregistry.v1+json, application/vnd.schemaregistry+json, application/json"
@@ -46,6 +46,16 @@ class Compatibility:
 
     is_compatible: bool
     messages: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SubjectConfig:
+    """A subject's own compatibility rule and policy (None: inherited or unset), and whether the
+    registry has compatibilityPolicy at all."""
+
+    level: str | None
+    policy: str | None
+    has_policy: bool
 
 
 def _subject_path(subject: str) -> str:
@@ -73,6 +83,7 @@ class SchemaRegistryHttp:
             timeout=timeout_s,
             headers={"Accept": _ACCEPT, "Content-Type": CONTENT_TYPE},
         )
+        self._policy_known: bool | None = None
 
     def __enter__(self) -> SchemaRegistryHttp:
         return self
@@ -153,16 +164,29 @@ class SchemaRegistryHttp:
             raise self._unexpected(response)
         return self._version(response.json())
 
-    def subject_compatibility(self, subject: str) -> str | None:
-        """The compatibility level set on subject itself, or None when it inherits the global one."""
+    def subject_config(self, subject: str) -> SubjectConfig:
+        """The compatibility rule set on the subject itself (None: it inherits the global one), and its
+        compatibilityPolicy where the registry has that setting (Confluent since 2025-10)."""
         response = self._call("GET", f"/config/{_subject_path(subject)}")
         if response.status_code == 404:
-            return None
+            return SubjectConfig(None, None, self.has_compatibility_policy())
         if response.status_code != 200:
             raise self._unexpected(response)
         body = response.json()
         level = body.get("compatibilityLevel", body.get("compatibility"))
-        return str(level) if level is not None else None
+        policy = body.get("compatibilityPolicy")
+        return SubjectConfig(
+            None if level is None else str(level),
+            None if policy is None else str(policy),
+            "compatibilityPolicy" in body or self.has_compatibility_policy(),
+        )
+
+    def has_compatibility_policy(self) -> bool:
+        """Whether the registry's global config has a compatibilityPolicy (Redpanda's has not)."""
+        if self._policy_known is None:
+            response = self._call("GET", "/config")
+            self._policy_known = response.status_code == 200 and "compatibilityPolicy" in response.json()
+        return self._policy_known
 
     def check_compatibility(self, subject: str, schema: str) -> Compatibility:
         """The registry's own check of schema against the subject's latest version."""
@@ -179,9 +203,10 @@ class SchemaRegistryHttp:
         body = response.json()
         return Compatibility(bool(body["is_compatible"]), tuple(str(m) for m in body.get("messages") or ()))
 
-    def set_compatibility(self, subject: str, level: str) -> None:
-        """Set the subject-level compatibility rule."""
-        response = self._call("PUT", f"/config/{_subject_path(subject)}", {"compatibility": level})
+    def set_compatibility(self, subject: str, level: str, policy: str | None = None) -> None:
+        """Set the subject-level compatibility rule, and its policy when given."""
+        body = {"compatibility": level} | ({"compatibilityPolicy": policy} if policy is not None else {})
+        response = self._call("PUT", f"/config/{_subject_path(subject)}", body)
         if response.status_code != 200:
             raise self._unexpected(response)
 
