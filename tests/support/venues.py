@@ -19,7 +19,7 @@ from doran.wire import utc_timestamp
 
 __all__ = ["ACCEPTED", "TX_HASH", "ScriptedVenue", "quote_hash_of", "quote_status"]
 
-ACCEPTED = VenueOutcome(TradeStatus.QUOTED, ResultCode.QUOTE_ACCEPTED, "accepted", awaits_settlement=True)
+ACCEPTED = VenueOutcome(TradeStatus.QUOTED, ResultCode.QUOTE_ACCEPTED, "accepted")
 
 
 TX_HASH = "4tfgPJU7BJYKNqxdbTK7e7RAUSDptrv4U5pBMhEB2z6p"
@@ -75,7 +75,7 @@ class ScriptedVenue:
     def recover(self, command: ExecuteTrade, ticket: Ticket) -> VenueOutcome:
         self.recovered.append(command.command_id)
         note = "recovered: may have been sent"
-        return VenueOutcome(TradeStatus.RECOVERED, ResultCode.RECOVERED_UNKNOWN, note, awaits_settlement=True)
+        return VenueOutcome(TradeStatus.RECOVERED, ResultCode.RECOVERED_UNKNOWN, note)
 
     def flush(self) -> None:
         pass

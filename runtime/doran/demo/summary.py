@@ -23,6 +23,7 @@ from doran.contracts import (
     SettlementOutcome,
 )
 from doran.demo.topic_tally import TopicTally
+from doran.executor import AWAITS_SETTLEMENT
 from doran.relay.simulator import PublishedQuote, ReceivedResponse, Summary
 
 __all__ = ["Check", "answer_latencies_ms", "reconcile", "summary_tables"]
@@ -34,13 +35,6 @@ _SENT = (
     ResultCode.VENUE_REJECTED,
     ResultCode.RELAY_TIMEOUT,
     ResultCode.RELAY_DISCONNECTED,
-)
-# Results whose quote awaits a settlement (the relay may hold it).
-_AWAITING = (
-    ResultCode.QUOTE_ACCEPTED,
-    ResultCode.RELAY_TIMEOUT,
-    ResultCode.RELAY_DISCONNECTED,
-    ResultCode.RECOVERED_UNKNOWN,
 )
 
 
@@ -71,7 +65,7 @@ def reconcile(relay: Summary, tallies: Mapping[str, TopicTally], executor: Mappi
         Check("doran QUOTE_ACCEPTED = relay accepted", results[ResultCode.QUOTE_ACCEPTED], relay.accepted),
         Check(
             "accepted = filled + expired",
-            sum(results[c] for c in _AWAITING),
+            sum(results[c] for c in AWAITS_SETTLEMENT),
             settlements[SettlementOutcome.FILLED] + settlements[SettlementOutcome.EXPIRED],
         ),
         Check("filled = relay settlements", settlements[SettlementOutcome.FILLED], relay.settlements_sent),

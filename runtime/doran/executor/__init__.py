@@ -28,10 +28,11 @@ from doran.executor.records import CommandRecord, CommandState, QuoteRecord, Quo
 from doran.executor.settle import SettlementKind, StatusOutcome, expire_due, settle
 from doran.executor.startup import ALLOW_MISSING_STATE_ENV, StartupVerdict, check_startup
 from doran.executor.store import STATE_FILE_NAME, ExecutorStore
-from doran.executor.venue import Prepared, Ticket, Venue, VenueOutcome
+from doran.executor.venue import AWAITS_SETTLEMENT, Prepared, Ticket, Venue, VenueOutcome
 
 __all__ = [
     "ALLOW_MISSING_STATE_ENV",
+    "AWAITS_SETTLEMENT",
     "REDELIVERING_TOPICS",
     "STATE_FILE_NAME",
     "BatchOutcome",

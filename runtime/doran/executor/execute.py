@@ -88,14 +88,4 @@ def pending_quote(command: ExecuteTradeEvent, outcome: VenueOutcome, ticket: Tic
     """The quote whose settlement is awaited after this outcome, if any."""
     if not outcome.awaits_settlement or ticket.quote_hash is None or ticket.quote_deadline is None:
         return None
-    trade = command.payload
-    return QuoteRecord(
-        quote_hash=ticket.quote_hash,
-        quote_deadline=ticket.quote_deadline,
-        command={
-            "command_id": trade.command_id,
-            "idempotency_key": trade.idempotency_key,
-            "execution_key": trade.execution_key,
-            "quote_id": trade.quote_id,
-        },
-    )
+    return QuoteRecord.awaiting(ticket.quote_hash, ticket.quote_deadline, command.payload)

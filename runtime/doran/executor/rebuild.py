@@ -12,21 +12,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from doran.contracts import QuoteSettlementEvent, ResultCode, SettlementOutcome, TradeResultEvent
+from doran.contracts import QuoteSettlementEvent, SettlementOutcome, TradeResultEvent
 from doran.executor.records import CommandRecord, CommandState, QuoteRecord, QuoteState
+from doran.executor.venue import AWAITS_SETTLEMENT
 from doran.wire import encoded_object
 
 __all__ = ["RebuiltHistory", "rebuild_history"]
 
-# The results whose quote may have reached the relay: they await a settlement (see pending_quote).
-_AWAITS_SETTLEMENT = frozenset(
-    {
-        ResultCode.QUOTE_ACCEPTED,
-        ResultCode.RELAY_TIMEOUT,
-        ResultCode.RELAY_DISCONNECTED,
-        ResultCode.RECOVERED_UNKNOWN,
-    }
-)
 _SETTLED = {SettlementOutcome.FILLED: QuoteState.FILLED, SettlementOutcome.EXPIRED: QuoteState.EXPIRED}
 
 
@@ -66,16 +58,9 @@ def rebuild_history(
             began_at=result.ingested_at,
             completed_at=result.ingested_at,
         )
-        if trade.result_code in _AWAITS_SETTLEMENT and trade.quote_hash and trade.quote_deadline:
-            history.quotes[trade.quote_hash] = QuoteRecord(
-                quote_hash=trade.quote_hash,
-                quote_deadline=trade.quote_deadline,
-                command={
-                    "command_id": trade.command_id,
-                    "idempotency_key": trade.idempotency_key,
-                    "execution_key": trade.execution_key,
-                    "quote_id": trade.quote_id,
-                },
+        if trade.result_code in AWAITS_SETTLEMENT and trade.quote_hash and trade.quote_deadline:
+            history.quotes[trade.quote_hash] = QuoteRecord.awaiting(
+                trade.quote_hash, trade.quote_deadline, trade
             )
     for settlement in settlements:
         quote = history.quotes.get(settlement.payload.quote_hash)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
-from doran.contracts import ExecuteTradeEvent, TradeResultEvent
+from doran.contracts import ExecuteTrade, ExecuteTradeEvent, TradeResult, TradeResultEvent
 from doran.executor.errors import ExecutorStateError
 from doran.executor.venue import Ticket
 
@@ -141,6 +141,17 @@ class QuoteRecord:
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise _invalid("quote", exc) from exc
+
+    @classmethod
+    def awaiting(cls, quote_hash: str, quote_deadline: str, trade: ExecuteTrade | TradeResult) -> QuoteRecord:
+        """A quote awaiting its settlement, for the command (or the result) it answers."""
+        command = {
+            "command_id": trade.command_id,
+            "idempotency_key": trade.idempotency_key,
+            "execution_key": trade.execution_key,
+            "quote_id": trade.quote_id,
+        }
+        return cls(quote_hash=quote_hash, quote_deadline=quote_deadline, command=command)
 
     def settled(self, state: QuoteState, settlement: dict[str, Any], settled_by: str | None) -> QuoteRecord:
         """This quote once settled. An expiry is not yet published: nothing but this record will publish

@@ -16,7 +16,18 @@ from typing import Any, Protocol
 
 from doran.contracts import ExecuteTrade, ResultCode, TradeStatus
 
-__all__ = ["Prepared", "Ticket", "Venue", "VenueOutcome"]
+__all__ = ["AWAITS_SETTLEMENT", "Prepared", "Ticket", "Venue", "VenueOutcome"]
+
+#: Results whose quote may have reached the relay (accepted, or no answer known): its fate is then
+#: decided by a quote_status, or by its deadline passing.
+AWAITS_SETTLEMENT = frozenset(
+    {
+        ResultCode.QUOTE_ACCEPTED,
+        ResultCode.RELAY_TIMEOUT,
+        ResultCode.RELAY_DISCONNECTED,
+        ResultCode.RECOVERED_UNKNOWN,
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,16 +62,16 @@ class Prepared:
 
 @dataclass(frozen=True, slots=True)
 class VenueOutcome:
-    """What became of one command at the venue: its terminal result, and whether a settlement is to come.
-
-    `awaits_settlement` is True when the quote may have reached the relay (accepted, or no answer
-    known): its fate is then decided by a quote_status or by its deadline passing.
-    """
+    """What became of one command at the venue: its terminal result, and whether a settlement is to come."""
 
     status: TradeStatus
     result_code: ResultCode
     note: str
-    awaits_settlement: bool = False
+
+    @property
+    def awaits_settlement(self) -> bool:
+        """Whether the quote may have reached the relay (its result code is in AWAITS_SETTLEMENT)."""
+        return self.result_code in AWAITS_SETTLEMENT
 
 
 class Venue(Protocol):

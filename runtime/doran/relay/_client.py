@@ -12,21 +12,16 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from pydantic import SecretStr
-from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus, InvalidURI, WebSocketException
 
 from doran.relay._backoff import Backoff
+from doran.relay._endpoint import RelayEndpoint, failure_reason, rejected_credentials
 from doran.relay._frames import ErrorAnswer, ResultAnswer, parse_frame, request_text
-from doran.relay._logging import redacting_logger
 from doran.relay.errors import RelayConfigError, RelayRejectedError, RelayUnavailableError
 
 __all__ = ["SUBSCRIPTIONS", "ReceivedFrame", "RelayClient", "Subscription", "utc_now"]
 
 logger = logging.getLogger(__name__)
-
-
-# The logger handed to websockets: it redacts the Authorization header websockets logs at DEBUG.
-_socket_logger = redacting_logger(f"{__name__}.websocket")
 
 _DEFAULT_BACKOFF = Backoff()
 #: What the relay's subscriptions deliver.
@@ -68,15 +63,11 @@ class RelayClient:
         clock: Callable[[], datetime] = utc_now,
         unit_random: Callable[[], float] = random.random,
     ) -> None:
-        if not url.startswith(("ws://", "wss://")):
-            raise RelayConfigError(f"DORAN_RELAY_URL must start with ws:// or wss://, got {url!r}.")
+        self._endpoint = RelayEndpoint(url, api_key, open_timeout_s, max_frame_bytes)
         self.url = url
-        self._api_key = api_key
         self._subscriptions = subscriptions
-        self._max_frame_bytes = max_frame_bytes
         self._backoff = backoff
         self._max_reconnects = max_reconnects
-        self._open_timeout_s = open_timeout_s
         self._poll_interval_s = poll_interval_s
         self._sleep = sleep
         self._clock = clock
@@ -88,12 +79,7 @@ class RelayClient:
 
     def __repr__(self) -> str:
         # Never show the API key, not even masked, so it cannot reach a log line.
-        return f"RelayClient(url={self.url!r}, authenticated={self._api_key is not None})"
-
-    def _headers(self) -> dict[str, str]:
-        if self._api_key is None:
-            return {}
-        return {"Authorization": f"Bearer {self._api_key.get_secret_value()}"}
+        return f"RelayClient(url={self.url!r}, authenticated={self._endpoint.authenticated})"
 
     async def frames(
         self, should_stop: Callable[[], bool] = lambda: False
@@ -103,13 +89,7 @@ class RelayClient:
         while not should_stop():
             pending = set(range(1, len(self._subscriptions) + 1))
             try:
-                async with connect(
-                    self.url,
-                    additional_headers=self._headers(),
-                    open_timeout=self._open_timeout_s,
-                    max_size=self._max_frame_bytes,
-                    logger=_socket_logger,
-                ) as socket:
+                async with self._endpoint.open() as socket:
                     self.connections += 1
                     for request_id, subscription in enumerate(self._subscriptions, start=1):
                         await socket.send(request_text(request_id, "subscribe", [subscription]))
@@ -134,15 +114,13 @@ class RelayClient:
             except InvalidURI as exc:
                 raise RelayConfigError(f"The relay URL {self.url!r} is invalid: {exc}") from exc
             except InvalidStatus as exc:
-                status = exc.response.status_code
-                if status in (401, 403):
+                if rejected_credentials(exc):
                     raise RelayRejectedError(
-                        f"The relay at {self.url} refused the connection with HTTP {status}: "
-                        "check DORAN_RELAY_API_KEY"
+                        f"The relay at {self.url} refused the connection: {failure_reason(exc)}"
                     ) from exc
-                reason = f"HTTP {status}"
+                reason = failure_reason(exc)
             except (OSError, TimeoutError, WebSocketException) as exc:
-                reason = f"{type(exc).__name__}: {exc}"
+                reason = failure_reason(exc)
             await self._wait_before_reconnect(failures, reason)
             failures += 1
 

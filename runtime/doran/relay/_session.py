@@ -22,18 +22,16 @@ from types import TracebackType
 from typing import Any, Literal, Self
 
 from pydantic import SecretStr
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import InvalidStatus, WebSocketException
+from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import WebSocketException
 
 from doran.relay._backoff import Backoff
+from doran.relay._endpoint import RelayEndpoint, failure_reason
 from doran.relay._frames import ErrorAnswer, ResultAnswer, parse_frame, request_text
-from doran.relay._logging import redacting_logger
-from doran.relay.errors import RelayConfigError
 
 __all__ = ["Answer", "NoAnswer", "RelaySession"]
 
 logger = logging.getLogger(__name__)
-_socket_logger = redacting_logger(f"{__name__}.websocket")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,13 +58,9 @@ class RelaySession:
         open_timeout_s: float = 10.0,
         max_frame_bytes: int = 2**22,
     ) -> None:
-        if not url.startswith(("ws://", "wss://")):
-            raise RelayConfigError(f"DORAN_RELAY_URL must start with ws:// or wss://, got {url!r}.")
+        self._endpoint = RelayEndpoint(url, api_key, open_timeout_s, max_frame_bytes)
         self.url = url
-        self._api_key = api_key
         self._backoff = backoff or Backoff()
-        self._open_timeout_s = open_timeout_s
-        self._max_frame_bytes = max_frame_bytes
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="relay-session", daemon=True)
         self._ids = itertools.count(1)
@@ -80,7 +74,7 @@ class RelaySession:
 
     def __repr__(self) -> str:
         # Never show the API key, not even masked, so it cannot reach a log line.
-        return f"RelaySession(url={self.url!r}, authenticated={self._api_key is not None})"
+        return f"RelaySession(url={self.url!r}, authenticated={self._endpoint.authenticated})"
 
     @property
     def connected(self) -> bool:
@@ -111,22 +105,11 @@ class RelaySession:
         if self._socket is not None:
             await self._socket.close()
 
-    def _headers(self) -> dict[str, str]:
-        if self._api_key is None:
-            return {}
-        return {"Authorization": f"Bearer {self._api_key.get_secret_value()}"}
-
     async def _run(self) -> None:
         failures = 0
         while not self._stopping:
             try:
-                async with connect(
-                    self.url,
-                    additional_headers=self._headers(),
-                    open_timeout=self._open_timeout_s,
-                    max_size=self._max_frame_bytes,
-                    logger=_socket_logger,
-                ) as socket:
+                async with self._endpoint.open() as socket:
                     self._socket, failures = socket, 0
                     self.connections += 1
                     self._connected.set()
@@ -134,12 +117,8 @@ class RelaySession:
                     async for frame in socket:
                         self._dispatch(frame)
                 reason = "closed by the relay"
-            except InvalidStatus as exc:
-                reason = f"HTTP {exc.response.status_code}"
-                if exc.response.status_code in (401, 403):
-                    reason += ": check DORAN_RELAY_API_KEY"
-            except (OSError, TimeoutError, WebSocketException) as exc:
-                reason = f"{type(exc).__name__}: {exc}"
+            except (OSError, TimeoutError, WebSocketException) as exc:  # InvalidStatus included
+                reason = failure_reason(exc)
             finally:
                 self._connected.clear()
                 self._socket = None

@@ -118,7 +118,7 @@ class NearIntentsVenue:
             "have been sent; its settlement (a quote_status, or the deadline passing) decides, "
             "and it is not resent"
         )
-        return VenueOutcome(TradeStatus.RECOVERED, ResultCode.RECOVERED_UNKNOWN, note, awaits_settlement=True)
+        return VenueOutcome(TradeStatus.RECOVERED, ResultCode.RECOVERED_UNKNOWN, note)
 
     def flush(self) -> None:
         """The relay keeps its own record of what it received; nothing to make durable here."""
@@ -136,7 +136,7 @@ def _outcome(answer: Answer) -> VenueOutcome:
     if isinstance(answer, ResultAnswer):
         if answer.result == "OK":
             note = "the relay accepted the signed quote; its settlement follows"
-            return VenueOutcome(TradeStatus.QUOTED, ResultCode.QUOTE_ACCEPTED, note, awaits_settlement=True)
+            return VenueOutcome(TradeStatus.QUOTED, ResultCode.QUOTE_ACCEPTED, note)
         note = f"the relay answered {str(answer.result)[:200]!r} instead of OK"
         return VenueOutcome(TradeStatus.REJECTED, ResultCode.VENUE_REJECTED, note)
     if isinstance(answer, ErrorAnswer):
@@ -155,4 +155,4 @@ def _no_answer(answer: NoAnswer) -> VenueOutcome:
     if answer.reason == "not_connected":
         return VenueOutcome(TradeStatus.FAILED, ResultCode.ADAPTER_ERROR, f"not sent: {answer.detail}")
     note = f"sent, but no answer came ({answer.detail}); its settlement decides"
-    return VenueOutcome(TradeStatus.FAILED, _NO_ANSWER_CODES[answer.reason], note, awaits_settlement=True)
+    return VenueOutcome(TradeStatus.FAILED, _NO_ANSWER_CODES[answer.reason], note)
