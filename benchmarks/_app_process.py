@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from benchmarks._defaults import stage_environment
 from benchmarks._errors import BenchmarkError
 
 __all__ = ["TIMEOUT_S", "AppJob", "AppProcess", "app_process"]
@@ -81,6 +82,7 @@ class AppProcess:
             self._process = subprocess.Popen(
                 [sys.executable, "-m", "benchmarks._app_run", str(job.path)],
                 cwd=_ROOT,
+                env=stage_environment(),  # the defaults, whatever this shell exports
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )

@@ -1,21 +1,20 @@
-"""Relay frame feeds the benchmark hands to `run_ingest`: as fast as it takes them, or at a fixed rate.
+"""The relay frame feed the ingest throughput run hands to `run_ingest`: a recording, as fast as it
+takes the frames. (The latency runs feed ingest through the relay simulator, which paces them.)
 
-Both satisfy `doran.relay.FrameFeed`. Each frame is stamped as received now (a live relay frame
+It satisfies `doran.relay.FrameFeed`. Each frame is stamped as received now (a live relay frame
 carries its receive time; a replay's does not), so ingest does the same work as on the live feed.
 """
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import AsyncGenerator, Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import AsyncGenerator, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from doran.relay import ReceivedFrame
 
-__all__ = ["PacedFeed", "StreamedRecording"]
+__all__ = ["StreamedRecording"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,27 +37,3 @@ class StreamedRecording:
                     return
                 if line.strip():
                     yield ReceivedFrame(line.rstrip(b"\n"), datetime.now(UTC))
-
-
-@dataclass(frozen=True, slots=True)
-class PacedFeed:
-    """Frames at `rate` per second on an absolute schedule (no drift); `sent` gets each one's send time."""
-
-    frames_to_send: Sequence[bytes]
-    rate: float
-    sent: list[float] = field(default_factory=list)  # wall clock, comparable with the reader's
-
-    @property
-    def name(self) -> str:
-        return f"bench:paced:{self.rate:g}/s"
-
-    async def frames(self, should_stop: Callable[[], bool]) -> AsyncGenerator[ReceivedFrame, None]:
-        started = time.perf_counter()
-        for index, frame in enumerate(self.frames_to_send):
-            if should_stop():
-                return
-            delay = started + index / self.rate - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            self.sent.append(time.time())  # handed to ingest now: the start of its end-to-end latency
-            yield ReceivedFrame(frame, datetime.now(UTC))

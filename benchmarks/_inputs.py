@@ -1,12 +1,15 @@
-"""Benchmark inputs: N valid messages per stage input, made by the stages' own logic from a recording.
+"""Benchmark inputs, made by the stages' own logic from a recording: N valid messages per stage input
+(the throughput runs) and N quote events for the relay simulator to send (the latency runs).
 
 Every input takes the full path (a quote normalize accepts and decide turns into a command), so each
-stage produces one record per record consumed: the conservative case, and counts are exact.
+stage produces one record per record consumed: the conservative case (no cheap declines), counts are
+exact, and every quote of a latency run is one the executor answers.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +20,7 @@ import orjson
 from doran.contracts import CMD_EXECUTE_TRADE, NORM_SWAP_DEMAND
 from doran.pipeline import default_policy
 from doran.relay import ReceivedFrame, read_recording
+from doran.relay.simulator import quotes_from_recording
 from doran.settings import Settings
 from doran.stages.decide import demand_handler
 from doran.stages.handling import Consumed
@@ -24,7 +28,15 @@ from doran.stages.ingest import FrameIngest
 from doran.stages.normalize import raw_quote_handler
 from doran.wire import KafkaRecord
 
-__all__ = ["FEED", "StageInputs", "build_inputs", "full_path_frames", "varied_frame"]
+__all__ = [
+    "FEED",
+    "StageInputs",
+    "build_inputs",
+    "full_path_frames",
+    "policy_census",
+    "relay_quotes",
+    "varied_frame",
+]
 
 FEED = "bench:relay-quotes"
 _IDS = uuid.UUID("6d1b2c4e-0b8a-4c55-9a34-3f1f8f0d6b21")  # namespace of the bench's quote ids
@@ -55,18 +67,25 @@ class _Path:
 
     def follow(self, frame: bytes, now: datetime) -> tuple[KafkaRecord, KafkaRecord, KafkaRecord] | None:
         """The raw quote, demand and command one frame becomes, or None when it stops on the way."""
+        return self.trace(frame, now)[1]
+
+    def trace(
+        self, frame: bytes, now: datetime
+    ) -> tuple[str, tuple[KafkaRecord, KafkaRecord, KafkaRecord] | None]:
+        """Where the frame stops ("command" when it goes all the way, else the stage and why), and the
+        records it became on the full path."""
         outcome = self.ingest(ReceivedFrame(frame, now), now)
         if outcome.kind != "quote" or outcome.record is None:
-            return None
+            return f"ingest: {outcome.reason.value if outcome.reason else outcome.kind}", None
         raw = outcome.record
         normalized = self.normalize(_consumed(raw), now)
         if len(normalized.records) != 1 or normalized.records[0].topic != NORM_SWAP_DEMAND.name:
-            return None
+            return f"normalize: {normalized.dead_letter or 'no demand'}", None
         demand = normalized.records[0]
         decided = self.decide(_consumed(demand), now)
         if len(decided.records) != 1 or decided.records[0].topic != CMD_EXECUTE_TRADE.name:
-            return None
-        return raw, demand, decided.records[0]
+            return f"decide: {decided.declined or decided.dead_letter or 'no command'}", None
+        return "command", (raw, demand, decided.records[0])
 
 
 def _consumed(record: KafkaRecord) -> Consumed:
@@ -80,6 +99,24 @@ def full_path_frames(recording: Path) -> list[bytes]:
     if not found:
         raise ValueError(f"{recording} has no quote that the demo policy turns into a command")
     return found
+
+
+def policy_census(recording: Path) -> dict[str, int]:
+    """Where each quote event of the recording stops under the default policy ("command" when the
+    executor gets it), most frequent first: which quotes decide declines, and why."""
+    now, path = datetime.now(UTC), _Path()
+    frames = [frame for frame in read_recording(recording) if quotes_from_recording([frame])]
+    return dict(Counter(path.trace(frame, now)[0] for frame in frames).most_common())
+
+
+def relay_quotes(recording: Path, n: int) -> list[dict[str, Any]]:
+    """N quote requests (`params.data`) for the relay simulator to send: the recording's quotes that
+    become commands, cycled, each with its own deterministic quote_id (uuid5 of its index), so every
+    quote opens its own auction and is one the executor answers."""
+    base = full_path_frames(recording)
+    ids = (str(uuid.uuid5(_IDS, f"relay-{index}")) for index in range(n))
+    cycled = (base[index % len(base)] for index in range(n))
+    return quotes_from_recording(cycled, fresh_ids=True, new_id=lambda: next(ids))
 
 
 def varied_frame(frame: bytes, index: int) -> tuple[bytes, str]:

@@ -1,52 +1,59 @@
-"""End-to-end latency at a fixed offered rate: relay frame handed to ingest -> trade result readable.
+"""End-to-end latency at an offered rate: relay quote event sent -> doran's quote_response received by
+the relay. That is the solver's real deadline: the relay takes answers only while the auction is open
+(max_wait_ms after the event), and what doran does after answering is not on the quote's clock.
 
-All four stages run: normalize, decide and execute as `doran stage X` processes (like `doran demo`),
-ingest in this process (`run_ingest` in a thread, fed by a paced feed). A read_committed reader notes
-when each quote becomes readable on each topic; latency = result readable - the frame's send time.
+One run: a fresh embedded broker; the relay simulator (`SimulatorThread`) in this process with a solver
+key made for the run registered at it; all four stages as `doran stage X` processes configured as a
+user gets them on the embedded broker (benchmarks/_defaults.py): ingest subscribed to the simulator
+(DORAN_RELAY_URL), the executor answering on the NEAR Intents venue over its relay session
+(DORAN_VENUE=near_intents + the solver's DORAN_NEAR_*). Once every stage is ready (/readyz) and both
+relay connections are up, the simulator sends the quotes at the offered rate on an absolute schedule
+(`publish_quotes`). Latency per quote = response received - event sent, both stamped by the simulator
+on its monotonic clock (just before the event's first write; first thing on a frame's receipt).
 """
 
 from __future__ import annotations
 
+import gc
 import math
-import os
-import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import orjson
-
-from benchmarks._apps import BENCH_SETTINGS
+from benchmarks._defaults import stage_environment
 from benchmarks._errors import BenchmarkError
-from benchmarks._feeds import PacedFeed
-from benchmarks._inputs import varied_frame
-from benchmarks._kafka import fresh_broker, read_committed_consumer
+from benchmarks._hop_watch import hop_watch
+from benchmarks._hops import hop_latencies
+from benchmarks._kafka import fresh_broker
 from benchmarks._procfs import cpu_seconds, peak_rss_mib
-from benchmarks._stage_processes import stage_processes, wait_until_ready
-from doran.broker import settings_environment
-from doran.contracts import CMD_EXECUTE_TRADE, EXEC_TRADE_RESULT, NORM_SWAP_DEMAND, RAW_NEAR_INTENTS_QUOTE
-from doran.settings import Settings
-from doran.stages.ingest import run_ingest
-from doran.stages.metrics import StageMetrics
-
-__all__ = ["LatencyResult", "Percentiles", "measure_latency"]
-
-# Where each quote can be seen on its way: the stage that put it there, and the topic.
-_HOPS = (
-    ("ingest", RAW_NEAR_INTENTS_QUOTE.name),
-    ("normalize", NORM_SWAP_DEMAND.name),
-    ("decide", CMD_EXECUTE_TRADE.name),
-    ("execute", EXEC_TRADE_RESULT.name),
+from benchmarks._stage_processes import STAGES, stage_processes, stop, wait_until_ready
+from benchmarks._state_size import StateSize, state_size
+from doran.demo.solver_identity import DemoSolver
+from doran.relay.simulator import (
+    DEFAULT_MAX_WAIT_MS,
+    PublishedQuote,
+    ReceivedResponse,
+    RelaySimulator,
+    SimulatorThread,
+    WaitTimeout,
 )
-_RESULTS = EXEC_TRADE_RESULT.name
-_BENCH = "bench (ingest + reader)"
+
+__all__ = ["BENCH_PROCESS", "WATCHER", "LatencyRun", "Percentiles", "measure_latency", "percentiles"]
+
+#: This process: the relay simulator's thread (the main thread only waits for it).
+BENCH_PROCESS = "bench (relay simulator)"
+WATCHER = "hop watcher"
+_READY_S = 60.0
+# After the last quote, answers can come until its auction closes; this margin more, then it is over.
+_AFTER_CLOSE_S = 2.0
+_POLL_S = 0.05
 
 
 @dataclass(frozen=True, slots=True)
 class Percentiles:
-    """p50/p90/p99/max of a set of latencies, in ms."""
+    """p50/p90/p99/max of a set of latencies, in ms; inf where the rank falls on a quote never answered."""
 
     p50_ms: float
     p90_ms: float
@@ -54,178 +61,177 @@ class Percentiles:
     max_ms: float
 
 
-@dataclass(frozen=True, slots=True)
-class LatencyResult:
-    """End-to-end latency of the quotes sent after the warm-up, each stage's share, and what ran."""
-
-    label: str
-    commit_interval_s: float
-    overrides: tuple[str, ...]
-    offered_rate: float
-    achieved_rate: float
-    measured: int
-    missing: int
-    end_to_end: Percentiles
-    per_stage: dict[str, Percentiles] = field(default_factory=dict)
-    # Cores each process kept busy while quotes flowed (ingest runs in the bench process).
-    cores_used: dict[str, float] = field(default_factory=dict)
-    # Peak resident memory of the broker and of each stage process over the run, MiB.
-    peak_rss_mib: dict[str, float] = field(default_factory=dict)
-    # Each stage's own counts at the end (ingest's StageMetrics, the others' /metrics).
-    stage_counts: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-
-def _percentiles(latencies: Iterable[float]) -> Percentiles:
-    """Nearest-rank percentiles of latencies in ms (NaN when there are none)."""
+def percentiles(latencies: Iterable[float], missing: int = 0) -> Percentiles:
+    """Nearest-rank percentiles of latencies in ms, with `missing` more counted as never answered
+    (infinite): p99 <= X then says that 99% of all the quotes were answered within X ms. max is the
+    answered ones' largest. NaN when there is nothing at all."""
     ordered = sorted(latencies)
+    everything = [*ordered, *[math.inf] * missing]
 
     def rank(q: float) -> float:
-        if not ordered:
-            return float("nan")
-        return ordered[max(1, min(len(ordered), math.ceil(q / 100 * len(ordered)))) - 1]
+        if not everything:
+            return math.nan
+        return everything[max(1, min(len(everything), math.ceil(q / 100 * len(everything)))) - 1]
 
-    return Percentiles(rank(50), rank(90), rank(99), ordered[-1] if ordered else float("nan"))
-
-
-class _VisibilityReader(threading.Thread):
-    """Notes the wall-clock time each quote first becomes readable (read_committed) on each topic."""
-
-    def __init__(self, address: str) -> None:
-        super().__init__(name="bench-visibility", daemon=True)
-        self.seen: dict[str, dict[str, float]] = {topic: {} for _, topic in _HOPS}
-        self.stop = threading.Event()
-        self._consumer = read_committed_consumer(address, [topic for _, topic in _HOPS])
-
-    def run(self) -> None:
-        try:
-            while not self.stop.is_set():
-                for message in self._consumer.consume(500, 0.005):
-                    now = time.time()
-                    if message.error() is None:
-                        payload = orjson.loads(message.value())["payload"]
-                        quote_id = (
-                            payload["message"]["quote_id"] if "message" in payload else payload["quote_id"]
-                        )
-                        self.seen[message.topic()].setdefault(quote_id, now)
-        finally:
-            self._consumer.close()
+    return Percentiles(rank(50), rank(90), rank(99), ordered[-1] if ordered else math.nan)
 
 
-class _IngestThread(threading.Thread):
-    """`run_ingest` of the paced feed, as `doran replay` runs it but in a thread of this process."""
+@dataclass(frozen=True, slots=True)
+class LatencyRun:
+    """One latency run: what was offered, what the relay got back and when, and what each process used."""
 
-    def __init__(self, settings: Settings, address: str, feed: PacedFeed) -> None:
-        super().__init__(name="bench-ingest", daemon=True)
-        self.metrics = StageMetrics("ingest")
-        self.failure: BaseException | None = None
-        self._args = (settings, address, feed)
+    label: str
+    offered_rate: float  # quotes/s asked of the simulator
+    achieved_rate: float  # quotes/s it sent, first event to last
+    quotes: int  # sent in all
+    warmup: int  # the first quotes (the warm-up), left out of every figure below
+    measured: int  # quotes after the warm-up that were answered
+    missing: int  # quotes after the warm-up that were not (counted as never answered)
+    latency: Percentiles
+    what_if: dict[str, str] = field(default_factory=dict)  # settings changed from the defaults
+    # Each hop's share, per hop (benchmarks/_hops.py): p50/p90/p99/max ms of the quotes seen at both ends.
+    hops: dict[str, Percentiles] = field(default_factory=dict)
+    # The relay's verdicts on doran's quote_responses: "OK" or its refusal, with counts.
+    verdicts: dict[str, int] = field(default_factory=dict)
+    # Cores each process kept busy from the first quote to the end of the run, and CPU µs per quote.
+    cores_used: dict[str, float] = field(default_factory=dict)
+    cpu_us_per_quote: dict[str, float] = field(default_factory=dict)
+    # Peak resident memory of the broker, each stage process and the watcher, MiB.
+    peak_rss_mib: dict[str, float] = field(default_factory=dict)
+    # Each stage's counts at the end of the window (from its /metrics).
+    stage_counts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # The executor's state file once it stopped, and the commands it holds.
+    state: StateSize | None = None
 
-    def run(self) -> None:
-        try:
-            run_ingest(*self._args, self.metrics)
-        except BaseException as exc:  # reported by the measurement that needed it
-            self.failure = exc
+    @property
+    def commands(self) -> int:
+        """Commands decide produced by the end of the run."""
+        produced: int = self.stage_counts.get("decide", {}).get("produced", 0)
+        return produced
+
+    @property
+    def declined(self) -> int:
+        """Demands decide declined by the end of the run."""
+        return sum(self.stage_counts.get("decide", {}).get("declined", {}).values())
 
 
-def _settings(run_dir: Path, commit_interval_s: float) -> Settings:
-    values: dict[str, Any] = {
-        "consumer_group_prefix": f"bench-latency-{run_dir.name}",
-        "commit_interval_s": commit_interval_s,
-        "quix_state_dir": run_dir / "quix",
-        "executor_state_dir": run_dir / "executor-state",
-        **BENCH_SETTINGS,
-    }
-    return Settings(**values)
+def _relay_ready(relay: SimulatorThread) -> bool:
+    """ingest subscribed to quotes and the executor's session connected: two open connections."""
+    connections = [c for c in relay.connections() if c.open]
+    return len(connections) >= 2 and any("quote" in c.subscriptions for c in connections)
 
 
-def _stage_environment(settings: Settings, address: str) -> dict[str, str]:
-    """What `doran stage X` reads: this run's settings as DORAN_* variables over the bench's environment."""
+def _auction_window_s(quotes: Sequence[Mapping[str, Any]]) -> float:
+    """The longest auction among the quotes (their max_wait_ms, else the relay's default), s."""
+    windows = [q.get("max_wait_ms") for q in quotes]
+    return max(w if isinstance(w, int) and w > 0 else DEFAULT_MAX_WAIT_MS for w in windows) / 1000
+
+
+def _latencies_ms(
+    events: Sequence[PublishedQuote], responses: Sequence[ReceivedResponse]
+) -> dict[str, float]:
+    """quote_id -> ms from its event sent to its first quote_response received."""
+    received: dict[str, float] = {}
+    for response in responses:
+        if response.quote_id is not None:
+            received.setdefault(response.quote_id, response.received.monotonic)
     return {
-        **os.environ,
-        **settings_environment(BENCH_SETTINGS),
-        "DORAN_BROKER_ADDRESS": address,
-        "DORAN_CONSUMER_GROUP_PREFIX": settings.consumer_group_prefix,
-        "DORAN_QUIX_STATE_DIR": str(settings.quix_state_dir),
-        "DORAN_COMMIT_INTERVAL_S": str(settings.commit_interval_s),
-        "EXECUTOR_STATE_DIR": str(settings.executor_state_dir),
+        event.quote_id: (received[event.quote_id] - event.sent.monotonic) * 1000
+        for event in events
+        if event.quote_id is not None and event.quote_id in received
     }
 
 
 def measure_latency(
-    base_frames: Sequence[bytes],
+    quotes: Sequence[Mapping[str, Any]],
     run_dir: Path,
     *,
     label: str,
-    commit_interval_s: float,
-    overrides: Sequence[str] = (),
     rate: float,
-    duration_s: float,
     warmup_s: float,
-    drain_s: float,
-) -> LatencyResult:
-    """Offer `rate` quotes/s for warmup_s + duration_s and report the latency of those after the warm-up."""
+    what_if: Mapping[str, str] | None = None,
+) -> LatencyRun:
+    """Send `quotes` at `rate` per second through the whole loop and time each answer. `what_if`:
+    DORAN_* variables set on every stage beyond the defaults (none for the headline figures)."""
     run_dir.mkdir(parents=True, exist_ok=True)
-    total, warmup = round(rate * (warmup_s + duration_s)), round(rate * warmup_s)
-    frames, quote_ids = zip(
-        *(varied_frame(base_frames[i % len(base_frames)], i) for i in range(total)), strict=True
-    )
-    settings = _settings(run_dir, commit_interval_s)
-    feed = PacedFeed(frames, rate)
-    with fresh_broker(run_dir / "tansu.log") as broker:
-        address = broker.address
-        with stage_processes(_stage_environment(settings, address), overrides, run_dir) as stages:
-            wait_until_ready(stages)
-            reader = _VisibilityReader(address)
-            reader.start()
-            pids = {"tansu": broker.pid, **{name: stage.process.pid for name, stage in stages.items()}}
+    warmup = min(len(quotes) - 1, round(rate * warmup_s))
+    # The simulator's thread allocates in this process, which holds the bench's other inputs and
+    # results: freeze them, so that no collection it triggers rescans them (a pause on its clock).
+    gc.collect()
+    gc.freeze()
+    solver = DemoSolver.generate("doran-bench.near")
+    with fresh_broker(run_dir / "tansu.log") as broker, SimulatorThread(RelaySimulator()) as relay:
+        solver.register(relay)
+        env = {
+            **stage_environment(),
+            **(what_if or {}),
+            "DORAN_BROKER_ADDRESS": broker.address,
+            "DORAN_RELAY_URL": relay.url,
+            "DORAN_CONSUMER_GROUP_PREFIX": f"bench-latency-{run_dir.name}",
+            "DORAN_QUIX_STATE_DIR": str(run_dir / "quix"),
+            "EXECUTOR_STATE_DIR": str(run_dir / "executor-state"),
+        }
+        own: dict[str, Mapping[str, str]] = {name: {} for name in STAGES}
+        own["execute"] = solver.environment()
+        with (
+            stage_processes(env, own, run_dir) as stages,
+            hop_watch(broker.address, run_dir / "hops.json") as watch,
+        ):
+            wait_until_ready(stages, _READY_S)
+            try:
+                relay.wait_for(lambda: _relay_ready(relay), _READY_S, poll_s=0.1)
+            except WaitTimeout as exc:
+                raise BenchmarkError(f"ingest and the executor did not both connect to {relay.url}") from exc
+            pids = {
+                "tansu": broker.pid,
+                **{name: stage.process.pid for name, stage in stages.items()},
+                WATCHER: watch.pid,
+            }
             cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
-            cpu_before[_BENCH] = time.process_time()
+            cpu_before[BENCH_PROCESS] = time.process_time()
             wall_before = time.monotonic()
-            ingest = _IngestThread(settings, address, feed)
-            ingest.start()
-            ingest.join(warmup_s + duration_s + 60)  # it returns once the feed is exhausted and flushed
-            if ingest.is_alive() or ingest.failure is not None:
-                raise BenchmarkError(f"ingest did not finish its paced feed: {ingest.failure!r}")
-            deadline = time.monotonic() + drain_s
-            while len(reader.seen[_RESULTS]) < total and time.monotonic() < deadline:
-                time.sleep(0.1)
+            events = relay.publish_quotes(quotes, rate)
+            # Then the answers still on their way, until the last auction has closed (and a margin):
+            # the quotes still unanswered count as missing. Polled, not `relay.wait_for`, whose
+            # condition would run on every response and copy the journal each time, in this process.
+            deadline = time.monotonic() + _auction_window_s(quotes) + _AFTER_CLOSE_S
+            while len(relay.responses()) < len(events) and time.monotonic() < deadline:
+                time.sleep(_POLL_S)
             wall = time.monotonic() - wall_before
-            cpu_after = {name: cpu_seconds(pid) for name, pid in pids.items()}
-            cpu_after[_BENCH] = time.process_time()
-            cores = {name: (cpu_after[name] - cpu_before[name]) / wall for name in cpu_before}
-            peaks = {name: peak_rss_mib(pid) for name, pid in pids.items()}  # before they stop
-            counts = {"ingest": ingest.metrics.snapshot(), **{n: s.counts() for n, s in stages.items()}}
-            reader.stop.set()
-            reader.join(10)
-    sent = feed.sent
-    if len(sent) != total:
-        raise BenchmarkError(f"the paced feed sent {len(sent)} of {total} frames")
-    # Every quote's send time and visibility per topic, for a closer look at one run.
-    (run_dir / "visibility.json").write_bytes(
-        orjson.dumps({"sent": dict(zip(quote_ids, sent, strict=True)), **reader.seen})
-    )
-    measured = [
-        (quote_id, at)
-        for quote_id, at in list(zip(quote_ids, sent, strict=True))[warmup:]
-        if quote_id in reader.seen[_RESULTS]
-    ]
-    per_stage, previous = {}, {quote_id: at for quote_id, at in measured}
-    for stage, topic in _HOPS:
-        seen = reader.seen[topic]
-        per_stage[stage] = _percentiles((seen[q] - previous[q]) * 1000 for q, _ in measured if q in seen)
-        previous = {q: seen.get(q, previous[q]) for q, _ in measured}
-    achieved = (total - 1) / (sent[-1] - sent[0]) if total > 1 else 0.0
-    return LatencyResult(
-        label,
-        commit_interval_s,
-        tuple(overrides),
-        rate,
-        achieved,
-        len(measured),
-        total - warmup - len(measured),
-        _percentiles((reader.seen[_RESULTS][q] - at) * 1000 for q, at in measured),
-        per_stage,
-        cores,
-        peaks,
-        counts,
+            cpu = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in pids.items()}
+            cpu[BENCH_PROCESS] = time.process_time() - cpu_before[BENCH_PROCESS]
+            # Before they stop. Not this process's: it holds the other phases' inputs too.
+            peaks = {name: peak_rss_mib(pid) for name, pid in pids.items()}
+            counts = {name: stage.counts() for name, stage in stages.items()}
+            responses = relay.responses()
+            watched = watch.seen()
+            stop(stages)  # the executor closes its state file; then it can be measured
+        hops = hop_latencies(
+            broker.address, events, responses, watched, warmup=warmup, dump=run_dir / "quotes.json"
+        )
+    if not events:
+        raise BenchmarkError("the relay simulator sent no quote")
+    measured = list(_latencies_ms(events[warmup:], responses).values())
+    offered = len(events) - warmup
+    verdicts: dict[str, int] = {}
+    for response in responses:
+        verdicts[response.verdict] = verdicts.get(response.verdict, 0) + 1
+    span = events[-1].sent.monotonic - events[0].sent.monotonic
+    return LatencyRun(
+        label=label,
+        offered_rate=rate,
+        achieved_rate=(len(events) - 1) / span if span > 0 else math.nan,
+        quotes=len(events),
+        warmup=warmup,
+        measured=len(measured),
+        missing=offered - len(measured),
+        latency=percentiles(measured, offered - len(measured)),
+        what_if=dict(what_if or {}),
+        hops={hop: percentiles(values) for hop, values in hops.items()},
+        verdicts=verdicts,
+        cores_used={name: seconds / wall for name, seconds in cpu.items()},
+        cpu_us_per_quote={name: seconds / len(events) * 1e6 for name, seconds in cpu.items()},
+        peak_rss_mib=peaks,
+        stage_counts=counts,
+        state=state_size(run_dir / "executor-state"),
     )

@@ -1,4 +1,4 @@
-"""What one `make bench` run measured, its verdicts against the targets, and its JSON form."""
+"""What one `make bench` run measured, its verdicts against issue 9's targets, and its JSON form."""
 
 from __future__ import annotations
 
@@ -6,15 +6,31 @@ import dataclasses
 import math
 from typing import Any
 
-from benchmarks._latency import LatencyResult
+from benchmarks._latency import LatencyRun
 from benchmarks._profile import HandlerProfile
+from benchmarks._rate_search import RateSearch
+from benchmarks._state_size import StateSize
 from benchmarks._throughput import Throughput
 
-__all__ = ["LATENCY_TARGET_P99_MS", "TARGETS", "Report"]
+__all__ = ["LATENCY_RATE", "LATENCY_TARGET_P99_MS", "SEARCH_BOUND_P99_MS", "TARGETS", "Report", "Verdict"]
 
-#: Throughput targets as a fraction of the identity app's rate.
-TARGETS = {"normalize": 0.85, "decide": 0.85, "execute": 0.50}
+#: Throughput targets as a fraction of the identity app's rate (execute: with its durability intact).
+TARGETS = {"normalize": 0.60, "decide": 0.60, "execute": 0.35}
+#: p99 quote event -> quote_response received, at LATENCY_RATE quotes/s, with the defaults.
 LATENCY_TARGET_P99_MS = 50.0
+LATENCY_RATE = 1000.0
+#: The rate search finds the highest offered rate whose p99 stays within this.
+SEARCH_BOUND_P99_MS = 100.0
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Verdict:
+    """One target: what was measured, what is wanted (None: reported, no bar), and whether it was met."""
+
+    measured: float | None
+    unit: str
+    wanted: str
+    met: bool | None
 
 
 @dataclasses.dataclass
@@ -28,7 +44,11 @@ class Report:
     settings: dict[str, Any]
     throughput: dict[str, list[Throughput]] = dataclasses.field(default_factory=dict)
     profiles: list[HandlerProfile] = dataclasses.field(default_factory=list)
-    latency: list[LatencyResult] = dataclasses.field(default_factory=list)
+    headline: LatencyRun | None = None  # LATENCY_RATE quotes/s with the defaults
+    search: RateSearch | None = None
+    what_if: list[LatencyRun] = dataclasses.field(default_factory=list)  # not the defaults: no verdicts
+    quote_census: dict[str, int] = dataclasses.field(default_factory=dict)
+    relay_judge_us: float | None = None  # the simulator's own time per quote_response (_relay_cost.py)
     reproduce: str = ""
 
     def rate(self, name: str) -> float:
@@ -53,24 +73,35 @@ class Report:
     def ratio(self, name: str) -> float:
         return self.rate(name) / self.rate("identity") if "identity" in self.throughput else math.nan
 
-    def verdicts(self) -> dict[str, dict[str, Any]]:
-        """Each target: measured, wanted, met."""
-        found: dict[str, dict[str, Any]] = {}
+    def state_sizes(self) -> dict[str, StateSize]:
+        """The executor's state on disk after each run that had one: the throughput run's (simulated
+        venue; the largest over the repeats) and the headline latency run's (NEAR Intents venue)."""
+        found: dict[str, StateSize] = {}
+        sized = [t.state for t in self.throughput.get("execute", []) if t.state is not None]
+        if sized:
+            found["execute throughput run (simulated venue)"] = max(sized, key=lambda s: s.bytes_per_command)
+        if self.headline is not None and self.headline.state is not None:
+            found[f"latency run {self.headline.label} (NEAR Intents venue)"] = self.headline.state
+        return found
+
+    def verdicts(self) -> dict[str, Verdict]:
+        """Each target of issue 9: measured, wanted, met (None where there is only a figure to report)."""
+        found: dict[str, Verdict] = {}
         for name, target in TARGETS.items():
             if name in self.throughput and "identity" in self.throughput:
                 ratio = self.ratio(name)
-                found[f"{name} throughput / identity"] = {
-                    "measured": ratio,
-                    "target": target,
-                    "met": ratio >= target,
-                }
-        for result in self.latency:
-            p99 = result.end_to_end.p99_ms
-            found[f"p99 latency ({result.label})"] = {
-                "measured": p99,
-                "target": LATENCY_TARGET_P99_MS,
-                "met": p99 <= LATENCY_TARGET_P99_MS,
-            }
+                found[f"{name} throughput / identity"] = Verdict(
+                    ratio, "x", f">= {target:.2f}", ratio >= target
+                )
+        if self.headline is not None:
+            p99 = self.headline.latency.p99_ms
+            found[f"p99 quote event -> answer at {LATENCY_RATE:,.0f}/s"] = Verdict(
+                p99, "ms", f"<= {LATENCY_TARGET_P99_MS:g}", p99 <= LATENCY_TARGET_P99_MS
+            )
+        if self.search is not None:
+            found[f"highest offered rate with p99 <= {SEARCH_BOUND_P99_MS:g} ms"] = Verdict(
+                self.search.highest_rate, "quotes/s", "reported (no bar)", None
+            )
         return found
 
     def overhead(self, profile: HandlerProfile) -> dict[str, float]:
@@ -103,6 +134,7 @@ class Report:
             name: {
                 "msgs_per_s": self.rate(name),
                 "ratio_to_identity": self.ratio(name),
+                "target": TARGETS.get(name),
                 "cpu_us_per_msg": self.cpu_us(name),
                 "cpu_ratio_to_identity": self.cpu_ratio(name),
                 "peak_rss_mib": self.peak_rss_mib(name),
@@ -115,10 +147,29 @@ class Report:
             "profile_n": self.profile_n,
             "machine": self.machine,
             "settings": self.settings,
+            "verdicts": {name: dataclasses.asdict(v) for name, v in self.verdicts().items()},
             "throughput": summary,
             "throughput_runs": {k: [dataclasses.asdict(t) for t in v] for k, v in self.throughput.items()},
             "profiles": [dataclasses.asdict(p) | {"overhead": self.overhead(p)} for p in self.profiles],
-            "latency": [dataclasses.asdict(r) for r in self.latency],
-            "verdicts": self.verdicts(),
+            "quote_census": self.quote_census,
+            "relay_simulator_judge_us_per_response": self.relay_judge_us,
+            "latency": None if self.headline is None else _run_json(self.headline),
+            "rate_search": None
+            if self.search is None
+            else {
+                "bound_p99_ms": self.search.bound_ms,
+                "highest_rate": self.search.highest_rate,
+                "note": self.search.note,
+                "runs": [_run_json(run) for run in self.search.runs],
+            },
+            "what_if": [_run_json(run) for run in self.what_if],
+            "executor_state": {
+                name: dataclasses.asdict(size) | {"bytes_per_command": size.bytes_per_command}
+                for name, size in self.state_sizes().items()
+            },
             "reproduce": self.reproduce,
         }
+
+
+def _run_json(run: LatencyRun) -> dict[str, Any]:
+    return dataclasses.asdict(run) | {"commands": run.commands, "declined": run.declined}

@@ -1,7 +1,8 @@
-"""The normalize, decide and execute processes of a latency run: `doran stage X`, configured by DORAN_*
-variables exactly as deployed, plus the embedded broker's overrides and a health port each.
+"""The stage processes of a latency run: `doran stage X` each, configured by DORAN_* variables exactly as
+deployed, with its own health port and log.
 
-Their /readyz says when they have their partitions; their /metrics gives their counts back.
+Their /readyz says when they can work (a consuming stage: partitions assigned; ingest: connected and
+subscribed to the relay); their /metrics gives their counts back; their pid gives CPU and memory.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,9 +22,11 @@ from typing import Any
 from benchmarks._errors import BenchmarkError
 from doran.stages.metrics import parse_counts
 
-__all__ = ["STAGES", "StageProcess", "stage_processes", "wait_until_ready"]
+__all__ = ["STAGES", "StageProcess", "stage_processes", "stop", "wait_until_ready"]
 
-STAGES = ("normalize", "decide", "execute")
+#: Every stage of the pipeline, in the order a quote passes them.
+STAGES = ("ingest", "normalize", "decide", "execute")
+_STOP_S = 20.0
 
 
 def _free_port() -> int:
@@ -50,7 +53,7 @@ class StageProcess:
             return None
 
     def ready(self) -> bool:
-        """/readyz: the stage has partitions assigned (from librdkafka's statistics)."""
+        """/readyz answers 200."""
         return self._get("/readyz") is not None
 
     def counts(self) -> dict[str, Any]:
@@ -72,25 +75,30 @@ def _spawn(name: str, env: Mapping[str, str], run_dir: Path) -> StageProcess:
     return StageProcess(name, process, port)
 
 
+def stop(stages: Mapping[str, StageProcess]) -> None:
+    """SIGTERM every stage still running (each finishes what it holds), SIGKILL after 20 s."""
+    for stage in stages.values():
+        if stage.process.poll() is None:
+            stage.process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + _STOP_S
+    for stage in stages.values():
+        try:
+            stage.process.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            stage.process.kill()
+            stage.process.wait()
+
+
 @contextlib.contextmanager
 def stage_processes(
-    env: Mapping[str, str], overrides: Sequence[str], run_dir: Path
+    env: Mapping[str, str], own: Mapping[str, Mapping[str, str]], run_dir: Path
 ) -> Iterator[dict[str, StageProcess]]:
-    """Start every stage with `env` plus `overrides` (DORAN_* settings as KEY=VALUE); SIGTERM at the end."""
-    settings = dict(override.split("=", 1) for override in overrides)
-    stages = {name: _spawn(name, {**env, **settings}, run_dir) for name in STAGES}
+    """Start each stage named in `own` with `env` plus its own variables; stopped at the end (`stop`)."""
+    stages = {name: _spawn(name, {**env, **extra}, run_dir) for name, extra in own.items()}
     try:
         yield stages
     finally:
-        for stage in stages.values():
-            if stage.process.poll() is None:
-                stage.process.send_signal(signal.SIGTERM)
-        for stage in stages.values():
-            try:
-                stage.process.wait(20)
-            except subprocess.TimeoutExpired:
-                stage.process.kill()
-                stage.process.wait()
+        stop(stages)
 
 
 def wait_until_ready(stages: Mapping[str, StageProcess], timeout_s: float = 60.0) -> None:
@@ -102,5 +110,5 @@ def wait_until_ready(stages: Mapping[str, StageProcess], timeout_s: float = 60.0
             raise BenchmarkError(f"stage(s) {dead} exited before they were ready; see their logs")
         if all(stage.ready() for stage in stages.values()):
             return
-        time.sleep(0.25)
+        time.sleep(0.1)
     raise BenchmarkError(f"stages {list(stages)} were not all ready within {timeout_s:g} s")

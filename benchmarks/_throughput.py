@@ -19,6 +19,7 @@ from benchmarks._errors import BenchmarkError
 from benchmarks._inputs import StageInputs
 from benchmarks._kafka import fresh_broker, produce_records, watch_output
 from benchmarks._procfs import cpu_seconds
+from benchmarks._state_size import StateSize, state_size
 from benchmarks._stopwatch import Stopwatch
 from doran.contracts import EXEC_TRADE_RESULT, RAW_NEAR_INTENTS_QUOTE
 from doran.venues import read_execution_log, simulated_venue_log
@@ -38,6 +39,7 @@ class Throughput:
     timed_at: str
     cpu_us_per_msg: float
     peak_rss_mib: float
+    state: StateSize | None = None  # execute: its state file once it stopped, and the commands in it
 
 
 def _timed_in_app(name: str, job: AppJob, timed_at: str) -> Throughput:
@@ -78,6 +80,7 @@ def _execute(inputs: StageInputs, run_dir: Path) -> Throughput:
                 process.stop()
             result = process.result(60)
     executed = len(read_execution_log(simulated_venue_log(app_settings(address, run_dir))))
+    state = state_size(app_settings(address, run_dir).executor_state_dir)
     if executed != n or result["counts"]["produced"] != n:  # every command reached the venue log once
         raise BenchmarkError(
             f"the simulated venue logged {executed} executions and the stage counted "
@@ -91,6 +94,7 @@ def _execute(inputs: StageInputs, run_dir: Path) -> Throughput:
         "committed results",
         watch.cpu_us_per_msg,
         result["peak_rss_mib"],
+        state,
     )
 
 

