@@ -23,6 +23,7 @@ EXPECTED = {
         "derived_object",
         "encode",
         "encoded_object",
+        "event_object",
         "json_bytes",
         "kafka_headers",
         "kafka_record",

@@ -40,9 +40,10 @@ __all__ = [
 #: What a process talking to the embedded broker sets (Settings fields): tansu holds a group join
 #: for the whole rebalance timeout (= max.poll.interval.ms), so with production's 300 s a join takes
 #: minutes; with these ~3 s. tansu also holds every fetch for fetch.wait.max.ms even when data is
-#: ready, so that wait is short. Production (Redpanda) keeps the Kafka defaults of Settings.
+#: ready (Redpanda answers as soon as there is data), so that wait is short: each hop of the
+#: pipeline waited up to 100 ms otherwise. Production (Redpanda) keeps the defaults of Settings.
 EMBEDDED_BROKER_SETTINGS: Mapping[str, int] = MappingProxyType(
-    {"session_timeout_ms": 6000, "max_poll_interval_ms": 6000}
+    {"session_timeout_ms": 6000, "max_poll_interval_ms": 6000, "fetch_wait_max_ms": 5}
 )
 
 

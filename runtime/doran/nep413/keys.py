@@ -62,13 +62,15 @@ class PublicKey:
 
     raw: bytes
     _key: Ed25519PublicKey = field(init=False, compare=False)
+    _text: str = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "raw", bytes(self.raw))  # a bytearray would make the key unhashable
         if len(self.raw) != _KEY_LENGTH:
             raise KeyFormatError(f"An ed25519 public key has {_KEY_LENGTH} bytes, got {len(self.raw)}")
-        # Built once: verifying is then only the curve arithmetic.
+        # Built once: verifying is then only the curve arithmetic, and every signed quote names the key.
         object.__setattr__(self, "_key", Ed25519PublicKey.from_public_bytes(self.raw))
+        object.__setattr__(self, "_text", ED25519_PREFIX + b58encode(self.raw))
 
     @classmethod
     def parse(cls, text: str) -> PublicKey:
@@ -86,7 +88,7 @@ class PublicKey:
         return True
 
     def __str__(self) -> str:
-        return ED25519_PREFIX + b58encode(self.raw)
+        return self._text
 
     def __repr__(self) -> str:
         return f"PublicKey({str(self)!r})"

@@ -100,8 +100,10 @@ class RelayClient:
                         while not should_stop():
                             self.last_alive = time.monotonic()
                             try:
-                                # recv() is cancellation-safe; the timeout only lets us notice a stop request.
-                                text = await asyncio.wait_for(socket.recv(), self._poll_interval_s)
+                                # recv() is cancellation-safe; the timeout only lets us notice a stop
+                                # request. asyncio.timeout, not wait_for: no task per frame.
+                                async with asyncio.timeout(self._poll_interval_s):
+                                    text = await socket.recv()
                             except TimeoutError:
                                 continue
                             received = ReceivedFrame(text, self._clock())

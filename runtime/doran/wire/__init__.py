@@ -16,6 +16,7 @@ from doran.wire.envelope import (
     derive,
     derive_event_id,
     derived_object,
+    event_object,
     parse_timestamp,
     utc_timestamp,
 )
@@ -56,6 +57,7 @@ __all__ = [
     "derived_object",
     "encode",
     "encoded_object",
+    "event_object",
     "json_bytes",
     "kafka_headers",
     "kafka_record",

@@ -27,6 +27,7 @@ __all__ = [
     "derive",
     "derive_event_id",
     "derived_object",
+    "event_object",
     "parse_timestamp",
     "utc_timestamp",
 ]
@@ -123,26 +124,48 @@ def build(
         ) from None
 
 
-def derived_object(
-    topic: TopicSpec[E], upstream: Envelope, payload: Mapping[str, Any], *, source: str
+def event_object(
+    topic: TopicSpec[E],
+    payload: Mapping[str, Any],
+    *,
+    event_id: str,
+    source: str | None,
+    observed_at: str | None,
+    ingested_at: str,
+    raw: Mapping[str, Any],
 ) -> dict[str, Any]:
-    """The JSON object `encoded_object(derive(topic, upstream, payload, source=source))` is, built
-    without validating it: for stages whose construction is proven correct by property tests
-    against the reference validator (tests/pipeline/test_outputs_hold_their_contracts.py), on the
-    per-message path where validating what was just built costs as much as the rest of the stage.
-    `payload` holds JSON values only, in the schema's field order.
+    """The JSON object of the event `build` would make, built without validating it: for stages whose
+    construction is proven correct by property tests against the reference validator (ingest:
+    tests/stages/test_ingest_core.py; normalize, decide: tests/pipeline/test_outputs_hold_their_contracts.py),
+    on the per-message path where validating what was just built costs as much as the rest of the
+    stage. `payload` holds JSON values only, in the schema's field order.
     """
     return {
-        "event_id": derive_event_id(topic.event_type, upstream.event_id),
+        "event_id": event_id,
         "event_type": topic.event_type,
         "venue": VENUE,
         "source": source,
         "schema_version": SCHEMA_VERSION,
-        "observed_at": upstream.observed_at,
-        "ingested_at": upstream.ingested_at,
+        "observed_at": observed_at,
+        "ingested_at": ingested_at,
         "payload": payload,
-        "raw": upstream.raw,
+        "raw": raw,
     }
+
+
+def derived_object(
+    topic: TopicSpec[E], upstream: Envelope, payload: Mapping[str, Any], *, source: str
+) -> dict[str, Any]:
+    """`event_object` of the event `derive(topic, upstream, payload, source=source)` would make."""
+    return event_object(
+        topic,
+        payload,
+        event_id=derive_event_id(topic.event_type, upstream.event_id),
+        source=source,
+        observed_at=upstream.observed_at,
+        ingested_at=upstream.ingested_at,
+        raw=upstream.raw,
+    )
 
 
 def derive(
