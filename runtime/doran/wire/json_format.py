@@ -7,12 +7,12 @@ classify the reason; it is also the authority if the two ever disagree.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import orjson
 from pydantic import BaseModel, ValidationError
+from pydantic_core import to_json
 
 from doran.contracts import SCHEMA_VERSION, TOPICS, VENUE_MESSAGES, DeadLetterReason, Envelope, Violation
 from doran.schema_source.registry import TopicSpec, VenueMessageSpec
@@ -110,21 +110,32 @@ def encode(event: BaseModel) -> bytes:
 
 
 def json_bytes(value: Any) -> bytes:
-    """Compact JSON of plain values and contract models (dict order kept). orjson, or the standard
-    library for an integer beyond 64 bits (a venue's raw data may carry one), which orjson refuses."""
+    """Compact JSON of plain values and contract models (dict order kept), written as `encode` writes it.
+
+    orjson, or pydantic's serialiser for an integer beyond 64 bits (a venue's raw data may carry one),
+    which orjson refuses: the two format every float alike, so a record's bytes never depend on which
+    one wrote them.
+    """
     try:
         return orjson.dumps(value, default=_model_object)
     except orjson.JSONEncodeError:
-        text = json.dumps(
-            value, ensure_ascii=False, separators=(",", ":"), allow_nan=False, default=_model_object
-        )
-        return text.encode()
+        return to_json(_without_models(value))
 
 
 def _model_object(value: Any) -> Any:
     if isinstance(value, BaseModel):
         return encoded_object(value)
     raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def _without_models(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return encoded_object(value)
+    if isinstance(value, dict):
+        return {key: _without_models(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_without_models(item) for item in value]
+    return value
 
 
 def encoded_object(event: BaseModel) -> dict[str, Any]:
