@@ -252,7 +252,7 @@ def wait_until(
         assert child.poll() is None, f"the executor exited ({child.returncode}) while waiting for {what}"
         if time.monotonic() >= deadline:
             raise on_timeout(f"timed out waiting for {what}")
-        time.sleep(0.001)
+        time.sleep(0.005)
 
 
 class GroupOffsets:
@@ -304,7 +304,7 @@ def kill_inside(
                 child,
                 on_timeout=AimMissed,  # nothing left to commit: the executor ran out of work
             )
-            first_batch = len(relay.responses())
+            first_batch = relay.response_count()
             for _aim in range(200 if freeze_to_aim else 1):
                 wait_until(lambda: window(first_batch), what, child, on_timeout=AimMissed)  # noqa: B023
                 if not freeze_to_aim:
@@ -370,7 +370,7 @@ def _sigkill_and_restart(fresh_broker: str, relay: SimulatorThread, tmp_path: Pa
             relay,
             log,
             offsets,
-            lambda first: len(relay.responses()) > first,
+            lambda first: relay.response_count() > first,
             lambda: processing_left(settings),
             "a batch begun (processing) but not committed",
         )

@@ -84,6 +84,12 @@ class Journal:
         with self._changed:
             return tuple(self._responses)
 
+    @property
+    def response_count(self) -> int:
+        """How many quote_responses were received: O(1), for conditions polled in a tight loop."""
+        with self._changed:
+            return len(self._responses)
+
     def statuses(self) -> tuple[SentStatus, ...]:
         """The quote_status events sent, in order."""
         with self._changed:

@@ -160,6 +160,10 @@ class SimulatorThread:
         """The quote_responses received so far, with their verdicts."""
         return self.simulator.journal.responses()
 
+    def response_count(self) -> int:
+        """How many quote_responses were received so far (O(1); `responses()` copies them all)."""
+        return self.simulator.journal.response_count
+
     def statuses(self) -> tuple[SentStatus, ...]:
         """The quote_status events sent so far."""
         return self.simulator.journal.statuses()
