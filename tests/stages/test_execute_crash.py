@@ -246,12 +246,21 @@ def wait_until(
     child: subprocess.Popen[bytes],
     *,
     on_timeout: type[Exception] = AssertionError,
+    hopeless: Callable[[], bool] = lambda: False,
 ) -> None:
+    """Poll `condition` until it holds; `on_timeout` after 120 s, or as soon as `hopeless()` says it never
+    will (checked every half second: it may ask the broker)."""
     deadline = time.monotonic() + 120
+    next_look = time.monotonic() + 0.5
     while not condition():
         assert child.poll() is None, f"the executor exited ({child.returncode}) while waiting for {what}"
-        if time.monotonic() >= deadline:
+        now = time.monotonic()
+        if now >= deadline:
             raise on_timeout(f"timed out waiting for {what}")
+        if now >= next_look:
+            if hopeless():
+                raise on_timeout(f"gave up waiting for {what}: it can no longer happen")
+            next_look = now + 0.5
         time.sleep(0.005)
 
 
@@ -306,7 +315,13 @@ def kill_inside(
             )
             first_batch = relay.response_count()
             for _aim in range(200 if freeze_to_aim else 1):
-                wait_until(lambda: window(first_batch), what, child, on_timeout=AimMissed)  # noqa: B023
+                wait_until(
+                    lambda: window(first_batch),  # noqa: B023
+                    what,
+                    child,
+                    on_timeout=AimMissed,
+                    hopeless=offsets.all_committed,  # the executor ran out of work before the window came
+                )
                 if not freeze_to_aim:
                     break
                 child.send_signal(signal.SIGSTOP)
