@@ -1,4 +1,4 @@
-"""Shared fixtures: the Kafka-protocol brokers the integration tests talk to."""
+"""Shared fixtures: the Kafka-protocol brokers the integration tests talk to; Hypothesis's profiles."""
 
 from __future__ import annotations
 
@@ -7,9 +7,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from doran.broker import EmbeddedBroker, create_topics
 from doran.contracts import TOPICS
+
+# `make test` draws the same examples on every machine, so a run that passed here passes in CI and a
+# failure anywhere reproduces everywhere. HYPOTHESIS_PROFILE=explore draws fresh ones, to hunt for bugs.
+settings.register_profile("repeatable", derandomize=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 
 @pytest.fixture(scope="session")
