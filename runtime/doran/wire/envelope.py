@@ -104,17 +104,15 @@ def build(
 ) -> E:
     """The event of `topic` carrying payload; ContractViolation (reason output_violation, every
     violation with its JSON pointer) if the result breaks the topic's contract."""
-    envelope = {
-        "event_id": event_id,
-        "event_type": topic.event_type,
-        "venue": VENUE,
-        "source": source,
-        "schema_version": SCHEMA_VERSION,
-        "observed_at": observed_at,
-        "ingested_at": ingested_at,
-        "payload": payload,
-        "raw": raw,
-    }
+    envelope = event_object(
+        topic,
+        payload,
+        event_id=event_id,
+        source=source,
+        observed_at=observed_at,
+        ingested_at=ingested_at,
+        raw=raw,
+    )
     try:
         # As the JSON it becomes: strict JSON mode takes an enum's value, as a consumer will.
         return topic.event_model.__pydantic_validator__.validate_json(json_bytes(envelope), strict=True)  # type: ignore[no-any-return]
