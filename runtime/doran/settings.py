@@ -56,6 +56,15 @@ class Settings(BaseSettings):
         description="Consumer fetch.wait.max.ms: how long the broker may hold a fetch for more data "
         "(librdkafka's default 500 ms; the embedded broker holds every fetch that long).",
     )
+    producer_linger_ms: float = Field(
+        default=1.0,
+        ge=0,
+        le=1_000,
+        description="Producer linger.ms: how long a produced record waits for others to share its "
+        "request. Every hop of a quote pays it once; under load records batch while a request is in "
+        "flight anyway. librdkafka's default is 5 ms; 1 ms cut make bench's p50 at 125 quotes/s from "
+        "48 to 35 ms, where 0 ms cost throughput at 250/s.",
+    )
     session_timeout_ms: int = Field(
         default=45_000,
         ge=1,
@@ -190,6 +199,10 @@ class Settings(BaseSettings):
                 "long for the relay between two polls, and the group expels a member silent for the latter."
             )
         return self
+
+    def producer_config(self) -> dict[str, float]:
+        """librdkafka settings every doran producer uses."""
+        return {"linger.ms": self.producer_linger_ms}
 
     def consumer_config(self) -> dict[str, int]:
         """librdkafka settings every doran consumer uses."""

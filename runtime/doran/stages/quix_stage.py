@@ -57,6 +57,7 @@ def quix_application(
         consumer.update(
             {"stats_cb": monitor.on_stats, "statistics.interval.ms": settings.statistics_interval_ms}
         )
+    producer = {**settings.producer_config(), **extra.pop("producer_extra_config", {})}
     return Application(
         broker_address=broker,
         consumer_group=f"{settings.consumer_group_prefix}.{group}",
@@ -65,6 +66,7 @@ def quix_application(
         commit_interval=settings.commit_interval_s,
         consumer_poll_timeout=settings.poll_timeout_s,
         consumer_extra_config=consumer,
+        producer_extra_config=producer,
         **{"state_dir": settings.quix_state_dir, **extra},
     )
 
