@@ -6,7 +6,6 @@ import click
 
 from doran.cli.contracts import contracts
 from doran.cli.dlq import dlq
-from doran.cli.executor import executor
 from doran.cli.pipeline import broker, demo, replay, stage
 from doran.cli.record import record
 from doran.cli.schemas import schemas
@@ -23,5 +22,5 @@ def main() -> None:
     """
 
 
-for command in (contracts, schemas, stage, replay, record, demo, broker, settings, dlq, executor):
+for command in (contracts, schemas, stage, replay, record, demo, broker, settings, dlq):
     main.add_command(command)

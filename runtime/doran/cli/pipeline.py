@@ -12,6 +12,7 @@ import click
 from doran.demo import DemoOptions
 from doran.errors import DoranError
 from doran.settings import Settings
+from doran.stages.launch import STAGES
 
 __all__ = ["broker", "demo", "replay", "stage"]
 
@@ -22,9 +23,9 @@ def _fail(exc: DoranError) -> None:
 
 
 @click.command()
-@click.argument("name", type=click.Choice(["ingest", "normalize", "decide", "execute"]))
+@click.argument("name", type=click.Choice(list(STAGES)))
 def stage(name: str) -> None:
-    """Run one pipeline stage (ingest | normalize | decide | execute) until SIGTERM."""
+    """Run one pipeline stage (ingest | normalize | decide | execute | settle) until SIGTERM."""
     from doran.stages.launch import run_stage
 
     try:

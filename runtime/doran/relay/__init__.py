@@ -31,7 +31,7 @@ from doran.relay._recording import (
     timed_line,
 )
 from doran.relay._replay_timing import ReplaySchedule, replay_offsets
-from doran.relay._session import Answer, NoAnswer, RelaySession
+from doran.relay._session import Answer, NoAnswer, PendingAnswers, RelaySession
 from doran.relay.errors import RelayConfigError, RelayError, RelayRejectedError, RelayUnavailableError
 from doran.relay.simulator import SIMULATED_SUBSCRIPTION_ID, RelaySimulator, SimulatorThread
 
@@ -49,6 +49,7 @@ __all__ = [
     "Malformed",
     "NoAnswer",
     "Notification",
+    "PendingAnswers",
     "ReceivedFrame",
     "RecordingFeed",
     "RecordingFileError",

@@ -16,6 +16,7 @@ import random
 import threading
 import time
 from collections.abc import Sequence
+from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from types import TracebackType
@@ -29,7 +30,7 @@ from doran.relay._backoff import Backoff
 from doran.relay._endpoint import RelayEndpoint, failure_reason
 from doran.relay._frames import ErrorAnswer, ResultAnswer, parse_frame, request_text
 
-__all__ = ["Answer", "NoAnswer", "RelaySession"]
+__all__ = ["Answer", "NoAnswer", "PendingAnswers", "RelaySession"]
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +45,26 @@ class NoAnswer:
 
 
 Answer = ResultAnswer | ErrorAnswer | NoAnswer
+
+
+class PendingAnswers:
+    """Requests on their way (`RelaySession.send_many`): `answers()` waits for one Answer each, in order."""
+
+    def __init__(self, future: Future[list[Answer]] | None, count: int, timeout_s: float) -> None:
+        self._future = future
+        self._count = count
+        self._timeout_s = timeout_s
+
+    def answers(self) -> list[Answer]:
+        if self._future is None:
+            return []
+        try:
+            return self._future.result(self._timeout_s + 5.0)
+        except FutureTimeout:
+            self._future.cancel()
+            return [
+                NoAnswer("timeout", f"no answer within {self._timeout_s:g} s") for _ in range(self._count)
+            ]
 
 
 class RelaySession:
@@ -149,14 +170,14 @@ class RelaySession:
 
     def call_many(self, requests: Sequence[tuple[str, Any]], timeout_s: float) -> list[Answer]:
         """Send every (method, params) request at once; one Answer each, in order, within timeout_s."""
+        return self.send_many(requests, timeout_s).answers()
+
+    def send_many(self, requests: Sequence[tuple[str, Any]], timeout_s: float) -> PendingAnswers:
+        """Start sending every (method, params) request at once and return; `answers()` waits for them."""
         if not requests:
-            return []
-        pending = asyncio.run_coroutine_threadsafe(self._call_many(requests, timeout_s), self._loop)
-        try:
-            return pending.result(timeout_s + 5.0)
-        except FutureTimeout:
-            pending.cancel()
-            return [NoAnswer("timeout", f"no answer within {timeout_s:g} s") for _ in requests]
+            return PendingAnswers(None, 0, timeout_s)
+        future = asyncio.run_coroutine_threadsafe(self._call_many(requests, timeout_s), self._loop)
+        return PendingAnswers(future, len(requests), timeout_s)
 
     async def _call_many(self, requests: Sequence[tuple[str, Any]], timeout_s: float) -> list[Answer]:
         socket = self._socket

@@ -1,7 +1,9 @@
 """The contract of every consuming stage: one consumed record in, records out, nothing lost.
 
 A handler never raises for bad input: a message it cannot use becomes a dead letter, a demand it
-will not trade becomes a counted decline, an output too large for the broker a dead letter.
+will not trade becomes a counted decline, an output too large for the broker a dead letter. Every
+consumed record ends as one `Handled`, which `StageMetrics.count` counts; the stateful stages'
+cores decide a `doran.verdicts.Verdict`, which `handled(...)` encodes.
 """
 
 from __future__ import annotations
@@ -11,13 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from doran.contracts import DeadLetterReason, DeadLetterStage, Envelope, Violation
+from doran.contracts import TOPICS, DeadLetterReason, DeadLetterStage, Envelope, Violation
 from doran.pipeline import Declined
 from doran.schema_source.registry import TopicSpec
 from doran.stages.dead_letter import Origin, dead_letter
-from doran.wire import ContractViolation, KafkaRecord, decode, derived_object, object_record
+from doran.verdicts import Keep, Refuse, Skip, Verdict
+from doran.wire import ContractViolation, KafkaRecord, decode, derived_object, kafka_record, object_record
 
-__all__ = ["Consumed", "Handled", "RecordHandler", "oversize_violation", "reject"]
+__all__ = ["Consumed", "Handled", "RecordHandler", "handled", "oversize_violation", "reject"]
 
 In = TypeVar("In", bound=Envelope)
 Out = TypeVar("Out", bound=Envelope)
@@ -32,6 +35,33 @@ class Handled:
     records: tuple[KafkaRecord, ...]
     declined: str | None = None
     dead_letter: str | None = None
+    skipped: str | None = None  # handled before: a duplicate, a redelivery
+    kept: str | None = None  # held in the stage's state until what it waits for comes
+
+
+#: The topic of each event model: a verdict's events go to their own topics.
+_TOPIC_OF: dict[type[Envelope], TopicSpec[Envelope]] = {spec.event_model: spec for spec in TOPICS.values()}
+
+
+def handled(
+    verdict: Verdict, message: Consumed, stage: DeadLetterStage, now: datetime, max_record_bytes: int
+) -> Handled:
+    """A core's verdict on `message` as the records to produce: its events, or its dead letter (also
+    when one of its events would be larger than the broker takes)."""
+    if isinstance(verdict, Skip):
+        return Handled((), skipped=verdict.reason)
+    if isinstance(verdict, Keep):
+        return Handled((), kept=verdict.reason)
+    if isinstance(verdict, Refuse):
+        return reject(stage, verdict.reason, verdict.violations, message, now, max_record_bytes)
+    records = tuple(kafka_record(_TOPIC_OF[type(event)], event) for event in verdict.events)
+    for record in records:
+        if record.size > max_record_bytes:
+            violation = oversize_violation(record, max_record_bytes)
+            return reject(
+                stage, DeadLetterReason.MESSAGE_TOO_LARGE, [violation], message, now, max_record_bytes
+            )
+    return Handled(records)
 
 
 def reject(

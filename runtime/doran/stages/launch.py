@@ -21,8 +21,8 @@ from doran.stages.metrics import ConsumerMonitor, StageMetrics
 
 __all__ = ["STAGES", "BrokerNotConfigured", "StageName", "run_stage"]
 
-StageName = Literal["ingest", "normalize", "decide", "execute"]
-STAGES: tuple[StageName, ...] = ("ingest", "normalize", "decide", "execute")
+StageName = Literal["ingest", "normalize", "decide", "execute", "settle"]
+STAGES: tuple[StageName, ...] = ("ingest", "normalize", "decide", "execute", "settle")
 
 
 class BrokerNotConfigured(DoranError):
@@ -69,6 +69,11 @@ def run_stage(name: StageName, settings: Settings) -> None:
             from doran.stages.execute import run_execute_stage
 
             run_execute_stage(settings, broker, metrics=metrics, monitor=monitor)
+            return
+        if name == "settle":
+            from doran.stages.settle import run_settle_stage
+
+            run_settle_stage(settings, broker, metrics=metrics, monitor=monitor)
             return
         if name == "normalize":
             from doran.stages.normalize import build_normalize_app as build

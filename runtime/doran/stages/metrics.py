@@ -21,6 +21,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.registry import Collector, CollectorRegistry
 
 from doran.contracts import DEAD_LETTER_TOPIC
+from doran.stages.handling import Handled
 
 __all__ = ["ConsumerMonitor", "LatencyHistogram", "StageMetrics", "parse_counts"]
 
@@ -110,34 +111,62 @@ class ConsumerMonitor:
 
 
 class StageMetrics(Collector):
-    """The counts of one stage process: consumed = produced + declined + dead-lettered + skipped."""
+    """The counts of one stage process. Each consumed message ends one way:
+    consumed = published + declined + dead-lettered + skipped + kept.
+
+    `published` counts messages answered with records; `produced` counts the records, by topic (a
+    message may produce several, e.g. a trade result and its signed quote). `kept`: messages held in
+    the stage's state until what they wait for comes (the settlement stage). `timed`: what the
+    stage's clock decided, not a message (expired quotes, statuses that waited in vain), by kind.
+    """
 
     def __init__(self, stage: str, monitor: ConsumerMonitor | None = None) -> None:
         self.stage = stage
         self.monitor = monitor
         self.consumed = 0
+        self.published = 0
         self.skipped = 0
+        self.kept = 0
         self.produced: Counter[str] = Counter()  # by topic
         self.declined: Counter[str] = Counter()  # by reason
         self.dead_lettered: Counter[str] = Counter()  # by reason
+        self.timed: Counter[str] = Counter()  # by kind
         self.protocol: Counter[str] = Counter()  # ingest: relay frames that are protocol traffic, by kind
-        self.awaiting_settlement: int | None = None  # execute: signed quotes not yet filled or expired
+        self.awaiting_settlement: int | None = None  # settle: signed quotes not yet filled or expired
         self.handler_seconds = LatencyHistogram()
         self.batch_seconds = LatencyHistogram()
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(self)
 
+    def count(self, handled: Handled) -> None:
+        """Count one consumed message by how it ended."""
+        self.consumed += 1
+        for record in handled.records:
+            self.produced[record.topic] += 1
+        if handled.dead_letter:
+            self.dead_lettered[handled.dead_letter] += 1
+        elif handled.declined:
+            self.declined[handled.declined] += 1
+        elif handled.skipped:
+            self.skipped += 1
+        elif handled.kept:
+            self.kept += 1
+        else:
+            self.published += 1
+
     def snapshot(self) -> dict[str, Any]:
-        """The counts as plain JSON values; `produced` leaves dead letters out, so that
-        consumed = produced + declined + dead-lettered + skipped."""
+        """The counts as plain JSON values; `produced` counts records, dead letters left out."""
         return {
             "stage": self.stage,
             "consumed": self.consumed,
+            "published": self.published,
             "produced": sum(n for topic, n in self.produced.items() if topic != DEAD_LETTER_TOPIC.name),
             "produced_by_topic": dict(self.produced),
             "skipped_duplicates": self.skipped,
+            "kept": self.kept,
             "declined": dict(self.declined),
             "dead_lettered": dict(self.dead_lettered),
+            "timed": dict(self.timed),
             "protocol_frames": dict(self.protocol),
             "awaiting_settlement": self.awaiting_settlement,
         }
@@ -145,7 +174,9 @@ class StageMetrics(Collector):
     def collect(self) -> Iterator[Any]:
         stage = [self.stage]
         yield _counter("doran_consumed", "Messages the stage consumed.", [(stage, self.consumed)])
+        yield _counter("doran_published", "Messages answered with records.", [(stage, self.published)])
         yield _counter("doran_duplicates_skipped", "Messages skipped as duplicates.", [(stage, self.skipped)])
+        yield _counter("doran_kept", "Messages kept in state until their counterpart.", [(stage, self.kept)])
         for name, doc, label, counts in (
             ("doran_produced", "Records produced, by topic (dead letters included).", "topic", self.produced),
             ("doran_declined", "Messages declined by the policy, by reason.", "reason", self.declined),
@@ -161,6 +192,7 @@ class StageMetrics(Collector):
                 "kind",
                 self.protocol,
             ),
+            ("doran_timed", "Outcomes the stage's clock decided, by kind.", "kind", self.timed),
         ):
             yield _counter(name, doc, [([self.stage, key], n) for key, n in dict(counts).items()], label)
         yield self.handler_seconds.family("doran_handler_seconds", "Time to handle one message.", self.stage)
@@ -195,11 +227,22 @@ def _counter(
 
 def parse_counts(exposition: str) -> dict[str, Any]:
     """A stage's counts read back from its /metrics text, shaped like `StageMetrics.snapshot()`."""
-    counts: dict[str, Any] = {"consumed": 0, "produced": 0, "skipped_duplicates": 0}
+    counts: dict[str, Any] = {
+        "consumed": 0,
+        "published": 0,
+        "produced": 0,
+        "skipped_duplicates": 0,
+        "kept": 0,
+    }
     counts.update(
-        declined={}, dead_lettered={}, protocol_frames={}, produced_by_topic={}, awaiting_settlement=None
+        declined={},
+        dead_lettered={},
+        timed={},
+        protocol_frames={},
+        produced_by_topic={},
+        awaiting_settlement=None,
     )
-    labelled = {"declined": "reason", "dead_lettered": "reason", "protocol_frames": "kind"}
+    labelled = {"declined": "reason", "dead_lettered": "reason", "protocol_frames": "kind", "timed": "kind"}
     for family in text_string_to_metric_families(exposition):
         for sample in family.samples:
             if sample.name == "doran_quotes_awaiting_settlement":
@@ -215,6 +258,6 @@ def parse_counts(exposition: str) -> dict[str, Any]:
                     counts["produced"] += int(sample.value)
             elif name == "duplicates_skipped":
                 counts["skipped_duplicates"] = int(sample.value)
-            elif name == "consumed":
-                counts["consumed"] = int(sample.value)
+            elif name in ("consumed", "published", "kept"):
+                counts[name] = int(sample.value)
     return counts

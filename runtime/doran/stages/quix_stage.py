@@ -60,7 +60,7 @@ def quix_application(
     producer = {**settings.producer_config(), **extra.pop("producer_extra_config", {})}
     return Application(
         broker_address=broker,
-        consumer_group=f"{settings.consumer_group_prefix}.{group}",
+        consumer_group=settings.stage_group(group),
         processing_guarantee=settings.processing_guarantee,
         auto_offset_reset="earliest",
         commit_interval=settings.commit_interval_s,
@@ -99,13 +99,7 @@ def build_quix_app(
         started = time.perf_counter()
         context = message_context()
         handled = handler(Consumed(source.name, context.partition, context.offset, key, value), clock())
-        metrics.consumed += 1
-        for record in handled.records:
-            metrics.produced[record.topic] += 1
-        if handled.declined:
-            metrics.declined[handled.declined] += 1
-        if handled.dead_letter:
-            metrics.dead_lettered[handled.dead_letter] += 1
+        metrics.count(handled)
         observe(time.perf_counter() - started)
         return list(handled.records)
 

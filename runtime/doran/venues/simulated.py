@@ -2,7 +2,8 @@
 
 Its append-only, fsync'd JSONL log IS the simulated venue's truth: a line on disk means the venue
 executed the command, so `recover` after a crash reads that log, and tests count its lines to
-prove no command_id was executed twice.
+prove no command_id was executed twice. The log is this process's: a command another replica
+executed is unknown to it (several replicas need a venue they share, like the relay).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Literal
 import orjson
 
 from doran.contracts import ExecuteTrade, ResultCode, TradeStatus
-from doran.executor import ExecutorStateError, Prepared, Ticket, VenueOutcome
+from doran.executor import ExecutorStateError, Prepared, Sending, Sent, Ticket, VenueOutcome
 
 __all__ = ["EXECUTION_LOG_NAME", "SimulatedVenue", "VenueFill", "read_execution_log"]
 
@@ -94,9 +95,11 @@ class SimulatedVenue:
         """Nothing to sign: the simulated venue needs no ticket."""
         return Ticket()
 
-    def submit(self, batch: Sequence[Prepared], now: datetime) -> list[VenueOutcome]:
-        """Execute each: append its fill to the log (every call, duplicates too); fsync'd by flush()."""
-        return [_outcome(self.execute(prepared.command)) for prepared in batch]
+    def send(self, batch: Sequence[Prepared]) -> Sending:
+        """Execute each at once: append its fill to the log (every call, duplicates too), fsync once."""
+        outcomes = [_outcome(self.execute(prepared.command)) for prepared in batch]
+        self.flush()
+        return Sent(outcomes)
 
     def execute(self, command: ExecuteTrade) -> VenueFill:
         """Execute one command and log it."""
@@ -125,7 +128,7 @@ class SimulatedVenue:
         return VenueOutcome(TradeStatus.RECOVERED, ResultCode.RECOVERED_NOT_EXECUTED, note)
 
     def flush(self) -> None:
-        """fsync the log if anything was appended since the last fsync."""
+        """fsync the log if anything was appended since the last fsync (`send` does, once per batch)."""
         if self._unsynced:
             os.fsync(self._fd)
             self._unsynced = False

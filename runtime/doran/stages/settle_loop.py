@@ -1,0 +1,157 @@
+"""The settlement stage's poll loop: exec.quote_signed and raw.near_intents.quote_status in, each quote's
+one settlement out, on exec.quote_settlement.
+
+The two inputs are keyed by quote_hash with the same partitions, so a quote and its status meet in the
+same partition, whose `QuoteBook` decides (`doran.settlement`). Each step is one transaction: the
+settlements and dead letters of the poll batch, the expiries the clock brings, the store changes and
+the input offsets. The clock acts only while the stage is not behind on its inputs: after a restart
+with a backlog of statuses, a quote is filled by its status rather than expired first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+
+from confluent_kafka import Consumer, TopicPartition
+
+from doran.contracts import (
+    EXEC_QUOTE_SETTLEMENT,
+    EXEC_QUOTE_SIGNED,
+    RAW_NEAR_INTENTS_QUOTE_STATUS,
+    DeadLetterStage,
+)
+from doran.settlement import PENDING, SETTLED, WAITING, QuoteBook
+from doran.stages.dead_letter import Origin, dead_letter
+from doran.stages.handling import Consumed, Handled, handled
+from doran.stages.metrics import StageMetrics
+from doran.stages.stateful_loop import PartitionStores, PendingChange, StatefulLoop
+from doran.stages.transactions import StageTransactions
+from doran.state import RestoreReport
+from doran.verdicts import Publish, Refuse
+from doran.wire import KafkaRecord, kafka_record
+
+__all__ = ["SettleLoop"]
+
+
+class SettleLoop(StatefulLoop):
+    """Settle each signed quote once: filled by its quote_status, or expired after its deadline."""
+
+    inputs = (EXEC_QUOTE_SIGNED, RAW_NEAR_INTENTS_QUOTE_STATUS)
+    dead_letter_stage = DeadLetterStage.SETTLE
+
+    def __init__(
+        self,
+        consumer: Consumer,
+        transactions: StageTransactions,
+        stores: PartitionStores,
+        metrics: StageMetrics,
+        *,
+        grace: timedelta,
+        unmatched_wait: timedelta,
+        max_batch: int,
+        poll_timeout_s: float,
+        max_record_bytes: int,
+        history: timedelta | None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        on_assigned: Callable[[], None] = lambda: None,
+    ) -> None:
+        super().__init__(
+            consumer,
+            transactions,
+            stores,
+            metrics,
+            max_batch=max_batch,
+            poll_timeout_s=poll_timeout_s,
+            max_record_bytes=max_record_bytes,
+            history=history,
+            history_tables=(SETTLED,),
+            clock=clock,
+            on_assigned=on_assigned,
+        )
+        self._grace = grace
+        self._wait = unmatched_wait
+        self._books: dict[int, QuoteBook] = {}
+        self._last_batch = 0
+
+    def _step(self, consumed: list[Consumed], now: datetime) -> None:
+        outcomes: list[tuple[Consumed, Handled]] = []
+        changes: list[PendingChange] = []
+        for message in consumed:
+            partition = message.partition or 0
+            decision = self._books[partition].receive(
+                message.topic, partition, message.offset or 0, message.key, message.value, now
+            )
+            outcomes.append(
+                (
+                    message,
+                    handled(decision.verdict, message, self.dead_letter_stage, now, self._max_record_bytes),
+                )
+            )
+            source = (message.topic, message.offset or 0)
+            changes.extend((partition, change, source) for change in decision.changes)
+        timed: list[KafkaRecord] = []
+        if not self._behind(len(consumed)):
+            timed = self._due(now, changes)
+        self._commit(outcomes, changes, timed)
+        for book in self._books.values():
+            book.applied()
+        self._metrics.awaiting_settlement = sum(len(book.pending) for book in self._books.values())
+
+    def _due(self, now: datetime, changes: list[PendingChange]) -> list[KafkaRecord]:
+        """What the clock decides: expired quotes, and statuses that waited for their quote in vain."""
+        records: list[KafkaRecord] = []
+        for partition, book in self._books.items():
+            for decision in book.due(now, grace=self._grace, wait=self._wait):
+                changes.extend((partition, change, None) for change in decision.changes)
+                if isinstance(decision.verdict, Publish):
+                    records.extend(kafka_record(EXEC_QUOTE_SETTLEMENT, e) for e in decision.verdict.events)
+                    self._metrics.timed["expired"] += 1
+                elif isinstance(decision.verdict, Refuse) and decision.waiting is not None:
+                    status = decision.waiting
+                    origin = Origin(status.topic, status.partition, status.offset, status.key, status.value)
+                    records.append(
+                        dead_letter(
+                            self.dead_letter_stage,
+                            decision.verdict.reason,
+                            decision.verdict.violations,
+                            origin,
+                            now=now,
+                            max_record_bytes=self._max_record_bytes,
+                        )
+                    )
+                    self._metrics.timed[decision.verdict.reason.value] += 1
+        return records
+
+    def _behind(self, polled: int) -> bool:
+        """Whether records wait beyond what this step read: a full batch, or a partition whose end is
+        more than a batch past the consumer's position."""
+        if polled >= self._max_batch:
+            return True
+        partitions = [TopicPartition(topic.name, number) for topic in self.inputs for number in self._books]
+        if not partitions:
+            return False
+        for position in self._consumer.position(partitions):
+            low, high = self._consumer.get_watermark_offsets(position, cached=True)
+            if high < 0:
+                return True  # nothing fetched yet
+            at = position.offset if position.offset >= 0 else low
+            if high - at > self._max_batch:
+                return True
+        return False
+
+    def _ready(self, partition: int, report: RestoreReport, committed: Mapping[str, int]) -> None:
+        store = self._stores[partition]
+
+        def settled(quote_hash: str, born_at: datetime | None) -> str | None:
+            row = store.get(SETTLED, quote_hash, born_at=born_at)
+            return None if row is None else str(row.value)
+
+        self._books[partition] = QuoteBook.load(settled, store.rows(PENDING), store.rows(WAITING))
+
+    def _revoking(self, partitions: set[int]) -> None:
+        for partition in partitions:
+            self._books.pop(partition, None)
+
+    def _losing(self, partitions: set[int]) -> None:
+        self._revoking(partitions)

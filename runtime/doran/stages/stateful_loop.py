@@ -1,0 +1,360 @@
+"""What the two stateful stages (execute, settle) share: their Kafka clients, a working store per
+assigned input partition brought up to date from the changelog before that partition is read, and
+the commit of outputs, changelog records and input offsets in one transaction.
+
+Assignment happens inside poll, before any record of the partition is returned: its store is opened
+(a file that cannot be read is moved aside and rebuilt) and the changelog replayed into it. On
+revocation, the stage finishes (or abandons) its in-flight work for those partitions before their
+stores close; the files stay, so a partition that comes back replays only what it missed. On loss
+(the group moved on without this replica), in-flight work is abandoned, never committed: the new
+owner has it from the changelog.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPartition
+
+from doran.contracts import DeadLetterStage, Envelope
+from doran.schema_source.registry import TopicSpec
+from doran.settings import Settings
+from doran.stages.handling import Consumed, Handled
+from doran.stages.metrics import ConsumerMonitor, StageMetrics
+from doran.stages.transactions import StageTransactions
+from doran.state import (
+    Change,
+    PartitionStore,
+    RestoreReport,
+    StoreAhead,
+    StoreUnreadable,
+    changelog_record,
+    restore_partition,
+)
+from doran.wire import KafkaRecord
+
+__all__ = ["PartitionStores", "StatefulLoop", "stateful_clients"]
+
+logger = logging.getLogger("doran.stateful")
+_FORGET_EVERY = timedelta(minutes=1)
+
+#: A change to commit: the partition it belongs to, the change, and the input record that caused it.
+PendingChange = tuple[int, Change, tuple[str, int] | None]
+
+
+def stateful_clients(
+    settings: Settings, broker: str, stage: str, monitor: ConsumerMonitor | None
+) -> tuple[Consumer, Producer]:
+    """The consumer (read_committed, offsets committed by transactions only) and the transactional
+    producer (this replica's stable transactional.id) of a stateful stage."""
+    consumer: dict[str, Any] = {
+        "bootstrap.servers": broker,
+        "group.id": settings.stage_group(stage),
+        "enable.auto.commit": False,
+        "enable.auto.offset.store": False,
+        "auto.offset.reset": "earliest",
+        "isolation.level": "read_committed",
+        **settings.consumer_config(),
+    }
+    if monitor is not None:
+        consumer.update(
+            {"stats_cb": monitor.on_stats, "statistics.interval.ms": settings.statistics_interval_ms}
+        )
+    producer = {
+        "bootstrap.servers": broker,
+        "transactional.id": settings.transactional_id(stage),
+        "transaction.timeout.ms": settings.transaction_timeout_ms,
+        "message.max.bytes": settings.max_message_bytes + 100_000,  # room for a record's framing
+        **settings.producer_config(),
+    }
+    return Consumer(consumer), Producer(producer)
+
+
+class PartitionStores:
+    """The working store of each assigned partition: `<directory>/partition-<n>.sqlite`."""
+
+    def __init__(
+        self, directory: Path, tables: Sequence[str], *, broker: str, changelog: str, restore_timeout_s: float
+    ) -> None:
+        self.directory = directory
+        self._tables = tuple(tables)
+        self._broker = broker
+        self._changelog = changelog
+        self._timeout_s = restore_timeout_s
+        self._stores: dict[int, PartitionStore] = {}
+
+    def open(self, partition: int, committed: Callable[[], Mapping[str, int]]) -> RestoreReport:
+        """Open the partition's store and replay the changelog into it; a store that cannot be read,
+        or that was built from another changelog, is moved aside and rebuilt from the changelog."""
+        path = self.directory / f"partition-{partition}.sqlite"
+        for attempt in (1, 2):
+            try:
+                store = PartitionStore.open(path, self._tables)
+            except StoreUnreadable as exc:
+                if attempt == 2:
+                    raise
+                _move_aside(path, exc)
+                continue
+            try:
+                report = restore_partition(
+                    store,
+                    broker=self._broker,
+                    topic=self._changelog,
+                    partition=partition,
+                    committed=committed,
+                    timeout_s=self._timeout_s,
+                )
+            except (StoreAhead, StoreUnreadable) as exc:
+                store.close()
+                if attempt == 2 or (isinstance(exc, StoreUnreadable) and str(path) not in str(exc)):
+                    raise  # the changelog itself is unreadable: rebuilding would not help
+                _move_aside(path, exc)
+                continue
+            except BaseException:
+                store.close()
+                raise
+            self._stores[partition] = store
+            return report
+        raise AssertionError("unreachable")
+
+    def close(self, partition: int) -> None:
+        store = self._stores.pop(partition, None)
+        if store is not None:
+            store.close()
+
+    def close_all(self) -> None:
+        for partition in list(self._stores):
+            self.close(partition)
+
+    def __getitem__(self, partition: int) -> PartitionStore:
+        return self._stores[partition]
+
+    def __contains__(self, partition: object) -> bool:
+        return partition in self._stores
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(list(self._stores))
+
+    def apply(self, changes: Sequence[PendingChange], written: Mapping[int, int]) -> None:
+        """Write committed changes into their stores, each recording the changelog offset it reached."""
+        by_partition: dict[int, list[Change]] = {}
+        for partition, change, _ in changes:
+            by_partition.setdefault(partition, []).append(change)
+        for partition, mine in by_partition.items():
+            if partition in self._stores and partition in written:
+                self._stores[partition].apply(mine, written[partition])
+
+
+def _move_aside(path: Path, why: Exception) -> None:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    for suffix in ("", "-wal", "-shm"):
+        old = path.with_name(path.name + suffix)
+        if old.exists():
+            old.rename(path.with_name(f"{path.name}{suffix}.unreadable-{stamp}"))
+    logger.warning("moved %s aside (%s); rebuilding it from the changelog", path, why)
+
+
+class StatefulLoop:
+    """The poll loop of a stateful stage; subclasses decide (`_step`) and finish in-flight work."""
+
+    inputs: tuple[TopicSpec[Envelope], ...] = ()
+    dead_letter_stage: DeadLetterStage
+
+    def __init__(
+        self,
+        consumer: Consumer,
+        transactions: StageTransactions,
+        stores: PartitionStores,
+        metrics: StageMetrics,
+        *,
+        max_batch: int,
+        poll_timeout_s: float,
+        max_record_bytes: int,
+        history: timedelta | None,
+        history_tables: Sequence[str],
+        kafka_timeout_s: float = 30.0,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        on_assigned: Callable[[], None] = lambda: None,
+    ) -> None:
+        if max_batch < 1:
+            raise ValueError(f"max_batch must be at least 1, got {max_batch}")
+        self._consumer = consumer
+        self._transactions = transactions
+        self._stores = stores
+        self._metrics = metrics
+        self._max_batch = max_batch
+        self._poll_timeout_s = poll_timeout_s
+        self._max_record_bytes = max_record_bytes
+        self._history = history
+        self._history_tables = tuple(history_tables)
+        self._kafka_timeout_s = kafka_timeout_s
+        self._clock = clock
+        self._on_assigned = on_assigned
+        self._callback_error: BaseException | None = None
+        self._forgotten_at = datetime.min.replace(tzinfo=UTC)
+
+    # --- the loop -------------------------------------------------------------------------------
+
+    def run(self, stop: threading.Event) -> None:
+        """Process batches until `stop` is set; the work in flight is finished first."""
+        self._transactions.start()  # before joining: aborts what this replica's last run left open
+        self._consumer.subscribe(
+            [topic.name for topic in self.inputs],
+            on_assign=self._assign,
+            on_revoke=self._revoke,
+            on_lost=self._lose,
+        )
+        try:
+            while not stop.is_set():
+                consumed = self._poll(self._poll_timeout())
+                if self._callback_error is not None:
+                    raise self._callback_error
+                started = time.perf_counter()
+                self._step(consumed, self._clock())
+                if consumed:
+                    self._metrics.batch_seconds.observe(time.perf_counter() - started)
+                self._forget()
+            self._finish()
+        finally:
+            self._stores.close_all()
+
+    def _poll(self, timeout_s: float) -> list[Consumed]:
+        """One message (waiting up to timeout_s), then what is already fetched, up to max_batch: a batch
+        never waits to fill, and grows with the load on its own."""
+        first = self._consumer.poll(timeout_s)
+        if first is None:
+            return []
+        polled = [first, *self._consumer.consume(self._max_batch - 1, 0)] if self._max_batch > 1 else [first]
+        consumed = []
+        for message in polled:
+            error = message.error()
+            if error is not None:
+                if error.fatal():
+                    raise KafkaException(error)
+                logger.warning("consumer: %s", error)
+                continue
+            partition = message.partition()
+            if partition is not None and partition in self._stores:
+                consumed.append(_consumed(message))
+        return consumed
+
+    # --- what subclasses do ---------------------------------------------------------------------
+
+    def _poll_timeout(self) -> float:
+        return self._poll_timeout_s
+
+    def _step(self, consumed: list[Consumed], now: datetime) -> None:
+        raise NotImplementedError
+
+    def _finish(self) -> None:
+        """Finish the work in flight before stopping (the default has none)."""
+
+    def _ready(self, partition: int, report: RestoreReport, committed: Mapping[str, int]) -> None:
+        """The partition's store is up to date (a subclass checks it, loads what it keeps in memory)."""
+
+    def _revoking(self, partitions: set[int]) -> None:
+        """Finish or abandon in-flight work of these partitions: they are about to be taken away."""
+
+    def _losing(self, partitions: set[int]) -> None:
+        """Abandon in-flight work of these partitions, committing nothing: they are gone already."""
+
+    # --- committing -----------------------------------------------------------------------------
+
+    def _commit(
+        self,
+        handled: Sequence[tuple[Consumed, Handled]],
+        changes: Sequence[PendingChange],
+        extra: Sequence[KafkaRecord] = (),
+    ) -> None:
+        """Produce the handled messages' records (and `extra`), the changes, and commit the offsets past
+        the handled messages, in one transaction; then apply the changes to the stores and count."""
+        records = [record for _, outcome in handled for record in outcome.records]
+        records.extend(extra)
+        positions: dict[tuple[str, int], int] = {}
+        for message in handled_messages(handled):
+            where = (message.topic, message.partition or 0)
+            positions[where] = max(positions.get(where, 0), (message.offset or 0) + 1)
+        if not records and not changes and not positions:
+            return
+        offsets = [
+            TopicPartition(topic, partition, offset) for (topic, partition), offset in positions.items()
+        ]
+        logged = [changelog_record(partition, change, source) for partition, change, source in changes]
+        written = self._transactions.commit(records, logged, offsets)
+        self._stores.apply(changes, written)
+        for _, outcome in handled:
+            self._metrics.count(outcome)
+
+    def _committed(self, partition: int) -> dict[str, int]:
+        """The group's committed offset on this partition of each input topic that has one."""
+        asked = [TopicPartition(topic.name, partition) for topic in self.inputs]
+        found = self._consumer.committed(asked, timeout=self._kafka_timeout_s)
+        return {tp.topic: tp.offset for tp in found if tp.offset >= 0}
+
+    def _forget(self) -> None:
+        """Forget rows older than the history, a batch's worth per store, once a minute."""
+        now = self._clock()
+        if self._history is None or now - self._forgotten_at < _FORGET_EVERY:
+            return
+        self._forgotten_at = now
+        for partition in self._stores:
+            for table in self._history_tables:
+                self._stores[partition].forget(table, now - self._history, limit=self._max_batch)
+
+    # --- rebalance callbacks (inside poll) --------------------------------------------------------
+
+    def _assign(self, _consumer: object, partitions: list[TopicPartition]) -> None:
+        try:
+            for number in sorted({tp.partition for tp in partitions} - set(self._stores)):
+                committed = self._committed(number)
+                report = self._stores.open(number, lambda n=number: self._committed(n))  # type: ignore[misc]
+                self._ready(number, report, committed)
+            logger.info("assigned partitions %s", sorted(set(self._stores)))
+            self._on_assigned()
+        except BaseException as exc:  # raised from the loop: a callback's exception is easily lost
+            self._callback_error = self._callback_error or exc
+
+    def _revoke(self, _consumer: object, partitions: list[TopicPartition]) -> None:
+        try:
+            gone = {tp.partition for tp in partitions} & set(self._stores)
+            if self._callback_error is None:
+                self._revoking(gone)
+            for number in gone:
+                self._stores.close(number)
+            logger.info("revoked partitions %s", sorted(gone))
+        except BaseException as exc:
+            self._callback_error = self._callback_error or exc
+
+    def _lose(self, _consumer: object, partitions: list[TopicPartition]) -> None:
+        try:
+            gone = {tp.partition for tp in partitions} & set(self._stores)
+            self._losing(gone)
+            for number in gone:
+                self._stores.close(number)
+            logger.warning(
+                "lost partitions %s (the group moved on): their work in flight is abandoned", sorted(gone)
+            )
+        except BaseException as exc:
+            self._callback_error = self._callback_error or exc
+
+
+def handled_messages(handled: Sequence[tuple[Consumed, Handled]]) -> Iterable[Consumed]:
+    return (message for message, _ in handled)
+
+
+def _consumed(message: Message) -> Consumed:
+    key = message.key()
+    value = message.value()
+    return Consumed(
+        message.topic() or "",
+        message.partition(),
+        message.offset(),
+        key.encode() if isinstance(key, str) else key,
+        (value.encode() if isinstance(value, str) else value) or b"",
+    )

@@ -1,0 +1,184 @@
+"""CommandFlow, the executor's core, without Kafka: one verdict per consumed record, a quote signed only
+inside its window and sent only after its processing record, never sent twice."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from support.commands import command
+from support.venues import ACCEPTED, ScriptedVenue, quote_hash_of
+
+from doran.contracts import (
+    DeadLetterReason,
+    ExecuteTrade,
+    QuoteSignedEvent,
+    ResultCode,
+    TradeResultEvent,
+    TradeStatus,
+)
+from doran.executor import DONE, CommandFlow, CommandRecord, CommandState, Ticket, VenueOutcome
+from doran.verdicts import Publish, Refuse, Skip
+from doran.wire import derive_event_id, encode, utc_timestamp
+
+NOW = datetime(2026, 3, 28, 20, 0, tzinfo=UTC)
+MARGIN = timedelta(milliseconds=100)
+
+
+class Store:
+    """The records a stage would look up, as a dict (partition, command_id) -> record."""
+
+    def __init__(self) -> None:
+        self.records: dict[tuple[int, str], CommandRecord] = {}
+        self.lookups = 0
+
+    def __call__(self, partition: int, command_id: str, born_at: datetime | None) -> CommandRecord | None:
+        self.lookups += 1
+        return self.records.get((partition, command_id))
+
+
+def value(n: int, **options: object) -> bytes:
+    return encode(command(n, **options))  # type: ignore[arg-type]
+
+
+def results(verdict: object) -> tuple[TradeResultEvent, ...]:
+    assert isinstance(verdict, Publish)
+    return tuple(e for e in verdict.events if isinstance(e, TradeResultEvent))
+
+
+def test_a_new_command_is_signed_begun_then_sent_and_ends_with_its_result_and_signed_quote() -> None:
+    venue, store = ScriptedVenue(), Store()
+    flow = CommandFlow(venue, store, answer_margin=MARGIN)
+
+    batch = flow.admit([(0, value(1))], NOW)
+    assert [(p, c, r.state) for p, c, r in batch.begun] == [(0, "cmd-q-00001", CommandState.PROCESSING)]
+    assert batch.begun[0][2].quote_hash == quote_hash_of("q-00001")  # the hash made durable first
+    assert not venue.sent  # nothing left before the processing record is committed
+
+    flow.send(batch, NOW)
+    flow.conclude(batch, NOW)
+
+    (item,) = batch.items
+    assert venue.sent == {"cmd-q-00001": 1}
+    assert item.record == DONE
+    assert isinstance(item.verdict, Publish)
+    result, signed = item.verdict.events
+    assert isinstance(result, TradeResultEvent) and isinstance(signed, QuoteSignedEvent)
+    assert (result.payload.result_code, result.payload.quote_hash) == (
+        ResultCode.QUOTE_ACCEPTED,
+        quote_hash_of("q-00001"),
+    )
+    assert (signed.payload.quote_hash, signed.payload.quote_deadline) == (
+        result.payload.quote_hash,
+        result.payload.quote_deadline,
+    )
+
+
+def test_a_done_command_is_skipped_and_a_duplicate_in_flight_too() -> None:
+    venue, store = ScriptedVenue(), Store()
+    store.records[(0, "cmd-q-00001")] = DONE
+    flow = CommandFlow(venue, store, answer_margin=MARGIN)
+
+    first = flow.admit([(0, value(1)), (0, value(2)), (0, value(2))], NOW)
+    second = flow.admit([(0, value(2))], NOW)  # batch 1 is still in flight
+
+    assert [type(i.verdict) for i in first.items] == [Skip, type(None), Skip]
+    assert isinstance(second.items[0].verdict, Skip)
+    flow.send(first, NOW)
+    flow.conclude(first, NOW)
+    flow.release(first)
+    third = flow.admit([(0, value(2))], NOW)  # released but not in the store: a stage applies first
+    assert third.items[0].verdict is None
+    assert venue.sent == {"cmd-q-00002": 1}
+
+
+def test_a_command_found_processing_is_recovered_never_sent_and_keeps_the_begun_event_id() -> None:
+    venue, store = ScriptedVenue(), Store()
+    begun = CommandRecord.processing(
+        "evt-begun", Ticket(quote_hash_of("q-00003"), "2026-03-28T20:01:00.000000Z")
+    )
+    store.records[(2, "cmd-q-00003")] = begun
+    flow = CommandFlow(venue, store, answer_margin=MARGIN)
+
+    batch = flow.admit([(2, value(3))], NOW)
+    flow.send(batch, NOW)
+    flow.conclude(batch, NOW)
+
+    (item,) = batch.items
+    (result,) = results(item.verdict)
+    assert not venue.sent and venue.recovered == ["cmd-q-00003"]
+    assert result.payload.result_code is ResultCode.RECOVERED_UNKNOWN
+    assert result.payload.quote_hash == quote_hash_of("q-00003")
+    # The id the interrupted run would have published: a copy of it that did get out dedupes.
+    assert result.event_id == derive_event_id("trade_result", "evt-begun")
+    assert isinstance(item.verdict, Publish) and isinstance(item.verdict.events[1], QuoteSignedEvent)
+
+
+def test_a_command_whose_auction_closes_within_the_margin_is_expired_unsigned() -> None:
+    venue, store = ScriptedVenue(), Store()
+    flow = CommandFlow(venue, store, answer_margin=MARGIN)
+    closing = utc_timestamp(NOW + MARGIN / 2)
+    impossible = "2026-02-31T00:00:00.000000Z"  # the contract's pattern admits it; no calendar does
+
+    batch = flow.admit([(0, value(4, answer_by=closing)), (0, value(5, answer_by=impossible))], NOW)
+
+    assert batch.begun == [] and not venue.sent
+    for item in batch.items:
+        (result,) = results(item.verdict)
+        assert (result.payload.status, result.payload.result_code) == (
+            TradeStatus.EXPIRED,
+            ResultCode.QUOTE_EXPIRED,
+        )
+        assert result.payload.quote_hash is None
+        assert item.record == DONE
+
+
+def test_a_signed_command_whose_window_closed_before_sending_is_expired_and_not_sent() -> None:
+    venue, store = ScriptedVenue(), Store()
+    flow = CommandFlow(venue, store, answer_margin=MARGIN)
+    closes = NOW + timedelta(seconds=1)
+
+    batch = flow.admit([(0, value(6, answer_by=utc_timestamp(closes)))], NOW)
+    assert len(batch.begun) == 1  # signed in time
+    flow.send(batch, closes)  # but its processing record took until the auction closed
+    flow.conclude(batch, closes)
+
+    (result,) = results(batch.items[0].verdict)
+    assert result.payload.result_code is ResultCode.QUOTE_EXPIRED
+    assert result.payload.quote_hash == quote_hash_of("q-00006")  # signed, never sent
+    assert not venue.sent
+
+
+def test_a_record_that_is_not_a_command_is_refused_and_the_batch_goes_on() -> None:
+    venue, store = ScriptedVenue(), Store()
+    flow = CommandFlow(venue, store, answer_margin=MARGIN)
+
+    batch = flow.admit([(0, b"{not json"), (0, value(7))], NOW)
+    flow.send(batch, NOW)
+    flow.conclude(batch, NOW)
+
+    refused, published = (item.verdict for item in batch.items)
+    assert isinstance(refused, Refuse) and refused.reason is DeadLetterReason.NOT_JSON
+    assert isinstance(published, Publish)
+
+
+def test_outcomes_without_a_settlement_to_come_publish_no_signed_quote() -> None:
+    def refuse(trade: ExecuteTrade) -> VenueOutcome:
+        return VenueOutcome(TradeStatus.REJECTED, ResultCode.VENUE_REJECTED, "no")
+
+    flow = CommandFlow(ScriptedVenue(refuse), Store(), answer_margin=MARGIN)
+    batch = flow.admit([(0, value(8))], NOW)
+    flow.send(batch, NOW)
+    flow.conclude(batch, NOW)
+    assert isinstance(batch.items[0].verdict, Publish) and len(batch.items[0].verdict.events) == 1
+
+
+def test_lookups_say_when_the_command_could_first_have_been_seen() -> None:
+    seen: list[datetime | None] = []
+
+    def lookup(partition: int, command_id: str, born_at: datetime | None) -> CommandRecord | None:
+        seen.append(born_at)
+        return None
+
+    flow = CommandFlow(ScriptedVenue(lambda _: ACCEPTED), lookup, answer_margin=MARGIN)
+    flow.admit([(0, value(9))], NOW)
+    assert seen == [datetime(2026, 3, 28, 19, 59, 59, 800_000, tzinfo=UTC)]  # the command's ingested_at
