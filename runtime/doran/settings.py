@@ -39,12 +39,6 @@ class Settings(BaseSettings):
         "inputs (same bytes, same event_id), so a redelivery republishes identical records, which consumers "
         "dedupe by event_id; exactly-once would hold every output until the next commit (commit_interval_s).",
     )
-    executor_processing_guarantee: Literal["exactly-once", "at-least-once"] = Field(
-        default="exactly-once",
-        description="Processing guarantee of the executor: exactly-once publishes each result and settlement "
-        "in the transaction that commits its input's offset. The venue sees each command at most once "
-        "either way; that rests on the executor's state.",
-    )
     commit_interval_s: float = Field(
         default=1.0,
         gt=0,
