@@ -162,11 +162,12 @@ class Settings(BaseSettings):
         "(the reference solver's 10 s).",
     )
     executor_answer_margin_ms: int = Field(
-        default=100,
+        default=250,
         ge=0,
         description="How long before a command's answer_by (the relay's auction closing) the executor stops "
-        "sending its quote: the time a quote_response takes to reach the relay. A later command ends "
-        "QUOTE_EXPIRED, never signed (or signed and never sent).",
+        "sending its quote: the time a quote_response may take to reach the relay and be taken by it. The "
+        "time the relay took to answer the last batch is added to it. A later command ends QUOTE_EXPIRED, "
+        "never signed (or signed and never sent).",
     )
     relay_answer_timeout_ms: int = Field(
         default=2_000,

@@ -12,7 +12,9 @@ transactions:
    - new                                            -> signed now (`venue.prepare`); its `processing`
      record (`Batch.begun`) must be committed before it may leave the process
 2. `send(batch, now)`, once those records are committed: what is still inside its window is sent at
-   once; what is not ends QUOTE_EXPIRED, signed but never sent.
+   once, the most urgent first; what is not ends QUOTE_EXPIRED, signed but never sent. Inside its
+   window means: sent now, before answer_by less the answer margin and the time the venue took to
+   answer the last batch (a relay with a queue takes a quote later than it was sent).
 3. `conclude(batch, now)` turns the venue's answers into verdicts: the result, and the signed quote
    when its settlement is awaited.
 Each handled record then has its verdict and, when it published, the `done` record to commit with it.
@@ -23,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from doran.contracts import CMD_EXECUTE_TRADE, Envelope, ExecuteTradeEvent, ResultCode, TradeStatus
 from doran.executor.command_record import DONE, CommandRecord, CommandState
@@ -33,6 +35,9 @@ from doran.verdicts import Publish, Refuse, Skip, Verdict
 from doran.wire import ContractViolation, decode, parse_timestamp
 
 __all__ = ["Batch", "CommandFlow", "Handling", "Lookup"]
+
+#: How long the venue's last answer time counts: a measurement this old says nothing of its queue now.
+_LAG_KEPT = timedelta(seconds=2)
 
 #: The command's record in the store of its partition, or None; `born_at` bounds when it could first
 #: have been written (the command's ingested_at), so the store can answer a miss from memory.
@@ -86,6 +91,7 @@ class CommandFlow:
         self._venue = venue
         self._lookup = lookup
         self._margin = answer_margin
+        self._venue_lag = (timedelta(0), datetime.min.replace(tzinfo=UTC))  # (how long, measured when)
         self._in_flight: set[str] = set()
 
     @property
@@ -130,7 +136,7 @@ class CommandFlow:
         """Send the batch's signed commands still inside their window (their `processing` records are
         committed); the others end QUOTE_EXPIRED, signed but not sent."""
         prepared = []
-        for item in batch.to_send:
+        for item in sorted(batch.to_send, key=_urgency):
             assert item.command is not None and item.ticket is not None
             if self._open(item.command, now):
                 batch.sent.append(item)
@@ -146,6 +152,8 @@ class CommandFlow:
             for item, outcome in zip(batch.sent, outcomes, strict=True):
                 assert item.command is not None and item.ticket is not None
                 self._finish(item, item.command, outcome, item.ticket, now)
+            if batch.sent and batch.sending.seconds is not None:
+                self._venue_lag = (timedelta(seconds=batch.sending.seconds), now)
             batch.sending = None
         assert batch.concluded
 
@@ -158,7 +166,9 @@ class CommandFlow:
     def _open(self, command: ExecuteTradeEvent, now: datetime) -> bool:
         """Whether a quote sent now reaches the relay before its auction closes (answer_by)."""
         closes = _instant(command.payload.answer_by)
-        return closes is not None and now + self._margin < closes
+        lag, measured = self._venue_lag
+        margin = self._margin + lag if now - measured < _LAG_KEPT else self._margin
+        return closes is not None and now + margin < closes
 
     @staticmethod
     def _finish(
@@ -171,6 +181,11 @@ class CommandFlow:
                 events.append(signed)
         item.verdict = Publish(tuple(events))
         item.record = DONE
+
+
+def _urgency(item: Handling) -> str:
+    assert item.command is not None
+    return item.command.payload.answer_by  # the contract's Timestamp: sorts as it reads
 
 
 def _instant(text: str) -> datetime | None:

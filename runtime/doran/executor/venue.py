@@ -69,6 +69,10 @@ class VenueOutcome:
 class Sending(Protocol):
     """A batch on its way to the venue."""
 
+    #: Once `outcomes()` returned: how long the venue took to answer the whole batch, from its first
+    #: send to its last answer (the relay's queue included); None when not every command got an answer.
+    seconds: float | None
+
     def outcomes(self) -> list[VenueOutcome]:
         """One outcome per command sent, in order, once every answer is in or timed out (blocks).
 
@@ -92,11 +96,12 @@ class Venue(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Sent:
     """A `Sending` whose outcomes are known already (a venue that answers at once)."""
 
     known: list[VenueOutcome]
+    seconds: float | None = 0.0
 
     def outcomes(self) -> list[VenueOutcome]:
         return list(self.known)

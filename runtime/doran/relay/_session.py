@@ -48,23 +48,29 @@ Answer = ResultAnswer | ErrorAnswer | NoAnswer
 
 
 class PendingAnswers:
-    """Requests on their way (`RelaySession.send_many`): `answers()` waits for one Answer each, in order."""
+    """Requests on their way (`RelaySession.send_many`): `answers()` waits for one Answer each, in order;
+    `seconds` is then how long the relay took to answer them all (from the first send to the last answer)."""
 
-    def __init__(self, future: Future[list[Answer]] | None, count: int, timeout_s: float) -> None:
+    def __init__(
+        self, future: Future[tuple[list[Answer], float]] | None, count: int, timeout_s: float
+    ) -> None:
         self._future = future
         self._count = count
         self._timeout_s = timeout_s
+        self.seconds = 0.0
 
     def answers(self) -> list[Answer]:
         if self._future is None:
             return []
         try:
-            return self._future.result(self._timeout_s + 5.0)
+            answers, self.seconds = self._future.result(self._timeout_s + 5.0)
         except FutureTimeout:
             self._future.cancel()
+            self.seconds = self._timeout_s
             return [
                 NoAnswer("timeout", f"no answer within {self._timeout_s:g} s") for _ in range(self._count)
             ]
+        return answers
 
 
 class RelaySession:
@@ -179,11 +185,13 @@ class RelaySession:
         future = asyncio.run_coroutine_threadsafe(self._call_many(requests, timeout_s), self._loop)
         return PendingAnswers(future, len(requests), timeout_s)
 
-    async def _call_many(self, requests: Sequence[tuple[str, Any]], timeout_s: float) -> list[Answer]:
+    async def _call_many(
+        self, requests: Sequence[tuple[str, Any]], timeout_s: float
+    ) -> tuple[list[Answer], float]:
         socket = self._socket
         if socket is None:
             detail = f"not connected to {self.url} ({self.last_error or 'connecting'})"
-            return [NoAnswer("not_connected", detail) for _ in requests]
+            return [NoAnswer("not_connected", detail) for _ in requests], 0.0
         started = time.monotonic()
         futures: list[asyncio.Future[ResultAnswer | ErrorAnswer] | NoAnswer] = []
         for method, params in requests:
@@ -201,6 +209,7 @@ class RelaySession:
         waiting = [f for f in futures if isinstance(f, asyncio.Future)]
         if waiting:
             await asyncio.wait(waiting, timeout=max(0.0, timeout_s - (time.monotonic() - started)))
+        seconds = time.monotonic() - started
         answers: list[Answer] = []
         for item in futures:
             if isinstance(item, NoAnswer):
@@ -214,4 +223,4 @@ class RelaySession:
                 answers.append(item.result())
         for request_id in [i for i, f in self._inflight.items() if f.done()]:
             del self._inflight[request_id]
-        return answers
+        return answers, seconds

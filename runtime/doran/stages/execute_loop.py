@@ -15,6 +15,7 @@ rebalance callback, before the partitions move; on loss it is abandoned.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -31,6 +32,8 @@ from doran.state import Change, RestoreReport, Row
 from doran.wire import utc_timestamp
 
 __all__ = ["ExecuteLoop"]
+
+logger = logging.getLogger("doran.execute")
 
 
 @dataclass(eq=False, slots=True)
@@ -148,12 +151,21 @@ class ExecuteLoop(StatefulLoop):
     def _revoking(self, partitions: set[int]) -> None:
         # Inside the rebalance, before the partitions move: what was sent gets its results now.
         if self._in_flight is not None:
+            count = len(self._in_flight.batch.sent)
             self._conclude_and_commit(begin=None)
+            logger.info(
+                "revoking %s: concluded and committed %d commands in flight", sorted(partitions), count
+            )
 
     def _losing(self, partitions: set[int]) -> None:
         # The group moved on: committing could only be refused (Redpanda, Kafka) or be a zombie's
         # write (tansu). The new owner recovers these commands from their processing records.
         if self._in_flight is not None:
+            logger.warning(
+                "lost %s: %d commands in flight abandoned; their next owner recovers them",
+                sorted(partitions),
+                len(self._in_flight.batch.sent),
+            )
             self._flow.release(self._in_flight.batch)
             self._in_flight = None
 

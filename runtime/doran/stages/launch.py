@@ -9,6 +9,9 @@ receive loop runs.
 from __future__ import annotations
 
 import contextlib
+import faulthandler
+import logging
+import signal
 import time
 from collections.abc import Callable, Iterator
 from typing import Literal
@@ -41,7 +44,9 @@ def _health(
 
 
 def run_stage(name: StageName, settings: Settings) -> None:
-    """Run stage `name` against DORAN_BROKER_ADDRESS until stopped."""
+    """Run stage `name` against DORAN_BROKER_ADDRESS until stopped; its lifecycle is logged at INFO."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1 <pid>`: every thread's stack
     broker = settings.broker_address
     if not broker:
         raise BrokerNotConfigured(

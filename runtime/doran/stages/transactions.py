@@ -20,7 +20,7 @@ from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 
-from doran.state import ChangelogRecord
+from doran.state import ChangelogRecord, progress_record
 from doran.wire import KafkaRecord
 
 __all__ = ["StageTransactions"]
@@ -53,6 +53,8 @@ class StageTransactions:
         """Produce everything and commit `offsets` (the next record to read per input partition) in one
         transaction; the last changelog offset written per partition."""
         started = time.perf_counter()
+        if not records and not changes:  # offsets alone: tansu would not commit them
+            changes = [progress_record(tp.partition, tp.topic, tp.offset) for tp in offsets]
         for attempt in range(1, _ATTEMPTS + 1):
             written: dict[int, int] = {}
             failures: list[KafkaError] = []

@@ -18,6 +18,7 @@ from doran.state.changelog import (
     decode_change,
     ensure_changelog,
     input_offset,
+    progress_record,
 )
 from doran.state.errors import ChangelogMismatch, RestoreIncomplete, StateError, StoreUnreadable
 from doran.state.history import HistoryTooShort, history_horizon
@@ -44,5 +45,6 @@ __all__ = [
     "ensure_changelog",
     "history_horizon",
     "input_offset",
+    "progress_record",
     "restore_partition",
 ]

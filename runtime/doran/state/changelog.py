@@ -12,6 +12,10 @@ committed offset is past it, that is once its transaction committed. Kafka's rea
 an aborted transaction by itself; tansu (the embedded broker) serves an aborted transaction's
 records as committed once it is aborted, and this rule keeps a restore right on both.
 
+A transaction that commits input offsets but changes nothing (every record a duplicate) carries a
+progress record (`progress_record`: key `~progress/<input topic>`, the next offset to read), which a
+restore passes over: tansu commits no offsets from a transaction without records.
+
 cleanup.policy compact,delete: compaction keeps each key's latest row, and retention.ms (the
 stage's history) forgets rows as old as the working store forgets them.
 """
@@ -36,9 +40,11 @@ __all__ = [
     "decode_change",
     "ensure_changelog",
     "input_offset",
+    "progress_record",
 ]
 
 INPUT_OFFSET_HEADER = "doran_input_offset"
+_PROGRESS = "~progress"
 
 
 def changelog_topic(group: str) -> str:
@@ -66,12 +72,20 @@ def changelog_record(
     return ChangelogRecord(partition, f"{change.table}/{change.key}".encode(), value, headers)
 
 
-def decode_change(key: bytes | None, value: bytes | None, where: str) -> Change:
-    """The change a changelog record carries; StoreUnreadable (naming `where`) for anything else."""
+def progress_record(partition: int, topic: str, offset: int) -> ChangelogRecord:
+    """The record that says input `topic`[`partition`] was read up to `offset`, and nothing changed."""
+    return ChangelogRecord(partition, f"{_PROGRESS}/{topic}".encode(), orjson.dumps({"offset": offset}), [])
+
+
+def decode_change(key: bytes | None, value: bytes | None, where: str) -> Change | None:
+    """The change a changelog record carries (None for a progress record); StoreUnreadable (naming
+    `where`) for anything else."""
     try:
         table, _, name = (key or b"").decode().partition("/")
         if not table or not name:
             raise ValueError(f"key {key!r} is not <table>/<key>")
+        if table == _PROGRESS:
+            return None
         if value is None:
             return Change(table, name, None)
         stored = orjson.loads(value)

@@ -173,10 +173,12 @@ class _Replay:
 
     def add(self, message: Message, where: str) -> None:
         change = decode_change(message.key(), message.value(), where)
-        source = input_offset(message.headers())
         offset = message.offset()
         assert offset is not None  # a consumed record has one
         self._last = offset
+        if change is None:
+            return  # a progress record: nothing changed
+        source = input_offset(message.headers())
         slot = (change.table, change.key)
         if source is not None and source[1] >= self._committed.get(source[0], 0):
             self._waiting[slot] = (change, source, offset)

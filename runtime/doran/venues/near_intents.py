@@ -121,9 +121,13 @@ class _Answers:
 
     def __init__(self, pending: PendingAnswers) -> None:
         self._pending = pending
+        self.seconds: float | None = None
 
     def outcomes(self) -> list[VenueOutcome]:
-        return [_outcome(answer) for answer in self._pending.answers()]
+        answers = self._pending.answers()
+        if not any(isinstance(answer, NoAnswer) for answer in answers):
+            self.seconds = self._pending.seconds  # a batch the relay answered: how long it took
+        return [_outcome(answer) for answer in answers]
 
 
 def _outcome(answer: Answer) -> VenueOutcome:
