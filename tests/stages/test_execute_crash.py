@@ -28,7 +28,7 @@ from support.committed_records import committed_records
 from support.executor_processes import ExecutorReplicas
 from support.solver import quote_request, registered_simulator
 
-from doran.broker import EmbeddedBroker, create_topics
+from doran.broker import create_topics
 from doran.contracts import (
     CMD_EXECUTE_TRADE,
     EXEC_TRADE_RESULT,
@@ -37,7 +37,8 @@ from doran.contracts import (
     ResultCode,
     TradeResultEvent,
 )
-from doran.relay.simulator import SimulatorThread
+from doran.devkit.embedded_broker import EmbeddedBroker
+from doran.devkit.relay_simulator import SimulatorThread
 from doran.wire import decode, kafka_record, utc_timestamp
 
 pytestmark = pytest.mark.integration

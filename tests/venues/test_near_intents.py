@@ -13,10 +13,10 @@ from support.commands import command
 from support.solver import ACCOUNT, KEY, SALT_HEX, near_settings, quote_request, registered_simulator
 
 from doran.contracts import ExecuteTradeEvent, ResultCode, TradeStatus
+from doran.devkit.relay_simulator import SimulatorThread
 from doran.executor import Prepared, Ticket, VenueOutcome
 from doran.nep413 import SigningKey, parse_salt
-from doran.relay import RelaySession
-from doran.relay.simulator import SimulatorThread
+from doran.relay import PendingAnswers, RelaySession
 from doran.venues import NearIntentsVenue, QuoteSigner
 
 SIGNER = QuoteSigner(account_id=ACCOUNT, key=KEY, salt=parse_salt(SALT_HEX))
@@ -195,5 +195,5 @@ def test_the_signer_never_shows_its_key(session: RelaySession) -> None:
 
 
 class _Unused:
-    def call_many(self, requests: object, timeout_s: float) -> list[object]:
+    def send_many(self, requests: object, timeout_s: float) -> PendingAnswers:
         raise AssertionError("prepare sends nothing")

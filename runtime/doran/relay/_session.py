@@ -2,8 +2,8 @@
 
 The executor's side of the relay (ingest's is `RelayClient`, which subscribes and streams). The
 session runs its own event loop in a daemon thread, stays connected (reconnecting with backoff),
-and `call_many` sends a batch of requests at once and waits for their answers, matched by request
-id, up to a timeout. Every request ends as exactly one `Answer`: the relay's result or error, or
+and `send_many` sends a batch of requests at once and returns; their answers, matched by request id,
+are waited for (up to a timeout) when the caller needs them. Every request ends as exactly one `Answer`: the relay's result or error, or
 `NoAnswer` (timed out, connection lost with it in flight, or never sent because not connected).
 """
 
@@ -173,10 +173,6 @@ class RelaySession:
             if not future.done():
                 future.set_exception(ConnectionError(reason))
         self._inflight.clear()
-
-    def call_many(self, requests: Sequence[tuple[str, Any]], timeout_s: float) -> list[Answer]:
-        """Send every (method, params) request at once; one Answer each, in order, within timeout_s."""
-        return self.send_many(requests, timeout_s).answers()
 
     def send_many(self, requests: Sequence[tuple[str, Any]], timeout_s: float) -> PendingAnswers:
         """Start sending every (method, params) request at once and return; `answers()` waits for them."""
