@@ -11,18 +11,24 @@ The core decides; the stage only encodes the verdict into records and runs the t
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from doran.contracts import DeadLetterReason, Envelope, Violation
 
-__all__ = ["Keep", "Publish", "Refuse", "Skip", "Verdict"]
+__all__ = ["Event", "Keep", "Publish", "Refuse", "Skip", "Verdict"]
+
+#: An event as its model, or as its JSON object when built without validating it again
+#: (`doran.wire.event_object`, on a per-message path proven by property tests).
+Event = Envelope | Mapping[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
 class Publish:
     """Produce `events`, in order."""
 
-    events: tuple[Envelope, ...]
+    events: tuple[Event, ...]
 
 
 @dataclass(frozen=True, slots=True)

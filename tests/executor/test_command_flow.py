@@ -40,9 +40,15 @@ def value(n: int, **options: object) -> bytes:
     return encode(command(n, **options))  # type: ignore[arg-type]
 
 
-def results(verdict: object) -> tuple[TradeResultEvent, ...]:
+def events(verdict: object) -> tuple[TradeResultEvent | QuoteSignedEvent, ...]:
+    """A Publish verdict's events as their models (the flow builds them as JSON objects)."""
     assert isinstance(verdict, Publish)
-    return tuple(e for e in verdict.events if isinstance(e, TradeResultEvent))
+    models = {"trade_result": TradeResultEvent, "quote_signed": QuoteSignedEvent}
+    return tuple(models[e["event_type"]].model_validate(e) for e in verdict.events)  # type: ignore[index]
+
+
+def results(verdict: object) -> tuple[TradeResultEvent, ...]:
+    return tuple(e for e in events(verdict) if isinstance(e, TradeResultEvent))
 
 
 def test_a_new_command_is_signed_begun_then_sent_and_ends_with_its_result_and_signed_quote() -> None:
@@ -60,8 +66,7 @@ def test_a_new_command_is_signed_begun_then_sent_and_ends_with_its_result_and_si
     (item,) = batch.items
     assert venue.sent == {"cmd-q-00001": 1}
     assert item.record == DONE
-    assert isinstance(item.verdict, Publish)
-    result, signed = item.verdict.events
+    result, signed = events(item.verdict)
     assert isinstance(result, TradeResultEvent) and isinstance(signed, QuoteSignedEvent)
     assert (result.payload.result_code, result.payload.quote_hash) == (
         ResultCode.QUOTE_ACCEPTED,
@@ -110,7 +115,7 @@ def test_a_command_found_processing_is_recovered_never_sent_and_keeps_the_begun_
     assert result.payload.quote_hash == quote_hash_of("q-00003")
     # The id the interrupted run would have published: a copy of it that did get out dedupes.
     assert result.event_id == derive_event_id("trade_result", "evt-begun")
-    assert isinstance(item.verdict, Publish) and isinstance(item.verdict.events[1], QuoteSignedEvent)
+    assert isinstance(events(item.verdict)[1], QuoteSignedEvent)
 
 
 def test_a_command_whose_auction_closes_within_the_margin_is_expired_unsigned() -> None:

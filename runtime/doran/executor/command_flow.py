@@ -27,11 +27,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from doran.contracts import CMD_EXECUTE_TRADE, Envelope, ExecuteTradeEvent, ResultCode, TradeStatus
+from doran.contracts import CMD_EXECUTE_TRADE, ExecuteTradeEvent, ResultCode, TradeStatus
 from doran.executor.command_record import DONE, CommandRecord, CommandState
 from doran.executor.events import quote_signed_event, trade_result_event
 from doran.executor.venue import Prepared, Sending, Ticket, Venue, VenueOutcome
-from doran.verdicts import Publish, Refuse, Skip, Verdict
+from doran.verdicts import Event, Publish, Refuse, Skip, Verdict
 from doran.wire import ContractViolation, decode, parse_timestamp
 
 __all__ = ["Batch", "CommandFlow", "Handling", "Lookup"]
@@ -174,7 +174,7 @@ class CommandFlow:
     def _finish(
         item: Handling, command: ExecuteTradeEvent, outcome: VenueOutcome, ticket: Ticket, now: datetime
     ) -> None:
-        events: list[Envelope] = [trade_result_event(command, outcome, ticket, now=now)]
+        events: list[Event] = [trade_result_event(command, outcome, ticket, now=now)]
         if outcome.awaits_settlement:
             signed = quote_signed_event(command, ticket, now=now)
             if signed is not None:

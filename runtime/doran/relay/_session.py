@@ -3,8 +3,9 @@
 The executor's side of the relay (ingest's is `RelayClient`, which subscribes and streams). The
 session runs its own event loop in a daemon thread, stays connected (reconnecting with backoff),
 and `send_many` sends a batch of requests at once and returns; their answers, matched by request id,
-are waited for (up to a timeout) when the caller needs them. Every request ends as exactly one `Answer`: the relay's result or error, or
-`NoAnswer` (timed out, connection lost with it in flight, or never sent because not connected).
+are waited for (up to a timeout) when the caller needs them. Every request ends as exactly one
+`Answer`: the relay's result or error, or `NoAnswer` (timed out, connection lost with it in flight,
+or never sent because not connected).
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ cores decide a `doran.verdicts.Verdict`, which `handled(...)` encodes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -17,10 +17,10 @@ from doran.contracts import TOPICS, DeadLetterReason, DeadLetterStage, Envelope,
 from doran.pipeline import Declined
 from doran.schema_source.registry import TopicSpec
 from doran.stages.dead_letter import Origin, dead_letter
-from doran.verdicts import Keep, Refuse, Skip, Verdict
+from doran.verdicts import Event, Keep, Refuse, Skip, Verdict
 from doran.wire import ContractViolation, KafkaRecord, decode, derived_object, kafka_record, object_record
 
-__all__ = ["Consumed", "Handled", "RecordHandler", "handled", "oversize_violation", "reject"]
+__all__ = ["Consumed", "Handled", "RecordHandler", "event_records", "handled", "oversize_violation", "reject"]
 
 In = TypeVar("In", bound=Envelope)
 Out = TypeVar("Out", bound=Envelope)
@@ -39,8 +39,18 @@ class Handled:
     kept: str | None = None  # held in the stage's state until what it waits for comes
 
 
-#: The topic of each event model: a verdict's events go to their own topics.
-_TOPIC_OF: dict[type[Envelope], TopicSpec[Envelope]] = {spec.event_model: spec for spec in TOPICS.values()}
+#: The topic of each event type: a verdict's events go to their own topics.
+_TOPIC_OF: dict[str, TopicSpec[Envelope]] = {spec.event_type: spec for spec in TOPICS.values()}
+
+
+def event_records(events: Iterable[Event]) -> tuple[KafkaRecord, ...]:
+    """The records of events, each to its topic (a model, or its JSON object)."""
+    return tuple(
+        object_record(_TOPIC_OF[event["event_type"]], event)
+        if isinstance(event, Mapping)
+        else kafka_record(_TOPIC_OF[event.event_type], event)
+        for event in events
+    )
 
 
 def handled(
@@ -54,7 +64,7 @@ def handled(
         return Handled((), kept=verdict.reason)
     if isinstance(verdict, Refuse):
         return reject(stage, verdict.reason, verdict.violations, message, now, max_record_bytes)
-    records = tuple(kafka_record(_TOPIC_OF[type(event)], event) for event in verdict.events)
+    records = event_records(verdict.events)
     for record in records:
         if record.size > max_record_bytes:
             violation = oversize_violation(record, max_record_bytes)

@@ -16,20 +16,19 @@ from datetime import UTC, datetime, timedelta
 from confluent_kafka import Consumer, TopicPartition
 
 from doran.contracts import (
-    EXEC_QUOTE_SETTLEMENT,
     EXEC_QUOTE_SIGNED,
     RAW_NEAR_INTENTS_QUOTE_STATUS,
     DeadLetterStage,
 )
 from doran.settlement import PENDING, SETTLED, WAITING, QuoteBook
 from doran.stages.dead_letter import Origin, dead_letter
-from doran.stages.handling import Consumed, Handled, handled
+from doran.stages.handling import Consumed, Handled, event_records, handled
 from doran.stages.metrics import StageMetrics
 from doran.stages.stateful_loop import PartitionStores, PendingChange, StatefulLoop
 from doran.stages.transactions import StageTransactions
 from doran.state import RestoreReport
 from doran.verdicts import Publish, Refuse
-from doran.wire import KafkaRecord, kafka_record
+from doran.wire import KafkaRecord
 
 __all__ = ["SettleLoop"]
 
@@ -105,7 +104,7 @@ class SettleLoop(StatefulLoop):
             for decision in book.due(now, grace=self._grace, wait=self._wait):
                 changes.extend((partition, change, None) for change in decision.changes)
                 if isinstance(decision.verdict, Publish):
-                    records.extend(kafka_record(EXEC_QUOTE_SETTLEMENT, e) for e in decision.verdict.events)
+                    records.extend(event_records(decision.verdict.events))
                     self._metrics.timed["expired"] += 1
                 elif isinstance(decision.verdict, Refuse) and decision.waiting is not None:
                     status = decision.waiting

@@ -27,6 +27,7 @@ from doran.schema_source.registry import TopicSpec
 from doran.settings import Settings
 from doran.stages.handling import Consumed, Handled
 from doran.stages.metrics import ConsumerMonitor, StageMetrics
+from doran.stages.quix_stage import tune_garbage_collector
 from doran.stages.transactions import StageTransactions
 from doran.state import (
     Change,
@@ -204,6 +205,7 @@ class StatefulLoop:
     def run(self, stop: threading.Event) -> None:
         """Process batches until `stop` is set; the work in flight is finished first."""
         self._transactions.start()  # before joining: aborts what this replica's last run left open
+        tune_garbage_collector()  # the working stores' recent rows in memory would be rescanned otherwise
         self._consumer.subscribe(
             [topic.name for topic in self.inputs],
             on_assign=self._assign,

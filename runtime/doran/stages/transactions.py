@@ -98,14 +98,19 @@ class StageTransactions:
 
         for record in records:
             self._produce_one(record.topic, record.value, record.key, headers=record.headers)
-        for change in changes:
+        # A transaction writes each partition in order: the last record's offset says how far it went,
+        # so only those report their delivery (a report per record costs more than its record).
+        last = {change.partition: n for n, change in enumerate(changes)}
+        reporting = set(last.values())
+        for n, change in enumerate(changes):
+            options: dict[str, Any] = {"on_delivery": delivered} if n in reporting else {}
             self._produce_one(
                 self._changelog,
                 change.value,
                 change.key,
                 partition=change.partition,
                 headers=change.headers,
-                on_delivery=delivered,
+                **options,
             )
         # Serves the delivery reports (the changelog offsets) before the commit.
         if self._producer.flush(self._timeout_s):

@@ -8,8 +8,10 @@ replaying the whole changelog at every start; lost, it is rebuilt from it (`dora
 
 Each table records the changelog offset it has applied under a reserved key, in the same sqlite
 commit as its rows: whenever the process dies, replaying the changelog from the lowest recorded
-offset brings every table up to date (a change applied twice writes the same row again). Every row
-is `{"at": <when it was written>, "value": ...}`: the time forgetting goes by.
+offset brings every table up to date (a change applied twice writes the same row again). So a
+commit need not be waited for: sqlitedict's thread makes it while the stage goes on, and reads
+queue behind it (an error surfaces on the next call). Every row is `{"at": <when it was written>,
+"value": ...}`: the time forgetting goes by.
 
 A read through sqlitedict is a round trip to its thread (~0.1 ms), too slow for every message. So
 the store keeps the rows written or read most recently in memory, and knows since when that memory
@@ -170,7 +172,7 @@ class PartitionStore:
                     with contextlib.suppress(KeyError):  # deleting what is not there: a replay
                         del table[change.key]
             table[_APPLIED] = {"offset": offset, "last_at": last_at}
-            table.commit(blocking=True)
+            table.commit(blocking=False)
             self._applied[name] = offset
             for change in mine:
                 self._remember(name, change.key, change.row)
