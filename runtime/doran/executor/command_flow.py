@@ -16,7 +16,7 @@ transactions:
    window means: sent now, before answer_by less the answer margin and the time the venue took to
    answer the last batch (a relay with a queue takes a quote later than it was sent).
 3. `conclude(batch, now)` turns the venue's answers into verdicts: the result, and the signed quote
-   when its settlement is awaited.
+   when its settlement is awaited (`answered(batch)` says whether they are all in).
 Each handled record then has its verdict and, when it published, the `done` record to commit with it.
 Nothing here touches Kafka or a disk: the stage encodes the verdicts and runs the transactions.
 """
@@ -144,6 +144,10 @@ class CommandFlow:
             else:
                 self._finish(item, item.command, _closed(item.command, signed=True), item.ticket, now)
         batch.sending = self._venue.send(prepared)
+
+    def answered(self, batch: Batch) -> bool:
+        """Whether the venue answered the batch (or never had to): `conclude` would not wait."""
+        return batch.sending is None or batch.sending.ready()
 
     def conclude(self, batch: Batch, now: datetime) -> None:
         """Wait for the venue's answers and give every sent command its verdict."""

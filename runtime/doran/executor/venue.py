@@ -73,6 +73,10 @@ class Sending(Protocol):
     #: send to its last answer (the relay's queue included); None when not every command got an answer.
     seconds: float | None
 
+    def ready(self) -> bool:
+        """Whether every answer is in (or timed out): `outcomes()` would not wait."""
+        ...
+
     def outcomes(self) -> list[VenueOutcome]:
         """One outcome per command sent, in order, once every answer is in or timed out (blocks).
 
@@ -102,6 +106,9 @@ class Sent:
 
     known: list[VenueOutcome]
     seconds: float | None = 0.0
+
+    def ready(self) -> bool:
+        return True
 
     def outcomes(self) -> list[VenueOutcome]:
         return list(self.known)

@@ -60,6 +60,10 @@ class PendingAnswers:
         self._timeout_s = timeout_s
         self.seconds = 0.0
 
+    def done(self) -> bool:
+        """Whether every answer is in (or timed out): `answers()` would not wait."""
+        return self._future is None or self._future.done()
+
     def answers(self) -> list[Answer]:
         if self._future is None:
             return []

@@ -1,22 +1,31 @@
-"""The executor's poll loop, pipelined: batch n+1 is signed while batch n's answers come in.
+"""The executor's poll loop, pipelined: the next batch is signed while the relay answers the last one and
+while their transaction commits.
 
-Each step, one transaction:
-1. the new poll batch is admitted (`CommandFlow.admit`): verdicts for what needs no venue, quotes
-   signed for the new commands;
-2. the batch in flight (sent last step) is concluded: the venue's answers become results;
-3. one transaction publishes the concluded batch (results, signed quotes, dead letters), its `done`
-   records and its input offsets, together with the new batch's `processing` records;
-4. then, and only then, the new batch's quotes are sent, and it is in flight until the next step.
-So a quote leaves the process only once its `processing` record is committed to the changelog, in
-Kafka: a replica that dies at any point leaves it to the partition's next owner, which recovers it
-(never sending it again). On revocation, the batch in flight is concluded and committed inside the
-rebalance callback, before the partitions move; on loss it is abandoned.
+Batches move through four places, in order:
+- admitted: decided and signed (`CommandFlow.admit`), nothing written yet;
+- begun: their `processing` records are in the transaction under way, on the committer thread;
+- sent: that transaction committed, so their quotes were sent (`CommandFlow.send`): answers due;
+- concluded: answered (`CommandFlow.conclude`), their results, signed quotes, dead letters, `done`
+  records and input offsets go into the next transaction, with the next admitted batches' `processing`
+  records.
+Each turn polls and admits what came, then either finishes the transaction under way (applies it to
+the stores, sends what it began) or starts the next one, with the admitted batches and the sent
+batches the relay has answered (oldest first): admitting overlaps the transaction and the relay's
+answers alike, and a new batch never waits for an older one's answers to be sent. So a quote leaves the
+process only once its `processing` record is committed to the changelog, in Kafka: a replica that
+dies at any point leaves it to the partition's next owner, which recovers it without sending it again.
+
+Revocation happens inside poll: the transaction under way is finished, what it began is sent and
+concluded, and the result committed before the partitions move; what was only admitted is dropped
+(its offsets were not committed: the next owner reads it again). On loss nothing more is committed
+or sent.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -26,7 +35,7 @@ from doran.contracts import CMD_EXECUTE_TRADE, DeadLetterStage
 from doran.executor import TABLE, Batch, CommandFlow, CommandRecord, IdempotencyHistoryLost, Venue
 from doran.stages.handling import Consumed, Handled, handled
 from doran.stages.metrics import StageMetrics
-from doran.stages.stateful_loop import PartitionStores, PendingChange, StatefulLoop
+from doran.stages.stateful_loop import PartitionStores, PendingChange, StatefulLoop, Transaction
 from doran.stages.transactions import StageTransactions
 from doran.state import Change, RestoreReport, Row
 from doran.wire import utc_timestamp
@@ -34,12 +43,26 @@ from doran.wire import utc_timestamp
 __all__ = ["ExecuteLoop"]
 
 logger = logging.getLogger("doran.execute")
+_ADMITTED_MAX = 2  # batches admitted ahead of their transaction; beyond, the loop stops polling
+_ANSWER_POLL_S = 0.002  # how often answers are looked for while nothing else is to do
 
 
 @dataclass(eq=False, slots=True)
-class _InFlight:
+class _Polled:
+    """A poll batch and its way through the flow."""
+
     consumed: list[Consumed]
     batch: Batch
+
+
+@dataclass(eq=False, slots=True)
+class _Under:
+    """The transaction under way, and what it carries."""
+
+    future: Future[dict[int, int]]
+    work: Transaction
+    concluded: list[_Polled]
+    begun: list[_Polled]
 
 
 class ExecuteLoop(StatefulLoop):
@@ -80,38 +103,80 @@ class ExecuteLoop(StatefulLoop):
         )
         self._flow = CommandFlow(venue, self.lookup, answer_margin=answer_margin)
         self._allow_missing_state = allow_missing_state
-        self._in_flight: _InFlight | None = None
+        self._committer = ThreadPoolExecutor(1, thread_name_prefix="execute-committer")
+        self._admitted: list[_Polled] = []
+        self._under: _Under | None = None
+        self._sent: list[_Polled] = []
 
     def lookup(self, partition: int, command_id: str, born_at: datetime | None) -> CommandRecord | None:
         """The command's record in its partition's store (the flow's `lookup`)."""
         row = self._stores[partition].get(TABLE, command_id, born_at=born_at)
         return None if row is None else CommandRecord.from_json(row.value)
 
+    # --- the turn -----------------------------------------------------------------------------------
+
+    def _poll(self, timeout_s: float) -> list[Consumed]:
+        if len(self._admitted) >= _ADMITTED_MAX:
+            return []  # the transaction under way first: its batches are ahead
+        return super()._poll(timeout_s)
+
     def _poll_timeout(self) -> float:
-        # With a batch in flight, take what is fetched already: its answers are waiting to be concluded.
-        return 0.0 if self._in_flight is not None else self._poll_timeout_s
+        # With work to go on with, take only what is fetched already; with answers awaited, look again
+        # soon; idle, wait for commands.
+        if self._under is not None or self._admitted:
+            return 0.0
+        return _ANSWER_POLL_S if self._sent else self._poll_timeout_s
 
     def _step(self, consumed: list[Consumed], now: datetime) -> None:
-        admitted = None
+        """Admit what was polled; then either finish the transaction under way (its batches are sent,
+        and the next turn admits more while the relay answers), or start the next one."""
         if consumed:
-            admitted = _InFlight(
-                consumed, self._flow.admit([(m.partition or 0, m.value) for m in consumed], now)
-            )
-        self._conclude_and_commit(begin=admitted)
-        if admitted is not None:
-            self._flow.send(admitted.batch, self._clock())
-            self._in_flight = admitted
+            batch = self._flow.admit([(m.partition or 0, m.value) for m in consumed], now)
+            self._admitted.append(_Polled(consumed, batch))
+        if self._under is not None:
+            self._finish_transaction()
+        elif self._admitted or (self._sent and self._flow.answered(self._sent[0].batch)):
+            self._start_transaction()
 
-    def _conclude_and_commit(self, begin: _InFlight | None) -> None:
-        """Conclude the batch in flight (if any) and commit it with `begin`'s processing records."""
-        finished, self._in_flight = self._in_flight, None
+    def _finish_transaction(self, *, send: bool = True) -> None:
+        """Wait for the transaction under way; apply it, count it, send what it began."""
+        under, self._under = self._under, None
+        if under is None:
+            return
+        try:
+            written = under.future.result()
+        finally:
+            for polled in under.concluded:
+                self._flow.release(polled.batch)
+        self._committed_work(under.work, written)
+        if not send:
+            self._abandon(under.begun)
+            return
         now = self._clock()
+        for polled in under.begun:
+            self._flow.send(polled.batch, now)
+        self._sent.extend(under.begun)
+
+    def _start_transaction(self, *, begin: bool = True) -> None:
+        """Conclude the sent batches the venue has answered, oldest first (all of them, waiting, when
+        not `begin`), and start the transaction that publishes them, with the `processing` records of
+        the admitted ones (unless `begin` is False)."""
+        answered = len(self._sent)
+        if begin:
+            answered = next(
+                (n for n, p in enumerate(self._sent) if not self._flow.answered(p.batch)), answered
+            )
+        concluded, self._sent = self._sent[:answered], self._sent[answered:]
+        begun: list[_Polled] = []
+        if begin:
+            begun, self._admitted = self._admitted, []
+        now = self._clock()
+        at = utc_timestamp(now)
         outcomes: list[tuple[Consumed, Handled]] = []
         changes: list[PendingChange] = []
-        if finished is not None:
-            self._flow.conclude(finished.batch, now)
-            at = utc_timestamp(now)
-            for message, item in zip(finished.consumed, finished.batch.items, strict=True):
+        for polled in concluded:
+            self._flow.conclude(polled.batch, now)
+            for message, item in zip(polled.consumed, polled.batch.items, strict=True):
                 assert item.verdict is not None
                 outcomes.append(
                     (
@@ -120,21 +185,47 @@ class ExecuteLoop(StatefulLoop):
                     )
                 )
                 if item.record is not None and item.command is not None:
-                    row = Row(at, item.record.to_json())
                     source = (message.topic, message.offset or 0)
-                    changes.append((item.partition, Change(TABLE, item.command_id, row), source))
-        if begin is not None:
-            at = utc_timestamp(now)
-            for partition, command_id, record in begin.batch.begun:
+                    changes.append(
+                        (
+                            item.partition,
+                            Change(TABLE, item.command_id, Row(at, item.record.to_json())),
+                            source,
+                        )
+                    )
+        for polled in begun:
+            for partition, command_id, record in polled.batch.begun:
                 changes.append((partition, Change(TABLE, command_id, Row(at, record.to_json())), None))
-        try:
-            self._commit(outcomes, changes)
-        finally:
-            if finished is not None:
-                self._flow.release(finished.batch)
+        work = self._transaction(outcomes, changes)
+        if work is None:  # nothing to publish or begin (an empty batch): straight on
+            for polled in concluded:
+                self._flow.release(polled.batch)
+            for polled in begun:
+                self._flow.send(polled.batch, now)
+            self._sent.extend(begun)
+            return
+        self._under = _Under(self._committer.submit(work.run), work, concluded, begun)
+
+    def _drain(self) -> None:
+        """Finish everything under way: the transaction, what it began (sent and concluded), committed."""
+        self._finish_transaction()
+        if self._sent:
+            self._start_transaction(begin=False)
+            self._finish_transaction()
+
+    def _abandon(self, polled: list[_Polled]) -> None:
+        for batch in polled:
+            self._flow.release(batch.batch)
+
+    # --- lifecycle ----------------------------------------------------------------------------------
 
     def _finish(self) -> None:
-        self._conclude_and_commit(begin=None)
+        try:
+            self._drain()
+            self._abandon(self._admitted)
+            self._admitted = []
+        finally:
+            self._committer.shutdown(wait=True)
 
     def _ready(self, partition: int, report: RestoreReport, committed: Mapping[str, int]) -> None:
         consumed = committed.get(CMD_EXECUTE_TRADE.name, 0)
@@ -149,26 +240,31 @@ class ExecuteLoop(StatefulLoop):
             )
 
     def _revoking(self, partitions: set[int]) -> None:
-        # Inside the rebalance, before the partitions move: what was sent gets its results now.
-        if self._in_flight is not None:
-            count = len(self._in_flight.batch.sent)
-            self._conclude_and_commit(begin=None)
-            logger.info(
-                "revoking %s: concluded and committed %d commands in flight", sorted(partitions), count
-            )
+        # Inside the rebalance, before the partitions move: what was begun is sent, answered and
+        # committed now; what was only admitted goes back to the partitions' next owner.
+        sent = sum(len(p.batch.sent) for p in self._sent) + sum(
+            len(p.batch.to_send) for p in self._under_begun()
+        )
+        self._drain()
+        self._abandon(self._admitted)
+        self._admitted = []
+        logger.info("revoking %s: concluded and committed %d commands in flight", sorted(partitions), sent)
 
     def _losing(self, partitions: set[int]) -> None:
-        # The group moved on: committing could only be refused (Redpanda, Kafka) or be a zombie's
+        # The group moved on: committing more could only be refused (Redpanda, Kafka) or be a zombie's
         # write (tansu). The new owner recovers these commands from their processing records.
-        if self._in_flight is not None:
-            logger.warning(
-                "lost %s: %d commands in flight abandoned; their next owner recovers them",
-                sorted(partitions),
-                len(self._in_flight.batch.sent),
-            )
-            self._flow.release(self._in_flight.batch)
-            self._in_flight = None
+        in_flight = sum(len(p.batch.sent) for p in self._sent)
+        try:
+            self._finish_transaction(send=False)
+        finally:
+            self._abandon(self._sent)
+            self._abandon(self._admitted)
+            self._sent, self._admitted = [], []
+        logger.warning(
+            "lost %s: %d commands in flight abandoned; their next owner recovers them",
+            sorted(partitions),
+            in_flight,
+        )
 
-    @property
-    def in_flight(self) -> Sequence[Consumed]:
-        return [] if self._in_flight is None else self._in_flight.consumed
+    def _under_begun(self) -> list[_Polled]:
+        return [] if self._under is None else self._under.begun

@@ -15,7 +15,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from doran.stages.quix_stage import tune_garbage_collector
 from doran.stages.transactions import StageTransactions
 from doran.state import (
     Change,
+    ChangelogRecord,
     PartitionStore,
     RestoreReport,
     StoreAhead,
@@ -40,7 +42,7 @@ from doran.state import (
 )
 from doran.wire import KafkaRecord
 
-__all__ = ["PartitionStores", "StatefulLoop", "stateful_clients"]
+__all__ = ["PartitionStores", "StatefulLoop", "Transaction", "stateful_clients"]
 
 logger = logging.getLogger("doran.stateful")
 _FORGET_EVERY = timedelta(minutes=1)
@@ -161,6 +163,23 @@ def _move_aside(path: Path, why: Exception) -> None:
     logger.warning("moved %s aside (%s); rebuilding it from the changelog", path, why)
 
 
+@dataclass(eq=False, slots=True)
+class Transaction:
+    """One transaction's content, ready to run (on this thread or another)."""
+
+    transactions: StageTransactions
+    records: list[KafkaRecord]
+    logged: list[ChangelogRecord]
+    offsets: list[TopicPartition]
+    group: object | None
+    changes: list[PendingChange]
+    handled: list[tuple[Consumed, Handled]]
+
+    def run(self) -> dict[int, int]:
+        """Commit it; the last changelog offset written per partition."""
+        return self.transactions.commit(self.records, self.logged, self.offsets, self.group)
+
+
 class StatefulLoop:
     """The poll loop of a stateful stage; subclasses decide (`_step`) and finish in-flight work."""
 
@@ -276,21 +295,36 @@ class StatefulLoop:
     ) -> None:
         """Produce the handled messages' records (and `extra`), the changes, and commit the offsets past
         the handled messages, in one transaction; then apply the changes to the stores and count."""
+        work = self._transaction(handled, changes, extra)
+        if work is not None:
+            self._committed_work(work, work.run())
+
+    def _transaction(
+        self,
+        handled: Sequence[tuple[Consumed, Handled]],
+        changes: Sequence[PendingChange],
+        extra: Sequence[KafkaRecord] = (),
+    ) -> Transaction | None:
+        """What one transaction carries (None when nothing): its records, changelog and offsets."""
         records = [record for _, outcome in handled for record in outcome.records]
         records.extend(extra)
         positions: dict[tuple[str, int], int] = {}
-        for message in handled_messages(handled):
+        for message, _ in handled:
             where = (message.topic, message.partition or 0)
             positions[where] = max(positions.get(where, 0), (message.offset or 0) + 1)
         if not records and not changes and not positions:
-            return
+            return None
         offsets = [
             TopicPartition(topic, partition, offset) for (topic, partition), offset in positions.items()
         ]
         logged = [changelog_record(partition, change, source) for partition, change, source in changes]
-        written = self._transactions.commit(records, logged, offsets)
-        self._stores.apply(changes, written)
-        for _, outcome in handled:
+        group = self._consumer.consumer_group_metadata() if offsets else None
+        return Transaction(self._transactions, records, logged, offsets, group, list(changes), list(handled))
+
+    def _committed_work(self, work: Transaction, written: Mapping[int, int]) -> None:
+        """A transaction committed: its changes go into the stores, its messages are counted."""
+        self._stores.apply(work.changes, written)
+        for _, outcome in work.handled:
             self._metrics.count(outcome)
 
     def _committed(self, partition: int) -> dict[str, int]:
@@ -344,10 +378,6 @@ class StatefulLoop:
             )
         except BaseException as exc:
             self._callback_error = self._callback_error or exc
-
-
-def handled_messages(handled: Sequence[tuple[Consumed, Handled]]) -> Iterable[Consumed]:
-    return (message for message, _ in handled)
 
 
 def _consumed(message: Message) -> Consumed:

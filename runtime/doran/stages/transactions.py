@@ -49,9 +49,11 @@ class StageTransactions:
         records: Sequence[KafkaRecord],
         changes: Sequence[ChangelogRecord],
         offsets: Sequence[TopicPartition],
+        group: object | None = None,
     ) -> dict[int, int]:
         """Produce everything and commit `offsets` (the next record to read per input partition) in one
-        transaction; the last changelog offset written per partition."""
+        transaction; the last changelog offset written per partition. `group`: the consumer's group
+        metadata when the work was done (taken now when not given); may run on another thread."""
         started = time.perf_counter()
         if not records and not changes:  # offsets alone: tansu would not commit them
             changes = [progress_record(tp.partition, tp.topic, tp.offset) for tp in offsets]
@@ -62,9 +64,8 @@ class StageTransactions:
                 self._producer.begin_transaction()
                 self._produce(records, changes, written, failures)
                 if offsets:
-                    self._producer.send_offsets_to_transaction(
-                        list(offsets), self._consumer.consumer_group_metadata(), self._timeout_s
-                    )
+                    metadata = group if group is not None else self._consumer.consumer_group_metadata()
+                    self._producer.send_offsets_to_transaction(list(offsets), metadata, self._timeout_s)
                 self._commit()
             except KafkaException as exc:
                 error = exc.args[0] if exc.args else None

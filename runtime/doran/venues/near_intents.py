@@ -123,6 +123,9 @@ class _Answers:
         self._pending = pending
         self.seconds: float | None = None
 
+    def ready(self) -> bool:
+        return self._pending.done()
+
     def outcomes(self) -> list[VenueOutcome]:
         answers = self._pending.answers()
         if not any(isinstance(answer, NoAnswer) for answer in answers):
