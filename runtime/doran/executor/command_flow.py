@@ -13,8 +13,9 @@ transactions:
      record (`Batch.begun`) must be committed before it may leave the process
 2. `send(batch, now)`, once those records are committed: what is still inside its window is sent at
    once, the most urgent first; what is not ends QUOTE_EXPIRED, signed but never sent. Inside its
-   window means: sent now, before answer_by less the answer margin and the time the venue took to
-   answer the last batch (a relay with a queue takes a quote later than it was sent).
+   window means: sent now, before answer_by less the answer margin and the longest time the venue
+   took to answer a batch in the last seconds (a relay with a queue takes a quote later than it was
+   sent).
 3. `conclude(batch, now)` turns the venue's answers into verdicts: the result, and the signed quote
    when its settlement is awaited (`answered(batch)` says whether they are all in).
 Each handled record then has its verdict and, when it published, the `done` record to commit with it.
@@ -23,9 +24,10 @@ Nothing here touches Kafka or a disk: the stage encodes the verdicts and runs th
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from doran.contracts import CMD_EXECUTE_TRADE, ExecuteTradeEvent, ResultCode, TradeStatus
 from doran.executor.command_record import DONE, CommandRecord, CommandState
@@ -36,8 +38,9 @@ from doran.wire import ContractViolation, decode, parse_timestamp
 
 __all__ = ["Batch", "CommandFlow", "Handling", "Lookup"]
 
-#: How long the venue's last answer time counts: a measurement this old says nothing of its queue now.
-_LAG_KEPT = timedelta(seconds=2)
+#: How long a venue's answer time counts: the longest of this span is allowed for (a relay with a
+#: queue takes a quote later than it was sent); older says nothing of its queue now.
+_LAG_KEPT = timedelta(seconds=5)
 
 #: The command's record in the store of its partition, or None; `born_at` bounds when it could first
 #: have been written (the command's ingested_at), so the store can answer a miss from memory.
@@ -91,7 +94,7 @@ class CommandFlow:
         self._venue = venue
         self._lookup = lookup
         self._margin = answer_margin
-        self._venue_lag = (timedelta(0), datetime.min.replace(tzinfo=UTC))  # (how long, measured when)
+        self._venue_lags: deque[tuple[datetime, timedelta]] = deque()  # (measured when, how long)
         self._in_flight: set[str] = set()
 
     @property
@@ -157,7 +160,7 @@ class CommandFlow:
                 assert item.command is not None and item.ticket is not None
                 self._finish(item, item.command, outcome, item.ticket, now)
             if batch.sent and batch.sending.seconds is not None:
-                self._venue_lag = (timedelta(seconds=batch.sending.seconds), now)
+                self._venue_lags.append((now, timedelta(seconds=batch.sending.seconds)))
             batch.sending = None
         assert batch.concluded
 
@@ -170,8 +173,10 @@ class CommandFlow:
     def _open(self, command: ExecuteTradeEvent, now: datetime) -> bool:
         """Whether a quote sent now reaches the relay before its auction closes (answer_by)."""
         closes = _instant(command.payload.answer_by)
-        lag, measured = self._venue_lag
-        margin = self._margin + lag if now - measured < _LAG_KEPT else self._margin
+        lags = self._venue_lags
+        while lags and now - lags[0][0] > _LAG_KEPT:
+            lags.popleft()
+        margin = self._margin + max((lag for _, lag in lags), default=timedelta(0))
         return closes is not None and now + margin < closes
 
     @staticmethod

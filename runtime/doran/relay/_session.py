@@ -50,7 +50,7 @@ Answer = ResultAnswer | ErrorAnswer | NoAnswer
 
 class PendingAnswers:
     """Requests on their way (`RelaySession.send_many`): `answers()` waits for one Answer each, in order;
-    `seconds` is then how long the relay took to answer them all (from the first send to the last answer)."""
+    `seconds` is then how long they took, from the caller's send to the last answer."""
 
     def __init__(
         self, future: Future[tuple[list[Answer], float]] | None, count: int, timeout_s: float
@@ -58,6 +58,7 @@ class PendingAnswers:
         self._future = future
         self._count = count
         self._timeout_s = timeout_s
+        self._started = time.monotonic()  # when the caller sent: the session's thread may start later
         self.seconds = 0.0
 
     def done(self) -> bool:
@@ -68,7 +69,8 @@ class PendingAnswers:
         if self._future is None:
             return []
         try:
-            answers, self.seconds = self._future.result(self._timeout_s + 5.0)
+            answers, answered_at = self._future.result(self._timeout_s + 5.0)
+            self.seconds = answered_at - self._started
         except FutureTimeout:
             self._future.cancel()
             self.seconds = self._timeout_s
@@ -192,7 +194,7 @@ class RelaySession:
         socket = self._socket
         if socket is None:
             detail = f"not connected to {self.url} ({self.last_error or 'connecting'})"
-            return [NoAnswer("not_connected", detail) for _ in requests], 0.0
+            return [NoAnswer("not_connected", detail) for _ in requests], time.monotonic()
         started = time.monotonic()
         futures: list[asyncio.Future[ResultAnswer | ErrorAnswer] | NoAnswer] = []
         for method, params in requests:
@@ -210,7 +212,7 @@ class RelaySession:
         waiting = [f for f in futures if isinstance(f, asyncio.Future)]
         if waiting:
             await asyncio.wait(waiting, timeout=max(0.0, timeout_s - (time.monotonic() - started)))
-        seconds = time.monotonic() - started
+        answered_at = time.monotonic()
         answers: list[Answer] = []
         for item in futures:
             if isinstance(item, NoAnswer):
@@ -224,4 +226,4 @@ class RelaySession:
                 answers.append(item.result())
         for request_id in [i for i, f in self._inflight.items() if f.done()]:
             del self._inflight[request_id]
-        return answers, seconds
+        return answers, answered_at

@@ -11,9 +11,13 @@ Batches move through four places, in order:
 Each turn polls and admits what came, then either finishes the transaction under way (applies it to
 the stores, sends what it began) or starts the next one, with the admitted batches and the sent
 batches the relay has answered (oldest first): admitting overlaps the transaction and the relay's
-answers alike, and a new batch never waits for an older one's answers to be sent. So a quote leaves the
-process only once its `processing` record is committed to the changelog, in Kafka: a replica that
-dies at any point leaves it to the partition's next owner, which recovers it without sending it again.
+answers alike, and a new batch does not wait for an older one's answers to be sent. It waits only
+while a batch's worth of quotes is still unanswered: a relay that takes them slower than they come is
+not flooded (its queue would make them late); the waiting ones expire cheaply if they must.
+
+So a quote leaves the process only once its `processing` record is committed to the changelog, in
+Kafka: a replica that dies at any point leaves it to the partition's next owner, which recovers it
+without sending it again.
 
 Revocation happens inside poll: the transaction under way is finished, what it began is sent and
 concluded, and the result committed before the partitions move; what was only admitted is dropped
@@ -121,11 +125,11 @@ class ExecuteLoop(StatefulLoop):
         return super()._poll(timeout_s)
 
     def _poll_timeout(self) -> float:
-        # With work to go on with, take only what is fetched already; with answers awaited, look again
-        # soon; idle, wait for commands.
-        if self._under is not None or self._admitted:
+        # With a transaction to finish, take only what is fetched already; with answers awaited (and
+        # maybe batches waiting for room), look again soon; idle, wait for commands.
+        if self._under is not None:
             return 0.0
-        return _ANSWER_POLL_S if self._sent else self._poll_timeout_s
+        return _ANSWER_POLL_S if self._sent or self._admitted else self._poll_timeout_s
 
     def _step(self, consumed: list[Consumed], now: datetime) -> None:
         """Admit what was polled; then either finish the transaction under way (its batches are sent,
@@ -135,7 +139,8 @@ class ExecuteLoop(StatefulLoop):
             self._admitted.append(_Polled(consumed, batch))
         if self._under is not None:
             self._finish_transaction()
-        elif self._admitted or (self._sent and self._flow.answered(self._sent[0].batch)):
+            return
+        if self._admitted or (self._sent and self._flow.answered(self._sent[0].batch)):
             self._start_transaction()
 
     def _finish_transaction(self, *, send: bool = True) -> None:
@@ -157,16 +162,20 @@ class ExecuteLoop(StatefulLoop):
             self._flow.send(polled.batch, now)
         self._sent.extend(under.begun)
 
-    def _start_transaction(self, *, begin: bool = True) -> None:
-        """Conclude the sent batches the venue has answered, oldest first (all of them, waiting, when
-        not `begin`), and start the transaction that publishes them, with the `processing` records of
-        the admitted ones (unless `begin` is False)."""
+    def _start_transaction(self, *, begin: bool = True, wait: bool = False) -> None:
+        """Conclude the sent batches the venue has answered, oldest first (all of them, waiting for
+        their answers, when `wait`), and start the transaction that publishes them, with the
+        `processing` records of the admitted batches when `begin` and fewer than a batch's worth of
+        quotes are still unanswered."""
         answered = len(self._sent)
-        if begin:
+        if not wait:
             answered = next(
                 (n for n, p in enumerate(self._sent) if not self._flow.answered(p.batch)), answered
             )
         concluded, self._sent = self._sent[:answered], self._sent[answered:]
+        begin = begin and self._outstanding() < self._max_batch
+        if not concluded and not begin:
+            return  # the venue has enough to answer; the admitted batches wait for room
         begun: list[_Polled] = []
         if begin:
             begun, self._admitted = self._admitted, []
@@ -210,7 +219,7 @@ class ExecuteLoop(StatefulLoop):
         """Finish everything under way: the transaction, what it began (sent and concluded), committed."""
         self._finish_transaction()
         if self._sent:
-            self._start_transaction(begin=False)
+            self._start_transaction(begin=False, wait=True)
             self._finish_transaction()
 
     def _abandon(self, polled: list[_Polled]) -> None:
@@ -268,3 +277,7 @@ class ExecuteLoop(StatefulLoop):
 
     def _under_begun(self) -> list[_Polled]:
         return [] if self._under is None else self._under.begun
+
+    def _outstanding(self) -> int:
+        """Quotes sent whose answers are not concluded: what the venue still has to take."""
+        return sum(len(polled.batch.sent) for polled in self._sent)

@@ -16,6 +16,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -217,6 +218,7 @@ class StatefulLoop:
         self._clock = clock
         self._on_assigned = on_assigned
         self._callback_error: BaseException | None = None
+        self._asking = threading.Lock()
         self._forgotten_at = datetime.min.replace(tzinfo=UTC)
 
     # --- the loop -------------------------------------------------------------------------------
@@ -330,7 +332,8 @@ class StatefulLoop:
     def _committed(self, partition: int) -> dict[str, int]:
         """The group's committed offset on this partition of each input topic that has one."""
         asked = [TopicPartition(topic.name, partition) for topic in self.inputs]
-        found = self._consumer.committed(asked, timeout=self._kafka_timeout_s)
+        with self._asking:  # restores ask from their threads
+            found = self._consumer.committed(asked, timeout=self._kafka_timeout_s)
         return {tp.topic: tp.offset for tp in found if tp.offset >= 0}
 
     def _forget(self) -> None:
@@ -347,10 +350,13 @@ class StatefulLoop:
 
     def _assign(self, _consumer: object, partitions: list[TopicPartition]) -> None:
         try:
-            for number in sorted({tp.partition for tp in partitions} - set(self._stores)):
-                committed = self._committed(number)
-                report = self._stores.open(number, lambda n=number: self._committed(n))  # type: ignore[misc]
-                self._ready(number, report, committed)
+            new = sorted({tp.partition for tp in partitions} - set(self._stores))
+            committed = {number: self._committed(number) for number in new}
+            # One restore per partition, side by side: each waits mostly on the broker.
+            with ThreadPoolExecutor(max(1, len(new)), thread_name_prefix="restore") as restoring:
+                reports = list(restoring.map(lambda n: self._stores.open(n, lambda: self._committed(n)), new))
+            for number, report in zip(new, reports, strict=True):
+                self._ready(number, report, committed[number])
             logger.info("assigned partitions %s", sorted(set(self._stores)))
             self._on_assigned()
         except BaseException as exc:  # raised from the loop: a callback's exception is easily lost
