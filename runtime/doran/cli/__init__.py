@@ -1,7 +1,7 @@
 """The `doran` command: contract toolchain, schema publication, pipeline stages, operator tools.
 
 Commands of installed extensions join it through the entry-point group `doran.commands`: the
-development kit (`devkit/`, not in the image) contributes `doran demo`, `broker`, `record` and `replay`.
+development kit (`devkit/`, not in the image) contributes `doran demo`, `broker`, `record` and `play`.
 """
 
 from __future__ import annotations

@@ -26,8 +26,8 @@ from rich.table import Table
 
 from doran.broker import create_topics
 from doran.contracts import RAW_NEAR_INTENTS_QUOTE, RAW_NEAR_INTENTS_QUOTE_STATUS, TOPICS
+from doran.devkit.demo.broadcast import Broadcast, broadcast, plan_broadcast
 from doran.devkit.demo.options import DemoOptions
-from doran.devkit.demo.replay import ReplayPlan, plan_replay, replay
 from doran.devkit.demo.solver_identity import DemoSolver
 from doran.devkit.demo.summary import answer_latencies_ms, reconcile, summary_tables
 from doran.devkit.demo.topic_tally import read_topics
@@ -100,7 +100,7 @@ def run_demo(recording: Path, work_dir: Path, settings: Settings, options: DemoO
     console = Console()
     shutil.rmtree(work_dir, ignore_errors=True)
     (work_dir / "logs").mkdir(parents=True)
-    plan = plan_replay(read_recording(recording), min_deadline_ms=options.min_deadline_ms)
+    plan = plan_broadcast(read_recording(recording), min_deadline_ms=options.min_deadline_ms)
     solver = DemoSolver.generate()
     simulator = RelaySimulator(duplicate_statuses=_every_fourth)
     with _broker(settings, work_dir) as (address, broker_settings), SimulatorThread(simulator) as relay:
@@ -146,7 +146,7 @@ def run_demo(recording: Path, work_dir: Path, settings: Settings, options: DemoO
 
 def _play(
     relay: SimulatorThread,
-    plan: ReplayPlan,
+    plan: Broadcast,
     processes: StageProcesses,
     settings: Settings,
     address: str,
@@ -173,7 +173,7 @@ def _play(
             lambda: feed.client.connected and processes.ready(), options.drain_timeout_s, poll_s=0.2
         )
         playing = threading.Thread(
-            target=replay, args=(relay, plan, options.rate_per_s), kwargs={"should_stop": stopping.is_set}
+            target=broadcast, args=(relay, plan, options.rate_per_s), kwargs={"should_stop": stopping.is_set}
         )
         started = time.monotonic()
         playing.start()
