@@ -7,8 +7,6 @@ from pathlib import Path
 
 import click
 
-from doran.errors import DoranError
-
 __all__ = ["schemas"]
 
 
@@ -26,11 +24,7 @@ def publish(registry: str, dry_run: bool) -> None:
     """Register each topic's value schema under <topic>-value, with its compatibility level."""
     from doran.publish import publish as publish_schemas
 
-    try:
-        sys.exit(publish_schemas(registry, dry_run=dry_run, out=sys.stdout))
-    except DoranError as exc:
-        click.secho(f"error: {exc}", fg="red", err=True)
-        sys.exit(2)
+    sys.exit(publish_schemas(registry, dry_run=dry_run, out=sys.stdout))
 
 
 @schemas.command()
@@ -39,9 +33,5 @@ def export(directory: Path) -> None:
     """Write the bundled schemas, topics.json and an AsyncAPI 3.0 document to DIRECTORY."""
     from doran.publish import export as export_bundle
 
-    try:
-        export_bundle(directory)
-    except DoranError as exc:
-        click.secho(f"error: {exc}", fg="red", err=True)
-        sys.exit(2)
+    export_bundle(directory)
     click.echo(f"exported to {directory}")
