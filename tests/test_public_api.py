@@ -31,6 +31,7 @@ EXPECTED = {
         "message_key",
         "object_record",
         "parse_timestamp",
+        "size_violation",
         "topic",
         "utc_timestamp",
         "venue_message",

@@ -106,6 +106,7 @@ CASES: list[tuple[str, list[str], dict[str, str], str]] = [
     ("timeout-zero", ["dlq", "replay", "--timeout", "0"], {}, "--timeout"),
     ("gate-without-a-baseline", ["contracts", "check"], {}, "--against"),
     ("unknown-option", ["--bogus"], {}, "--bogus"),
+    ("validate-without-files", ["contracts", "validate", "norm.swap_demand"], {}, "FILEs"),
     ("speed-without-timed", ["play", SAMPLE, "--speed", "2"], {"DORAN_BROKER_ADDRESS": NO_BROKER}, "--timed"),
 ]
 

@@ -18,7 +18,7 @@ from doran.pipeline import Declined
 from doran.schema_source.registry import TopicSpec
 from doran.stages.consumed import Consumed
 from doran.stages.dead_letter import dead_letter
-from doran.wire import ContractViolation, KafkaRecord, decode, derived_object, object_record
+from doran.wire import ContractViolation, KafkaRecord, decode, derived_object, object_record, size_violation
 
 __all__ = ["Consumed", "Handled", "RecordHandler", "oversize_violation", "reject"]
 
@@ -60,11 +60,7 @@ def reject(
 
 def oversize_violation(record: KafkaRecord, limit: int) -> Violation:
     """Why a record a stage built cannot be produced."""
-    return Violation(
-        pointer="",
-        message=f"The {record.topic} record built from this message has {record.size} bytes; "
-        f"records are limited to {limit} (DORAN_MAX_MESSAGE_BYTES, the broker's message size)",
-    )
+    return size_violation(f"The {record.topic} record built from this message", record.size, limit)
 
 
 @dataclass(frozen=True, slots=True)

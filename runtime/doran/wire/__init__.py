@@ -38,7 +38,7 @@ from doran.wire.kafka_binding import (
     message_key,
     object_record,
 )
-from doran.wire.limits import contract_type, max_length
+from doran.wire.limits import contract_type, max_length, size_violation
 from doran.wire.reference import violations
 
 __all__ = [
@@ -64,6 +64,7 @@ __all__ = [
     "max_length",
     "message_key",
     "object_record",
+    "size_violation",
     "parse_timestamp",
     "topic",
     "utc_timestamp",
