@@ -72,7 +72,7 @@ def invalid_settings(
             problems.append(str(error["msg"]).removeprefix("Value error, "))
             continue
         field = model.model_fields[name]
-        shown = "(a secret, not shown)" if is_secret(field) else f"={quoted(error.get('input'))}"
+        shown = " (a secret, not shown)" if is_secret(field) else f"={quoted(error.get('input'))}"
         wrong = _WRONG.get(error["type"]) or _wrong_type(error["type"])
         wrong = wrong or str(error["msg"]).removeprefix("Value error, ")
         problems.append(f"{variable(model, name, environ)}{shown} {wrong} (allowed: {allowed(field)})")
@@ -98,7 +98,7 @@ _NOUNS: dict[Any, str] = {
     float: "a number",
     bool: "true or false",
     str: "text",
-    SecretStr: "text (a secret)",
+    SecretStr: "secret text",
     Path: "a path",
 }
 
@@ -108,6 +108,7 @@ _WRONG = {
     "less_than": "is out of range",
     "less_than_equal": "is out of range",
     "literal_error": "is not one of the choices",
+    "string_type": "is not text",
     "string_pattern_mismatch": "does not have the allowed form",
     "string_too_short": "is too short",
     "string_too_long": "is too long",
