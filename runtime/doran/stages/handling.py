@@ -1,9 +1,10 @@
-"""The contract of every consuming stage: one consumed record in, records out, nothing lost.
+"""The contract of every stage: one consumed message in, one `Handled` out, nothing lost.
 
 A handler never raises for bad input: a message it cannot use becomes a dead letter, a demand it
 will not trade becomes a counted decline, an output too large for the broker a dead letter. Every
-consumed record ends as one `Handled`, which `StageMetrics.count` counts; the stateful stages'
-cores decide a `doran.verdicts.Verdict`, which `handled(...)` encodes.
+stage says what became of each message with the one type `Handled`, and counts it with the one
+rule `StageMetrics.count`: consumed = published + declined + dead-lettered + skipped + kept. The
+stateful stages' cores decide a `doran.verdicts.Verdict` per message, which `handled(...)` encodes.
 """
 
 from __future__ import annotations
@@ -16,27 +17,45 @@ from typing import Any, Generic, TypeVar
 from doran.contracts import TOPICS, DeadLetterReason, DeadLetterStage, Envelope, Violation
 from doran.pipeline import Declined
 from doran.schema_source.registry import TopicSpec
-from doran.stages.dead_letter import Origin, dead_letter
+from doran.stages.consumed import Consumed
+from doran.stages.dead_letter import dead_letter
 from doran.verdicts import Event, Keep, Refuse, Skip, Verdict
-from doran.wire import ContractViolation, KafkaRecord, decode, derived_object, kafka_record, object_record
+from doran.wire import (
+    ContractViolation,
+    KafkaRecord,
+    decode,
+    derived_object,
+    kafka_record,
+    object_record,
+    size_violation,
+)
 
 __all__ = ["Consumed", "Handled", "RecordHandler", "event_records", "handled", "oversize_violation", "reject"]
 
 In = TypeVar("In", bound=Envelope)
 Out = TypeVar("Out", bound=Envelope)
-#: What a consumed record is, for a dead letter: where it was read, its key and bytes.
-Consumed = Origin
 
 
 @dataclass(frozen=True, slots=True)
 class Handled:
-    """What became of one consumed record: what to produce, and why nothing was when so."""
+    """What became of one consumed message: the records to produce, and how it ended, exactly one of
+
+    - published: `records` hold its outputs (none of them a dead letter);
+    - `declined`: the policy's reason, nothing produced;
+    - `dead_letter`: the reason, `records` hold its one dead letter;
+    - `skipped`: why nothing is produced again (a duplicate whose output is already published);
+    - `kept`: why nothing is produced yet (held in a stateful stage until what it waits for comes:
+      a signed quote awaiting its status, a status awaiting its quote);
+    - `protocol`: not a message of the pipeline at all (ingest: relay protocol traffic, by kind),
+      so not counted as consumed.
+    """
 
     records: tuple[KafkaRecord, ...]
     declined: str | None = None
     dead_letter: str | None = None
-    skipped: str | None = None  # handled before: a duplicate, a redelivery
-    kept: str | None = None  # held in the stage's state until what it waits for comes
+    skipped: str | None = None
+    protocol: str | None = None
+    kept: str | None = None
 
 
 #: The topic of each event type: a verdict's events go to their own topics.
@@ -89,11 +108,7 @@ def reject(
 
 def oversize_violation(record: KafkaRecord, limit: int) -> Violation:
     """Why a record a stage built cannot be produced."""
-    return Violation(
-        pointer="",
-        message=f"The {record.topic} record built from this message has {record.size} bytes; "
-        f"records are limited to {limit} (DORAN_MAX_MESSAGE_BYTES, the broker's message size)",
-    )
+    return size_violation(f"The {record.topic} record built from this message", record.size, limit)
 
 
 @dataclass(frozen=True, slots=True)

@@ -111,13 +111,15 @@ class ConsumerMonitor:
 
 
 class StageMetrics(Collector):
-    """The counts of one stage process. Each consumed message ends one way:
+    """The counts of one stage process. Each consumed message ends one way (`count`):
     consumed = published + declined + dead-lettered + skipped + kept.
 
-    `published` counts messages answered with records; `produced` counts the records, by topic (a
-    message may produce several, e.g. a trade result and its signed quote). `kept`: messages held in
-    the stage's state until what they wait for comes (the settlement stage). `timed`: what the
-    stage's clock decided, not a message (expired quotes, statuses that waited in vain), by kind.
+    `published` counts messages answered with records; `produced` counts the records, by topic (dead
+    letters included; a message may produce several, e.g. a trade result and its signed quote).
+    `kept`: messages held in a stateful stage until what they wait for comes (the settlement stage).
+    Relay protocol frames (ingest) are no messages of the pipeline: counted by kind, not consumed.
+    `timed`: what a stage's clock decided, not a message (expired quotes, statuses that waited in
+    vain), by kind.
     """
 
     def __init__(self, stage: str, monitor: ConsumerMonitor | None = None) -> None:
@@ -139,7 +141,10 @@ class StageMetrics(Collector):
         self.registry.register(self)
 
     def count(self, handled: Handled) -> None:
-        """Count one consumed message by how it ended."""
+        """Count one message by how it ended; the one place the counting rule is kept."""
+        if handled.protocol is not None:
+            self.protocol[handled.protocol] += 1
+            return
         self.consumed += 1
         for record in handled.records:
             self.produced[record.topic] += 1

@@ -21,8 +21,9 @@ from doran.contracts import (
     DeadLetterStage,
 )
 from doran.settlement import PENDING, SETTLED, WAITING, QuoteBook
-from doran.stages.dead_letter import Origin, dead_letter
-from doran.stages.handling import Consumed, Handled, event_records, handled
+from doran.stages.consumed import Consumed
+from doran.stages.dead_letter import dead_letter
+from doran.stages.handling import Handled, event_records, handled
 from doran.stages.metrics import StageMetrics
 from doran.stages.stateful_loop import PartitionStores, PendingChange, StatefulLoop
 from doran.stages.transactions import StageTransactions
@@ -108,7 +109,7 @@ class SettleLoop(StatefulLoop):
                     self._metrics.timed["expired"] += 1
                 elif isinstance(decision.verdict, Refuse) and decision.waiting is not None:
                     status = decision.waiting
-                    origin = Origin(status.topic, status.partition, status.offset, status.key, status.value)
+                    origin = Consumed(status.topic, status.partition, status.offset, status.key, status.value)
                     records.append(
                         dead_letter(
                             self.dead_letter_stage,
