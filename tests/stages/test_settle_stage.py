@@ -163,6 +163,8 @@ def test_each_quote_settles_once_and_late_or_unknown_statuses_are_dead_lettered(
     )
     assert (counts["published"], counts["skipped_duplicates"], dead) == (2, 1, 1)
     assert counts["awaiting_settlement"] == 0
+    # What it wrote, the clock's records included: every record on its topics is counted.
+    assert counts["produced_by_topic"] == {EXEC_QUOTE_SETTLEMENT.name: 4, DEAD_LETTER_TOPIC.name: 2}
 
 
 def test_a_deleted_state_directory_is_restored_and_settles_nothing_twice(

@@ -159,6 +159,12 @@ class StageMetrics(Collector):
         else:
             self.published += 1
 
+    def count_timed(self, kind: str, topic: str) -> None:
+        """Count a record the stage's clock decided (an expiry, a status that waited in vain): no
+        message ended, one record written."""
+        self.timed[kind] += 1
+        self.produced[topic] += 1
+
     def snapshot(self) -> dict[str, Any]:
         """The counts as plain JSON values; `produced` counts records, dead letters left out."""
         return {

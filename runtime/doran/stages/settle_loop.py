@@ -25,11 +25,10 @@ from doran.stages.consumed import Consumed
 from doran.stages.dead_letter import dead_letter
 from doran.stages.handling import Handled, event_records, handled
 from doran.stages.metrics import StageMetrics
-from doran.stages.stateful_loop import PartitionStores, PendingChange, StatefulLoop
+from doran.stages.stateful_loop import PartitionStores, PendingChange, StatefulLoop, Timed
 from doran.stages.transactions import StageTransactions
 from doran.state import RestoreReport
 from doran.verdicts import Publish, Refuse
-from doran.wire import KafkaRecord
 
 __all__ = ["SettleLoop"]
 
@@ -90,7 +89,7 @@ class SettleLoop(StatefulLoop):
             )
             source = (message.topic, message.offset or 0)
             changes.extend((partition, change, source) for change in decision.changes)
-        timed: list[KafkaRecord] = []
+        timed: list[Timed] = []
         if not self._behind(len(consumed)):
             timed = self._due(now, changes)
         self._commit(outcomes, changes, timed)
@@ -98,29 +97,26 @@ class SettleLoop(StatefulLoop):
             book.applied()
         self._metrics.awaiting_settlement = sum(len(book.pending) for book in self._books.values())
 
-    def _due(self, now: datetime, changes: list[PendingChange]) -> list[KafkaRecord]:
+    def _due(self, now: datetime, changes: list[PendingChange]) -> list[Timed]:
         """What the clock decides: expired quotes, and statuses that waited for their quote in vain."""
-        records: list[KafkaRecord] = []
+        records: list[Timed] = []
         for partition, book in self._books.items():
             for decision in book.due(now, grace=self._grace, wait=self._wait):
                 changes.extend((partition, change, None) for change in decision.changes)
                 if isinstance(decision.verdict, Publish):
-                    records.extend(event_records(decision.verdict.events))
-                    self._metrics.timed["expired"] += 1
+                    records.extend(("expired", record) for record in event_records(decision.verdict.events))
                 elif isinstance(decision.verdict, Refuse) and decision.waiting is not None:
                     status = decision.waiting
                     origin = Consumed(status.topic, status.partition, status.offset, status.key, status.value)
-                    records.append(
-                        dead_letter(
-                            self.dead_letter_stage,
-                            decision.verdict.reason,
-                            decision.verdict.violations,
-                            origin,
-                            now=now,
-                            max_record_bytes=self._max_record_bytes,
-                        )
+                    refused = dead_letter(
+                        self.dead_letter_stage,
+                        decision.verdict.reason,
+                        decision.verdict.violations,
+                        origin,
+                        now=now,
+                        max_record_bytes=self._max_record_bytes,
                     )
-                    self._metrics.timed[decision.verdict.reason.value] += 1
+                    records.append((decision.verdict.reason.value, refused))
         return records
 
     def _behind(self, polled: int) -> bool:

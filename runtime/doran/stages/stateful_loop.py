@@ -50,6 +50,8 @@ _FORGET_EVERY = timedelta(minutes=1)
 
 #: A change to commit: the partition it belongs to, the change, and the input record that caused it.
 PendingChange = tuple[int, Change, tuple[str, int] | None]
+#: A record the stage's clock decided (no message answered), with its kind: what `timed` counts.
+Timed = tuple[str, KafkaRecord]
 
 
 def stateful_clients(
@@ -175,6 +177,7 @@ class Transaction:
     group: object | None
     changes: list[PendingChange]
     handled: list[tuple[Consumed, Handled]]
+    timed: list[Timed]
 
     def run(self) -> dict[int, int]:
         """Commit it; the last changelog offset written per partition."""
@@ -293,11 +296,11 @@ class StatefulLoop:
         self,
         handled: Sequence[tuple[Consumed, Handled]],
         changes: Sequence[PendingChange],
-        extra: Sequence[KafkaRecord] = (),
+        timed: Sequence[Timed] = (),
     ) -> None:
-        """Produce the handled messages' records (and `extra`), the changes, and commit the offsets past
-        the handled messages, in one transaction; then apply the changes to the stores and count."""
-        work = self._transaction(handled, changes, extra)
+        """Produce the handled messages' records (and the `timed` ones), the changes, and commit the
+        offsets past the handled messages, in one transaction; then apply the changes and count."""
+        work = self._transaction(handled, changes, timed)
         if work is not None:
             self._committed_work(work, work.run())
 
@@ -305,11 +308,11 @@ class StatefulLoop:
         self,
         handled: Sequence[tuple[Consumed, Handled]],
         changes: Sequence[PendingChange],
-        extra: Sequence[KafkaRecord] = (),
+        timed: Sequence[Timed] = (),
     ) -> Transaction | None:
         """What one transaction carries (None when nothing): its records, changelog and offsets."""
         records = [record for _, outcome in handled for record in outcome.records]
-        records.extend(extra)
+        records.extend(record for _, record in timed)
         positions: dict[tuple[str, int], int] = {}
         for message, _ in handled:
             where = (message.topic, message.partition or 0)
@@ -321,13 +324,17 @@ class StatefulLoop:
         ]
         logged = [changelog_record(partition, change, source) for partition, change, source in changes]
         group = self._consumer.consumer_group_metadata() if offsets else None
-        return Transaction(self._transactions, records, logged, offsets, group, list(changes), list(handled))
+        return Transaction(
+            self._transactions, records, logged, offsets, group, list(changes), list(handled), list(timed)
+        )
 
     def _committed_work(self, work: Transaction, written: Mapping[int, int]) -> None:
         """A transaction committed: its changes go into the stores, its messages are counted."""
         self._stores.apply(work.changes, written)
         for _, outcome in work.handled:
             self._metrics.count(outcome)
+        for kind, record in work.timed:
+            self._metrics.count_timed(kind, record.topic)
 
     def _committed(self, partition: int) -> dict[str, int]:
         """The group's committed offset on this partition of each input topic that has one."""
