@@ -23,7 +23,7 @@ from benchmarks._errors import BenchmarkError
 from benchmarks._kafka import fresh_broker
 from doran.contracts import CMD_EXECUTE_TRADE
 from doran.executor import DONE, TABLE, CommandRecord, Ticket
-from doran.stages.stateful_loop import PartitionStores
+from doran.stages.stateful_stage import PartitionStores
 from doran.state import Change, Row, changelog_record, changelog_topic, ensure_changelog
 from doran.wire import utc_timestamp
 

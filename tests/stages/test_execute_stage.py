@@ -40,7 +40,7 @@ from doran.devkit.embedded_broker import EMBEDDED_BROKER_SETTINGS, settings_envi
 from doran.devkit.ports import free_port
 from doran.executor import TABLE, CommandRecord, IdempotencyHistoryLost, Ticket
 from doran.settings import Settings
-from doran.stages import execute as execute_stage
+from doran.stages import stateful_stage
 from doran.stages.execute import run_execute_stage
 from doran.stages.health import HealthServer
 from doran.stages.metrics import ConsumerMonitor, StageMetrics
@@ -404,7 +404,7 @@ class _FailsOneCommit:
 def test_an_aborted_transaction_is_produced_again_and_each_result_committed_once(
     fresh_broker: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = execute_stage.stateful_clients
+    real = stateful_stage.stateful_clients
     injected: list[_FailsOneCommit] = []
 
     def clients(*args: Any) -> tuple[Any, Any]:
@@ -412,7 +412,7 @@ def test_an_aborted_transaction_is_produced_again_and_each_result_committed_once
         injected.append(_FailsOneCommit(producer))
         return consumer, injected[-1]
 
-    monkeypatch.setattr(execute_stage, "stateful_clients", clients)
+    monkeypatch.setattr(stateful_stage, "stateful_clients", clients)
     settings = settings_for(fresh_broker, tmp_path)
     sent = [command(n) for n in range(300)]
     produce_commands(fresh_broker, sent)

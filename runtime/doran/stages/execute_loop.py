@@ -28,19 +28,16 @@ or sent.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-
-from confluent_kafka import Consumer
+from datetime import datetime, timedelta
 
 from doran.contracts import CMD_EXECUTE_TRADE, DeadLetterStage
 from doran.executor import TABLE, Batch, CommandFlow, CommandRecord, IdempotencyHistoryLost, Venue
 from doran.stages.handling import Consumed, Handled, handled
-from doran.stages.metrics import StageMetrics
-from doran.stages.stateful_loop import PartitionStores, PendingChange, StatefulLoop, Transaction
-from doran.stages.transactions import StageTransactions
+from doran.stages.stateful_loop import StatefulLoop, Transaction
+from doran.stages.stateful_stage import PendingChange, StageParts
 from doran.state import Change, RestoreReport, Row
 from doran.wire import utc_timestamp
 
@@ -76,35 +73,9 @@ class ExecuteLoop(StatefulLoop):
     dead_letter_stage = DeadLetterStage.EXECUTE
 
     def __init__(
-        self,
-        consumer: Consumer,
-        transactions: StageTransactions,
-        stores: PartitionStores,
-        metrics: StageMetrics,
-        *,
-        venue: Venue,
-        answer_margin: timedelta,
-        allow_missing_state: bool,
-        max_batch: int,
-        poll_timeout_s: float,
-        max_record_bytes: int,
-        history: timedelta | None,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-        on_assigned: Callable[[], None] = lambda: None,
+        self, parts: StageParts, *, venue: Venue, answer_margin: timedelta, allow_missing_state: bool
     ) -> None:
-        super().__init__(
-            consumer,
-            transactions,
-            stores,
-            metrics,
-            max_batch=max_batch,
-            poll_timeout_s=poll_timeout_s,
-            max_record_bytes=max_record_bytes,
-            history=history,
-            history_tables=(TABLE,),
-            clock=clock,
-            on_assigned=on_assigned,
-        )
+        super().__init__(parts, history_tables=(TABLE,))
         self._flow = CommandFlow(venue, self.lookup, answer_margin=answer_margin)
         self._allow_missing_state = allow_missing_state
         self._committer = ThreadPoolExecutor(1, thread_name_prefix="execute-committer")

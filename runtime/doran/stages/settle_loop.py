@@ -10,10 +10,10 @@ with a backlog of statuses, a quote is filled by its status rather than expired 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
+from collections.abc import Mapping
+from datetime import datetime, timedelta
 
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import TopicPartition
 
 from doran.contracts import (
     EXEC_QUOTE_SIGNED,
@@ -24,9 +24,8 @@ from doran.settlement import PENDING, SETTLED, WAITING, QuoteBook
 from doran.stages.consumed import Consumed
 from doran.stages.dead_letter import dead_letter
 from doran.stages.handling import Handled, event_records, handled
-from doran.stages.metrics import StageMetrics
-from doran.stages.stateful_loop import PartitionStores, PendingChange, StatefulLoop, Timed
-from doran.stages.transactions import StageTransactions
+from doran.stages.stateful_loop import StatefulLoop, Timed
+from doran.stages.stateful_stage import PendingChange, StageParts
 from doran.state import RestoreReport
 from doran.verdicts import Publish, Refuse
 
@@ -39,35 +38,8 @@ class SettleLoop(StatefulLoop):
     inputs = (EXEC_QUOTE_SIGNED, RAW_NEAR_INTENTS_QUOTE_STATUS)
     dead_letter_stage = DeadLetterStage.SETTLE
 
-    def __init__(
-        self,
-        consumer: Consumer,
-        transactions: StageTransactions,
-        stores: PartitionStores,
-        metrics: StageMetrics,
-        *,
-        grace: timedelta,
-        unmatched_wait: timedelta,
-        max_batch: int,
-        poll_timeout_s: float,
-        max_record_bytes: int,
-        history: timedelta | None,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-        on_assigned: Callable[[], None] = lambda: None,
-    ) -> None:
-        super().__init__(
-            consumer,
-            transactions,
-            stores,
-            metrics,
-            max_batch=max_batch,
-            poll_timeout_s=poll_timeout_s,
-            max_record_bytes=max_record_bytes,
-            history=history,
-            history_tables=(SETTLED,),
-            clock=clock,
-            on_assigned=on_assigned,
-        )
+    def __init__(self, parts: StageParts, *, grace: timedelta, unmatched_wait: timedelta) -> None:
+        super().__init__(parts, history_tables=(SETTLED,))
         self._grace = grace
         self._wait = unmatched_wait
         self._books: dict[int, QuoteBook] = {}

@@ -1,6 +1,7 @@
-"""What the two stateful stages (execute, settle) share: their Kafka clients, a working store per
-assigned input partition brought up to date from the changelog before that partition is read, and
-the commit of outputs, changelog records and input offsets in one transaction.
+"""The poll loop the two stateful stages (execute, settle) share: a working store per assigned input
+partition brought up to date from the changelog before that partition is read, and the commit of
+outputs, changelog records and input offsets in one transaction. How a stage is opened (topics,
+clients, stores) is `doran.stages.stateful_stage`.
 
 Assignment happens inside poll, before any record of the partition is returned: its store is opened
 (a file that cannot be read is moved aside and rebuilt) and the changelog replayed into it. On
@@ -15,155 +16,33 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any
 
-from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPartition
+from confluent_kafka import KafkaException, Message, TopicPartition
 
 from doran.contracts import DeadLetterStage, Envelope
 from doran.schema_source.registry import TopicSpec
-from doran.settings import Settings
 from doran.stages.handling import Consumed, Handled
-from doran.stages.metrics import ConsumerMonitor, StageMetrics
 from doran.stages.quix_stage import tune_garbage_collector
+from doran.stages.stateful_stage import PendingChange, StageParts
 from doran.stages.transactions import StageTransactions
 from doran.state import (
-    Change,
     ChangelogRecord,
-    PartitionStore,
     RestoreReport,
-    StoreAhead,
-    StoreUnreadable,
     changelog_record,
-    restore_partition,
 )
 from doran.wire import KafkaRecord
 
-__all__ = ["PartitionStores", "StatefulLoop", "Transaction", "stateful_clients"]
+__all__ = ["StatefulLoop", "Timed", "Transaction"]
 
 logger = logging.getLogger("doran.stateful")
 _FORGET_EVERY = timedelta(minutes=1)
 
-#: A change to commit: the partition it belongs to, the change, and the input record that caused it.
-PendingChange = tuple[int, Change, tuple[str, int] | None]
 #: A record the stage's clock decided (no message answered), with its kind: what `timed` counts.
 Timed = tuple[str, KafkaRecord]
-
-
-def stateful_clients(
-    settings: Settings, broker: str, stage: str, monitor: ConsumerMonitor | None
-) -> tuple[Consumer, Producer]:
-    """The consumer (read_committed, offsets committed by transactions only) and the transactional
-    producer (this replica's stable transactional.id) of a stateful stage."""
-    consumer: dict[str, Any] = {
-        "bootstrap.servers": broker,
-        "group.id": settings.stage_group(stage),
-        "enable.auto.commit": False,
-        "enable.auto.offset.store": False,
-        "auto.offset.reset": "earliest",
-        "isolation.level": "read_committed",
-        **settings.consumer_config(),
-    }
-    if monitor is not None:
-        consumer.update(
-            {"stats_cb": monitor.on_stats, "statistics.interval.ms": settings.statistics_interval_ms}
-        )
-    producer = {
-        "bootstrap.servers": broker,
-        "transactional.id": settings.transactional_id(stage),
-        "transaction.timeout.ms": settings.transaction_timeout_ms,
-        "message.max.bytes": settings.max_message_bytes + 100_000,  # room for a record's framing
-        **settings.producer_config(),
-    }
-    return Consumer(consumer), Producer(producer)
-
-
-class PartitionStores:
-    """The working store of each assigned partition: `<directory>/partition-<n>.sqlite`."""
-
-    def __init__(
-        self, directory: Path, tables: Sequence[str], *, broker: str, changelog: str, restore_timeout_s: float
-    ) -> None:
-        self.directory = directory
-        self._tables = tuple(tables)
-        self._broker = broker
-        self._changelog = changelog
-        self._timeout_s = restore_timeout_s
-        self._stores: dict[int, PartitionStore] = {}
-
-    def open(self, partition: int, committed: Callable[[], Mapping[str, int]]) -> RestoreReport:
-        """Open the partition's store and replay the changelog into it; a store that cannot be read,
-        or that was built from another changelog, is moved aside and rebuilt from the changelog."""
-        path = self.directory / f"partition-{partition}.sqlite"
-        for attempt in (1, 2):
-            try:
-                store = PartitionStore.open(path, self._tables)
-            except StoreUnreadable as exc:
-                if attempt == 2:
-                    raise
-                _move_aside(path, exc)
-                continue
-            try:
-                report = restore_partition(
-                    store,
-                    broker=self._broker,
-                    topic=self._changelog,
-                    partition=partition,
-                    committed=committed,
-                    timeout_s=self._timeout_s,
-                )
-            except (StoreAhead, StoreUnreadable) as exc:
-                store.close()
-                if attempt == 2 or (isinstance(exc, StoreUnreadable) and str(path) not in str(exc)):
-                    raise  # the changelog itself is unreadable: rebuilding would not help
-                _move_aside(path, exc)
-                continue
-            except BaseException:
-                store.close()
-                raise
-            self._stores[partition] = store
-            return report
-        raise AssertionError("unreachable")
-
-    def close(self, partition: int) -> None:
-        store = self._stores.pop(partition, None)
-        if store is not None:
-            store.close()
-
-    def close_all(self) -> None:
-        for partition in list(self._stores):
-            self.close(partition)
-
-    def __getitem__(self, partition: int) -> PartitionStore:
-        return self._stores[partition]
-
-    def __contains__(self, partition: object) -> bool:
-        return partition in self._stores
-
-    def __iter__(self) -> Iterator[int]:
-        return iter(list(self._stores))
-
-    def apply(self, changes: Sequence[PendingChange], written: Mapping[int, int]) -> None:
-        """Write committed changes into their stores, each recording the changelog offset it reached."""
-        by_partition: dict[int, list[Change]] = {}
-        for partition, change, _ in changes:
-            by_partition.setdefault(partition, []).append(change)
-        for partition, mine in by_partition.items():
-            if partition in self._stores and partition in written:
-                self._stores[partition].apply(mine, written[partition])
-
-
-def _move_aside(path: Path, why: Exception) -> None:
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-    for suffix in ("", "-wal", "-shm"):
-        old = path.with_name(path.name + suffix)
-        if old.exists():
-            old.rename(path.with_name(f"{path.name}{suffix}.unreadable-{stamp}"))
-    logger.warning("moved %s aside (%s); rebuilding it from the changelog", path, why)
 
 
 @dataclass(eq=False, slots=True)
@@ -191,35 +70,22 @@ class StatefulLoop:
     dead_letter_stage: DeadLetterStage
 
     def __init__(
-        self,
-        consumer: Consumer,
-        transactions: StageTransactions,
-        stores: PartitionStores,
-        metrics: StageMetrics,
-        *,
-        max_batch: int,
-        poll_timeout_s: float,
-        max_record_bytes: int,
-        history: timedelta | None,
-        history_tables: Sequence[str],
-        kafka_timeout_s: float = 30.0,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-        on_assigned: Callable[[], None] = lambda: None,
+        self, parts: StageParts, *, history_tables: Sequence[str], kafka_timeout_s: float = 30.0
     ) -> None:
-        if max_batch < 1:
-            raise ValueError(f"max_batch must be at least 1, got {max_batch}")
-        self._consumer = consumer
-        self._transactions = transactions
-        self._stores = stores
-        self._metrics = metrics
-        self._max_batch = max_batch
-        self._poll_timeout_s = poll_timeout_s
-        self._max_record_bytes = max_record_bytes
-        self._history = history
+        if parts.max_batch < 1:
+            raise ValueError(f"max_batch must be at least 1, got {parts.max_batch}")
+        self._consumer = parts.consumer
+        self._transactions = parts.transactions
+        self._stores = parts.stores
+        self._metrics = parts.metrics
+        self._max_batch = parts.max_batch
+        self._poll_timeout_s = parts.poll_timeout_s
+        self._max_record_bytes = parts.max_record_bytes
+        self._history = parts.history
         self._history_tables = tuple(history_tables)
         self._kafka_timeout_s = kafka_timeout_s
-        self._clock = clock
-        self._on_assigned = on_assigned
+        self._clock = parts.clock
+        self._on_assigned = parts.on_assigned
         self._callback_error: BaseException | None = None
         self._asking = threading.Lock()
         self._forgotten_at = datetime.min.replace(tzinfo=UTC)
