@@ -426,3 +426,56 @@ def test_an_aborted_transaction_is_produced_again_and_each_result_committed_once
     # Read as Kafka serves it, the aborted copy is gone; tansu serves it too (same event, same bytes).
     for found in results_by_command(fresh_broker).values():
         assert len({message.value for message, _ in found}) == 1
+
+
+class _WatchesTransactions:
+    """The stage's producer, noting of each transaction whether it wrote `processing` records to the
+    changelog and whether it committed offsets with the consumer group's metadata."""
+
+    def __init__(self, producer: Producer) -> None:
+        self._producer = producer
+        self._begins = self._with_group = False
+        self.transactions: list[tuple[bool, bool]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._producer, name)
+
+    def produce(self, topic: str, value: bytes | None, *args: Any, **kwargs: Any) -> None:
+        self._begins |= topic.endswith(".changelog") and b'"processing"' in (value or b"")
+        self._producer.produce(topic, value, *args, **kwargs)
+
+    def send_offsets_to_transaction(self, offsets: Any, metadata: Any, *args: Any) -> None:
+        self._with_group = metadata is not None
+        self._producer.send_offsets_to_transaction(offsets, metadata, *args)
+
+    def commit_transaction(self, *args: Any) -> None:
+        self._producer.commit_transaction(*args)
+        self.transactions.append((self._begins, self._with_group))
+        self._begins = self._with_group = False
+
+
+def test_every_transaction_that_lets_quotes_leave_carries_the_group_metadata(
+    fresh_broker: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # On Redpanda/Kafka a replica that lost the group cannot commit such a transaction (KIP-447), so
+    # the quotes it begins never leave: that holds only if every one of them commits offsets.
+    real = stateful_stage.stateful_clients
+    watched: list[_WatchesTransactions] = []
+
+    def clients(*args: Any) -> tuple[Any, Any]:
+        consumer, producer = real(*args)
+        watched.append(_WatchesTransactions(producer))
+        return consumer, watched[-1]
+
+    monkeypatch.setattr(stateful_stage, "stateful_clients", clients)
+    settings = settings_for(fresh_broker, tmp_path)
+    sent = [command(n) for n in range(200)]
+    with running_executor(settings, max_batch=20) as metrics:
+        produce_commands(fresh_broker, sent[:100])
+        wait_for_consumed(metrics, 100)
+        produce_commands(fresh_broker, sent[100:])
+        wait_for_consumed(metrics, 200)
+
+    (producer,) = watched
+    beginning = [with_group for begins, with_group in producer.transactions if begins]
+    assert beginning and all(beginning), producer.transactions

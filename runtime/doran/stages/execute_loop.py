@@ -176,7 +176,12 @@ class ExecuteLoop(StatefulLoop):
         for polled in begun:
             for partition, command_id, record in polled.batch.begun:
                 changes.append((partition, Change(TABLE, command_id, Row(at, record.to_json())), None))
-        work = self._transaction(outcomes, changes)
+        # The quotes it begins leave only if it commits: it carries the group's metadata even with
+        # nothing concluded (the offsets of what is still in flight stay where they are).
+        unfinished: list[Consumed] = []
+        if any(polled.batch.to_send for polled in begun):
+            unfinished = [message for polled in (*self._sent, *begun) for message in polled.consumed]
+        work = self._transaction(outcomes, changes, unfinished=unfinished)
         if work is None:  # nothing to publish or begin (an empty batch): straight on
             for polled in concluded:
                 self._flow.release(polled.batch)

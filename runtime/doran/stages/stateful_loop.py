@@ -175,14 +175,22 @@ class StatefulLoop:
         handled: Sequence[tuple[Consumed, Handled]],
         changes: Sequence[PendingChange],
         timed: Sequence[Timed] = (),
+        unfinished: Sequence[Consumed] = (),
     ) -> Transaction | None:
-        """What one transaction carries (None when nothing): its records, changelog and offsets."""
+        """What one transaction carries (None when nothing): its records, changelog and offsets. The
+        offsets: past the handled messages, but not past an `unfinished` one (in flight, its outcome
+        in a later transaction): its partition's offset stays at the oldest of them, as committed
+        already, so that the transaction still carries the group's metadata (a replica that lost the
+        group cannot commit it, KIP-447) and moves no offset backwards."""
         records = [record for _, outcome in handled for record in outcome.records]
         records.extend(record for _, record in timed)
         positions: dict[tuple[str, int], int] = {}
         for message, _ in handled:
             where = (message.topic, message.partition or 0)
             positions[where] = max(positions.get(where, 0), (message.offset or 0) + 1)
+        for message in unfinished:
+            where = (message.topic, message.partition or 0)
+            positions[where] = min(positions.get(where, message.offset or 0), message.offset or 0)
         if not records and not changes and not positions:
             return None
         offsets = [
