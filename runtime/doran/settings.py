@@ -158,6 +158,19 @@ class Settings(BaseSettings):
         description="How long after a quote's deadline a quote_status may still come before the quote is "
         "declared expired (covers the time from execution on chain to the notification).",
     )
+    registry_url: str | None = Field(
+        default=None,
+        description="Schema registry (the Confluent REST API; Redpanda's: http://redpanda:8081). A stage "
+        "looks up there, when it starts, the schema id of each topic it writes framed `confluent` "
+        "(schemas/topics.json) and refuses to start when it cannot; consumed records naming a schema are "
+        "checked against it. Also the default of `doran schemas publish --registry`.",
+    )
+    registry_username: str | None = Field(
+        default=None, description="Schema registry user (HTTP basic auth), if the registry needs one."
+    )
+    registry_password: SecretStr | None = Field(
+        default=None, description="Password of that user; from the doran-credentials Secret, never logged."
+    )
     policy_file: Path | None = Field(
         default=None, description="JSON policy of the decide stage; unset: the built-in demo policy."
     )

@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-
-_spec = importlib.util.spec_from_file_location(
-    "doran_tests_registry_server", Path(__file__).with_name("registry_server.py")
-)
-assert _spec is not None
-assert _spec.loader is not None
-registry_server = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = registry_server  # dataclasses resolve their module by name
-_spec.loader.exec_module(registry_server)
+from support.registry import registry_server
 
 
 @pytest.fixture(autouse=True)
@@ -38,3 +27,11 @@ def registry_url(registry: Any) -> Iterator[str]:
     """Base URL of the fake registry, served on a free 127.0.0.1 port for the test's duration."""
     with registry_server.running_registry(registry) as url:
         yield url
+
+
+@pytest.fixture
+def unused_url() -> str:
+    """An http URL on 127.0.0.1 where nothing listens."""
+    from doran.demo.stage_processes import free_port
+
+    return f"http://127.0.0.1:{free_port()}"

@@ -19,15 +19,20 @@ def schemas() -> None:
 
 @schemas.command()
 @click.option(
-    "--registry", required=True, help="Schema registry URL (Redpanda serves the Confluent REST API)."
+    "--registry",
+    help="Schema registry URL (Redpanda serves the Confluent REST API); default: DORAN_REGISTRY_URL.",
 )
 @click.option("--dry-run", is_flag=True, help="Print the plan and check compatibility; register nothing.")
-def publish(registry: str, dry_run: bool) -> None:
+def publish(registry: str | None, dry_run: bool) -> None:
     """Register each topic's value schema under <topic>-value, with its compatibility level."""
     from doran.publish import publish as publish_schemas
+    from doran.settings import Settings
 
     try:
-        sys.exit(publish_schemas(registry, dry_run=dry_run, out=sys.stdout))
+        url = registry or Settings().registry_url
+        if not url:
+            raise click.UsageError("give --registry URL, or set DORAN_REGISTRY_URL")
+        sys.exit(publish_schemas(url, dry_run=dry_run, out=sys.stdout))
     except DoranError as exc:
         click.secho(f"error: {exc}", fg="red", err=True)
         sys.exit(2)

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from doran.contracts import TOPICS, bundled_schema
+from doran.contracts import TOPICS, Envelope, bundled_schema
 from doran.publish.credentials import RegistryCredentials, registry_credentials_from_env
 from doran.publish.errors import (
     IncompatibleSchemaError,
@@ -25,22 +25,33 @@ from doran.publish.errors import (
 from doran.publish.inline import inline_schema
 from doran.publish.plan import Action, SubjectPlan, SubjectSource, gate_versions, render_plan
 from doran.publish.registry_http import SCHEMA_NOT_FOUND, RegisteredVersion, SchemaRegistryHttp
+from doran.schema_source.registry import TopicSpec
 
-__all__ = ["EXIT_BLOCKED", "EXIT_OK", "EXIT_REGISTRY", "contract_sources", "plan_subject", "publish"]
+__all__ = [
+    "EXIT_BLOCKED",
+    "EXIT_OK",
+    "EXIT_REGISTRY",
+    "contract_source",
+    "contract_sources",
+    "plan_subject",
+    "publish",
+]
 
 EXIT_OK = 0
 EXIT_BLOCKED = 1  # a gate rejected a change, or a schema is unusable: fix the contract
 EXIT_REGISTRY = 2  # the registry could not be used: fix the URL, network or credentials
 
 
+def contract_source(spec: TopicSpec[Envelope]) -> SubjectSource:
+    """A topic with its bundled schema inlined into one self-contained document, as it is registered."""
+    return SubjectSource(
+        spec.name, spec.compatibility, inline_schema(bundled_schema(spec.name)), spec.compatibility_policy
+    )
+
+
 def contract_sources() -> list[SubjectSource]:
-    """Every topic of the registry with its bundled schema inlined into one self-contained document."""
-    return [
-        SubjectSource(
-            name, spec.compatibility, inline_schema(bundled_schema(name)), spec.compatibility_policy
-        )
-        for name, spec in TOPICS.items()
-    ]
+    """Every topic of the registry, as it is registered."""
+    return [contract_source(spec) for spec in TOPICS.values()]
 
 
 def _parse_registered(version: RegisteredVersion) -> dict[str, object]:
