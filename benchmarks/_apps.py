@@ -18,6 +18,7 @@ from typing import Any
 from quixstreams import Application
 
 from benchmarks._errors import BenchmarkError
+from benchmarks._inputs import offline_framing
 from benchmarks._kafka import IDENTITY_OUT
 from benchmarks._stopwatch import Stopwatch
 from doran.broker import EMBEDDED_BROKER_SETTINGS, quix_topic_config
@@ -113,6 +114,7 @@ def _shell_app(
         [NORM_SWAP_DEMAND],
         forward,
         TimedMetrics("shell", watch, monitor),
+        offline_framing(),
         monitor=monitor,
     )
 

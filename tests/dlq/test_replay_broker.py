@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 from confluent_kafka import Consumer, Message, Producer, TopicPartition
 from support.broker import consumer_config, stage_settings
+from support.registry import produced_event, registry_framing
 
 from doran.cli import main
 from doran.contracts import (
@@ -30,7 +31,6 @@ from doran.stages.dead_letter import ORIGINAL_KEPT_BYTES
 from doran.stages.decide import build_decide_app
 from doran.stages.ingest import FrameIngest, quote_event_id
 from doran.stages.metrics import StageMetrics
-from doran.wire import decode
 
 pytestmark = pytest.mark.integration
 
@@ -95,7 +95,7 @@ def test_a_demand_decide_rejected_goes_back_to_its_partition_once(fresh_broker: 
     _run_decide_until(settings, fresh_broker, consumed=1)
     (original,) = _read_all(fresh_broker, NORM_SWAP_DEMAND.name, 1)
     (letter_record,) = _read_all(fresh_broker, DEAD_LETTER_TOPIC.name, 1)
-    letter = decode(DEAD_LETTER_TOPIC, letter_record.value())
+    letter = produced_event(DEAD_LETTER_TOPIC, letter_record.value())
     assert (letter.payload.stage, letter.payload.reason) == (
         DeadLetterStage.DECIDE,
         DeadLetterReason.NOT_JSON,
@@ -140,10 +140,12 @@ def test_ingest_dead_letters_are_re_ingested_with_the_current_code(fresh_broker:
     for each in frames:
         record = strict(ReceivedFrame(each, None), datetime.now(UTC)).record
         assert record is not None and record.topic == DEAD_LETTER_TOPIC.name
-        producer.produce(record.topic, record.value, key=record.key, headers=record.headers)
+        value = registry_framing().frame(record.topic, record.value)  # as ingest writes it
+        producer.produce(record.topic, value, key=record.key, headers=record.headers)
     producer.flush(30)
     letters = [
-        decode(DEAD_LETTER_TOPIC, m.value()) for m in _read_all(fresh_broker, DEAD_LETTER_TOPIC.name, 3)
+        produced_event(DEAD_LETTER_TOPIC, m.value())
+        for m in _read_all(fresh_broker, DEAD_LETTER_TOPIC.name, 3)
     ]
     settings = stage_settings(tmp_path, fresh_broker)  # the default frame limit: the fix
 
@@ -157,7 +159,7 @@ def test_ingest_dead_letters_are_re_ingested_with_the_current_code(fresh_broker:
     ]
     assert written == 1
     (raw,) = _read_all(fresh_broker, RAW_NEAR_INTENTS_QUOTE.name, 1)
-    event = decode(RAW_NEAR_INTENTS_QUOTE, raw.value())
+    event = produced_event(RAW_NEAR_INTENTS_QUOTE, raw.value())
     minted = FrameIngest(FEED, max_frame_bytes=2**18, max_record_bytes=10**6)(
         ReceivedFrame(frame, None), datetime.now(UTC)
     )

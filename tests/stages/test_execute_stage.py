@@ -23,6 +23,7 @@ import pytest
 from confluent_kafka import Producer
 from support.broker import stage_settings
 from support.commands import command
+from support.registry import produced_event
 
 from doran.broker import EMBEDDED_BROKER_SETTINGS, LogRecord, TopicReader, settings_environment
 from doran.contracts import (
@@ -41,7 +42,7 @@ from doran.stages.execute import run_execute_stage
 from doran.stages.health import HealthServer
 from doran.stages.metrics import ConsumerMonitor, StageMetrics
 from doran.venues import SimulatedVenue, simulated_venue_log
-from doran.wire import CONTRACT_HEADER, decode, encode, kafka_record
+from doran.wire import CONTRACT_HEADER, encode, kafka_record
 
 pytestmark = pytest.mark.integration
 
@@ -70,7 +71,7 @@ def read_topic(broker: str, topic: str) -> list[LogRecord]:
 def results_by_command(broker: str) -> dict[str, list[tuple[LogRecord, TradeResultEvent]]]:
     found: dict[str, list[tuple[LogRecord, TradeResultEvent]]] = {}
     for message in read_topic(broker, EXEC_TRADE_RESULT.name):
-        event = decode(EXEC_TRADE_RESULT, message.value or b"")
+        event = produced_event(EXEC_TRADE_RESULT, message.value)
         assert isinstance(event, TradeResultEvent)
         found.setdefault(event.payload.command_id, []).append((message, event))
     return found
@@ -294,7 +295,7 @@ def test_malformed_commands_are_dead_lettered_and_the_stage_keeps_running(
     assert counters["produced"] == 3
     assert sorted(results_by_command(fresh_broker)) == ["cmd-q-00000", "cmd-q-00001", "cmd-q-00002"]
     letters = [
-        decode(DEAD_LETTER_TOPIC, m.value or b"") for m in read_topic(fresh_broker, DEAD_LETTER_TOPIC.name)
+        produced_event(DEAD_LETTER_TOPIC, m.value) for m in read_topic(fresh_broker, DEAD_LETTER_TOPIC.name)
     ]
     assert all(isinstance(letter, DeadLetterEvent) for letter in letters)
     found = {
@@ -319,6 +320,7 @@ def child_env(settings: Settings) -> dict[str, str]:
     return {
         **settings_environment(EMBEDDED_BROKER_SETTINGS),
         "DORAN_BROKER_ADDRESS": str(settings.broker_address),
+        "DORAN_REGISTRY_URL": str(settings.registry_url),
         "EXECUTOR_STATE_DIR": str(settings.executor_state_dir),
         "DORAN_QUIX_STATE_DIR": str(settings.quix_state_dir),
         "DORAN_CONSUMER_GROUP_PREFIX": settings.consumer_group_prefix,

@@ -12,12 +12,12 @@ import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 from quixstreams import Application
 from support.broker import consumer_config, stage_settings
+from support.registry import produced_event
 
 from doran.contracts import CMD_EXECUTE_TRADE, DEAD_LETTER_TOPIC, NORM_SWAP_DEMAND, RAW_NEAR_INTENTS_QUOTE
 from doran.stages.decide import build_decide_app
 from doran.stages.metrics import StageMetrics
 from doran.stages.normalize import build_normalize_app
-from doran.wire import decode
 
 pytestmark = pytest.mark.integration
 EXAMPLE = json.loads(
@@ -115,7 +115,7 @@ def test_normalize_then_decide_on_the_broker(fresh_broker: str, tmp_path: Path) 
     assert (len(demands), len(commands), len(letters)) == (40, d["produced"], 3)
     assert d["produced"] > 0
     for message in commands:
-        command = decode(CMD_EXECUTE_TRADE, message.value()).payload
+        command = produced_event(CMD_EXECUTE_TRADE, message.value()).payload
         quote_id = command.quote_id
         assert command.command_id == f"cmd-{quote_id}"
         assert message.key().decode() == command.execution_key

@@ -8,6 +8,7 @@ from typing import Any
 
 from doran.broker import EMBEDDED_BROKER_SETTINGS
 from doran.settings import Settings
+from support.registry import published_registry
 
 __all__ = ["consumer_config", "stage_settings"]
 
@@ -18,9 +19,11 @@ def consumer_config(**extra: Any) -> dict[str, Any]:
 
 
 def stage_settings(tmp_path: Path, broker: str, **overrides: Any) -> Settings:
-    """Settings of a stage under test: the embedded broker's values, state under tmp_path, a fresh group."""
+    """Settings of a stage under test: the embedded broker's values, state under tmp_path, a fresh group,
+    and a schema registry that holds this build's schemas."""
     values: dict[str, Any] = {
         "broker_address": broker,
+        "registry_url": published_registry(),
         "consumer_group_prefix": f"test-{uuid.uuid4().hex[:8]}",
         "quix_state_dir": tmp_path / "quix",
         "executor_state_dir": tmp_path / "executor-state",

@@ -8,8 +8,9 @@ from typing import Any
 
 import orjson
 
-from doran.broker import TopicReader
+from doran.broker import LogRecord, TopicReader
 from doran.contracts import DEAD_LETTER_TOPIC, EXEC_QUOTE_SETTLEMENT, EXEC_TRADE_RESULT
+from doran.wire import ContractViolation
 
 __all__ = ["TopicTally", "read_topics"]
 
@@ -40,14 +41,13 @@ class TopicTally:
         """Distinct events by outcome."""
         return Counter(outcome for outcome in self.outcomes.values() if outcome)
 
-    def add(self, topic: str, value: bytes | None) -> None:
+    def add(self, record: LogRecord) -> None:
         self.count += 1
-        if value is None:
-            return
+        topic = record.topic
         try:
-            event = orjson.loads(value)
+            event = orjson.loads(record.unframed().data)
             event_id, payload = str(event["event_id"]), event["payload"]
-        except (orjson.JSONDecodeError, KeyError, TypeError):
+        except (ContractViolation, orjson.JSONDecodeError, KeyError, TypeError):
             return  # counted; its content is not ours to break down
         if isinstance(payload, dict) and "command_id" in payload:
             self.command_ids.add(str(payload["command_id"]))
@@ -68,5 +68,5 @@ def read_topics(address: str, topics: list[str], *, timeout_s: float = 60.0) -> 
     tallies = {topic: TopicTally() for topic in topics}
     with TopicReader(address, timeout_s=timeout_s, group_id="doran-demo-summary") as reader:
         for record in reader.read_all(topics):
-            tallies[record.topic].add(record.topic, record.value)
+            tallies[record.topic].add(record)
     return tallies

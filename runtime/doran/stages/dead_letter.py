@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from doran.contracts import DEAD_LETTER_TOPIC, DeadLetter, DeadLetterReason, DeadLetterStage, Violation
-from doran.wire import KafkaRecord, build, content_id, kafka_record, max_length, utc_timestamp
+from doran.wire import Headers, KafkaRecord, build, content_id, kafka_record, max_length, utc_timestamp
 
 __all__ = ["ORIGINAL_KEPT_BYTES", "Origin", "dead_letter"]
 
@@ -22,13 +22,15 @@ ORIGINAL_KEPT_BYTES = max_length(DeadLetter, "original_value_b64") // 4 * 3
 
 @dataclass(frozen=True, slots=True)
 class Origin:
-    """Where a rejected message was read: a topic's partition and offset, or a venue feed (no offsets)."""
+    """Where a rejected message was read: a topic's partition and offset, or a venue feed (no offsets);
+    its key, bytes exactly as received, and headers (where a record may name its schema)."""
 
     topic: str
     partition: int | None
     offset: int | None
     key: bytes | None
     value: bytes
+    headers: Headers | None = None
 
 
 def _b64(data: bytes | None) -> str | None:
