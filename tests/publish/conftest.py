@@ -1,12 +1,13 @@
-"""A recording, Confluent-compatible registry on loopback per test (see registry_server.py)."""
+"""A recording, Confluent-compatible registry on loopback per test (`doran.devkit.schema_registry`)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
-from support.registry import registry_server
+
+from doran.devkit.ports import free_port
+from doran.devkit.schema_registry import FakeRegistry, running_registry
 
 
 @pytest.fixture(autouse=True)
@@ -17,21 +18,19 @@ def _no_registry_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def registry() -> Any:
+def registry() -> FakeRegistry:
     """The fake registry's state: subjects, configs, recorded requests and the knobs tests turn."""
-    return registry_server.FakeRegistry()
+    return FakeRegistry()
 
 
 @pytest.fixture
-def registry_url(registry: Any) -> Iterator[str]:
+def registry_url(registry: FakeRegistry) -> Iterator[str]:
     """Base URL of the fake registry, served on a free 127.0.0.1 port for the test's duration."""
-    with registry_server.running_registry(registry) as url:
+    with running_registry(registry) as url:
         yield url
 
 
 @pytest.fixture
 def unused_url() -> str:
     """An http URL on 127.0.0.1 where nothing listens."""
-    from doran.demo.stage_processes import free_port
-
     return f"http://127.0.0.1:{free_port()}"

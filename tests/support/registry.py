@@ -1,45 +1,29 @@
-"""A schema registry on 127.0.0.1 for the tests, and one that holds this build's schemas for stages.
+"""A schema registry that holds this build's schemas, for stages under test to look their ids up in.
 
-The registry is the recording stand-in of tests/publish/registry_server.py (no registry server can
-run on this machine); stages under test look their schema ids up in it, as they do in Redpanda's.
+The devkit's registry (doran.devkit.schema_registry: no registry server can run on this machine),
+started once per test process and published to as `doran schemas publish` does.
 """
 
 from __future__ import annotations
 
 import atexit
 import functools
-import importlib.util
-import io
-import sys
 import threading
 from contextlib import ExitStack
-from pathlib import Path
-from types import ModuleType
 from typing import TypeVar
 
 from doran.contracts import TOPICS, Envelope
-from doran.publish import publish, stage_framing
+from doran.devkit.schema_registry import published_registry as devkit_registry
+from doran.publish import stage_framing
 from doran.schema_source.registry import TopicSpec
 from doran.settings import Settings
 from doran.wire import Framing, Headers
 
-__all__ = ["produced_event", "published_registry", "registry_framing", "registry_server"]
+__all__ = ["produced_event", "published_registry", "registry_framing"]
 
 E = TypeVar("E", bound=Envelope)
 
 
-def _load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "doran_tests_registry_server", Path(__file__).parents[1] / "publish" / "registry_server.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses resolve their module by name
-    spec.loader.exec_module(module)
-    return module
-
-
-registry_server = _load()
 _lock = threading.Lock()
 _running = ExitStack()
 _url: str | None = None
@@ -51,10 +35,7 @@ def published_registry() -> str:
     global _url
     with _lock:
         if _url is None:
-            url = _running.enter_context(registry_server.running_registry(registry_server.FakeRegistry()))
-            err = io.StringIO()
-            assert publish(url, out=io.StringIO(), err=err) == 0, err.getvalue()
-            _url = url
+            _url = _running.enter_context(devkit_registry())
         return _url
 
 
