@@ -20,8 +20,10 @@ builds from the registry when it starts (`doran.publish.schema_ids`) and a test 
 
 from __future__ import annotations
 
+import functools
+import struct
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 from uuid import UUID
 
@@ -51,6 +53,9 @@ GUID_MAGIC_BYTE = 1  # then the schema's 16-byte GUID
 PREFIX_BYTES = 5  # what framing adds to a value: the magic byte and the id
 VALUE_SCHEMA_ID_HEADER = "__value_schema_id"
 _GUID_PREFIX_BYTES = 17
+_MAGIC = bytes((MAGIC_BYTE,))
+_HEADER = f"the {VALUE_SCHEMA_ID_HEADER} header"
+_SCHEMA_ID = struct.Struct(">I")
 _JSON_WHITESPACE = frozenset(b" \t\n\r")
 
 #: A schema as a record names it: the registry's integer id, or the schema's GUID.
@@ -75,7 +80,7 @@ def describe(schema: SchemaRef) -> str:
 
 def schema_prefix(schema_id: int) -> bytes:
     """The 5 bytes confluent framing puts in front of a value written with schema `schema_id`."""
-    return bytes((MAGIC_BYTE,)) + schema_id.to_bytes(4, "big")
+    return _MAGIC + _SCHEMA_ID.pack(schema_id)
 
 
 def _rejected(topic: str, reason: DeadLetterReason, message: str) -> ContractViolation:
@@ -98,7 +103,7 @@ def _reference(topic: str, data: bytes | None, where: str) -> tuple[SchemaRef, i
                 DeadLetterReason.TRUNCATED_SCHEMA_PREFIX,
                 f"{where} has {len(data)} bytes: a Confluent schema id prefix takes 5 (0x00 + 4-byte id)",
             )
-        return int.from_bytes(data[1:PREFIX_BYTES], "big"), PREFIX_BYTES
+        return _SCHEMA_ID.unpack_from(data, 1)[0], PREFIX_BYTES
     if magic == GUID_MAGIC_BYTE:
         if len(data) < _GUID_PREFIX_BYTES:
             raise _rejected(
@@ -106,7 +111,7 @@ def _reference(topic: str, data: bytes | None, where: str) -> tuple[SchemaRef, i
                 DeadLetterReason.TRUNCATED_SCHEMA_PREFIX,
                 f"{where} has {len(data)} bytes: a Confluent schema GUID takes 17 (0x01 + 16-byte GUID)",
             )
-        return UUID(bytes=bytes(data[1:_GUID_PREFIX_BYTES])), _GUID_PREFIX_BYTES
+        return _guid(bytes(data[1:_GUID_PREFIX_BYTES])), _GUID_PREFIX_BYTES
     raise _rejected(
         topic,
         DeadLetterReason.WRONG_MAGIC_BYTE,
@@ -115,21 +120,31 @@ def _reference(topic: str, data: bytes | None, where: str) -> tuple[SchemaRef, i
     )
 
 
+@functools.lru_cache(maxsize=1024)
+def _guid(data: bytes) -> UUID:
+    # Building a UUID costs microseconds, and a stream names a few GUIDs over and over.
+    return UUID(bytes=data)
+
+
 def unframe(topic: str, value: bytes, headers: Headers | None = None) -> Unframed:
     """The schema a record of `topic` names and its JSON bytes, from any of the three forms.
 
     ContractViolation (wrong_magic_byte, truncated_schema_prefix) when the value or the header starts
     like framing but is not; the JSON itself is not looked at.
     """
+    return Unframed(*_split(topic, value, headers))
+
+
+def _split(topic: str, value: bytes, headers: Headers | None) -> tuple[SchemaRef | None, bytes]:
+    # `unframe` without the object: this runs once per consumed message.
     if value and value[0] < 0x20 and value[0] not in _JSON_WHITESPACE:
         schema, length = _reference(topic, value, "the value")
-        return Unframed(schema, value[length:])
+        return schema, value[length:]
     if headers:
         for name, header in headers:
             if name == VALUE_SCHEMA_ID_HEADER:
-                schema, _ = _reference(topic, header, f"the {VALUE_SCHEMA_ID_HEADER} header")
-                return Unframed(schema, value)
-    return Unframed(None, value)
+                return _reference(topic, header, _HEADER)[0], value
+    return None, value
 
 
 class SchemaDirectory(Protocol):
@@ -164,6 +179,9 @@ class Framing:
 
     prefixes: Mapping[str, bytes]
     directory: SchemaDirectory
+    # Per topic, the prefixes and GUIDs the directory said are held: held they stay, so each is asked
+    # once per process, and a record framed with a known prefix costs a slice and a set lookup.
+    _held: dict[str, set[bytes | SchemaRef]] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of(cls, schema_ids: Mapping[str, int], directory: SchemaDirectory) -> Framing:
@@ -193,10 +211,17 @@ class Framing:
         when the registry does not know the schema it names, schema_id_of_other_subject when the registry
         holds that schema under other subjects only.
         """
-        found = unframe(spec.name, value, headers)
-        if found.schema is not None:
-            self._check(spec, found.schema)
-        return found.data
+        held = self._held.get(spec.name, ())
+        if value[:PREFIX_BYTES] in held:  # this runs once per message: most take this line
+            return value[PREFIX_BYTES:]
+        schema, data = _split(spec.name, value, headers)
+        if schema is None or schema in held:
+            return data
+        self._check(spec, schema)
+        # A prefix is remembered as its bytes (what the line above looks up), a GUID as itself.
+        known = value[:PREFIX_BYTES] if len(data) + PREFIX_BYTES == len(value) else schema
+        self._held.setdefault(spec.name, set()).add(known)
+        return data
 
     def decode(self, spec: TopicSpec[E], value: bytes, headers: Headers | None = None) -> E:
         """`doran.wire.decode` of a consumed record in any framing: its event, or ContractViolation."""
