@@ -5,17 +5,14 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from confluent_kafka import Consumer, Message, Producer, TopicPartition
+from confluent_kafka import Message, Producer
 from confluent_kafka.serialization import MessageField, SerializationContext
-from quixstreams import Application
-from support.broker import consumer_config, stage_settings
+from support.broker import read_records, run_until, stage_settings
 from support.confluent import (
     JSONDeserializer,
     JSONSerializer,
@@ -81,43 +78,9 @@ def _produce(broker: str, records: list[tuple[bytes, Headers]]) -> None:
     assert producer.flush(30) == 0
 
 
-def _run_until(
-    app: Application, counters: StageMetrics, consumed: int, timeout_s: float = 90
-) -> dict[str, Any]:
-    started = time.monotonic()
-
-    def watch() -> None:
-        while counters.snapshot()["consumed"] < consumed and time.monotonic() - started < timeout_s:
-            time.sleep(0.1)
-        app.stop()
-
-    threading.Thread(target=watch, daemon=True).start()
-    app.run()  # Quix wants the main thread (signal handlers); the watcher stops it
-    counts = counters.snapshot()
-    assert counts["consumed"] == consumed
-    return counts
-
-
 def _normalize(settings: Settings, consumed: int) -> dict[str, Any]:
     metrics = StageMetrics("normalize")
-    return _run_until(build_normalize_app(settings, str(settings.broker_address), metrics), metrics, consumed)
-
-
-def _read_all(address: str, topic: str, expected: int) -> list[Message]:
-    """Every committed record of topic: until `expected` arrived, then 1 s more to catch extras."""
-    consumer = Consumer({"bootstrap.servers": address, "group.id": "t", **consumer_config()})
-    partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
-    consumer.assign([TopicPartition(topic, p, 0) for p in partitions])
-    messages: list[Message] = []
-    deadline, quiet_until = time.monotonic() + 30, None
-    while time.monotonic() < (quiet_until or deadline):
-        message = consumer.poll(0.1)
-        if message is not None and not message.error():
-            messages.append(message)
-        if quiet_until is None and len(messages) >= expected:
-            quiet_until = time.monotonic() + 1.0
-    consumer.close()
-    return messages
+    return run_until(build_normalize_app(settings, str(settings.broker_address), metrics), metrics, consumed)
 
 
 def _quote_ids(messages: list[Message]) -> list[str]:
@@ -141,13 +104,13 @@ def test_confluent_serialized_quotes_flow_through_and_confluent_reads_what_comes
 
     normalized = _normalize(settings, consumed=30)
     decide = StageMetrics("decide")
-    decided = _run_until(build_decide_app(settings, fresh_broker, decide), decide, consumed=30)
+    decided = run_until(build_decide_app(settings, fresh_broker, decide), decide, consumed=30)
 
     assert (normalized["produced"], normalized["dead_lettered"], decided["dead_lettered"]) == (30, {}, {})
     assert decided["produced"] + sum(decided["declined"].values()) == 30 and decided["produced"] > 0
     deserialize = JSONDeserializer(None, schema_registry_client=client)
     for spec, count in ((NORM_SWAP_DEMAND, 30), (CMD_EXECUTE_TRADE, decided["produced"])):
-        messages = _read_all(fresh_broker, spec.name, count)
+        messages = read_records(fresh_broker, spec.name, count)
         assert len(messages) == count
         for message in messages:
             context = SerializationContext(spec.name, MessageField.VALUE, message.headers())
@@ -170,7 +133,7 @@ def test_a_producer_switching_from_plain_to_framed_midstream_loses_nothing(
     counts = _normalize(settings, consumed=40)
 
     assert (counts["produced"], counts["dead_lettered"]) == (40, {})
-    demands = _read_all(fresh_broker, NORM_SWAP_DEMAND.name, 40)
+    demands = read_records(fresh_broker, NORM_SWAP_DEMAND.name, 40)
     assert _quote_ids(demands) == [f"quote-{i:05d}" for i in range(40)]
 
 
@@ -197,7 +160,7 @@ def test_broken_framing_and_foreign_schema_ids_are_dead_letters_naming_them(
     assert counts["dead_lettered"] == {reason: 1 for reason, _ in bad.values()}
     letters = [
         produced_event(DEAD_LETTER_TOPIC, m.value())
-        for m in _read_all(fresh_broker, DEAD_LETTER_TOPIC.name, 4)
+        for m in read_records(fresh_broker, DEAD_LETTER_TOPIC.name, 4)
     ]
     for letter in letters:
         assert isinstance(letter, DeadLetterEvent)
