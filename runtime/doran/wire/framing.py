@@ -54,6 +54,11 @@ PREFIX_BYTES = 5  # what framing adds to a value: the magic byte and the id
 VALUE_SCHEMA_ID_HEADER = "__value_schema_id"
 _GUID_PREFIX_BYTES = 17
 _MAGIC = bytes((MAGIC_BYTE,))
+# What follows each magic byte: the reference's length with it, and what a shorter one lacks.
+_FORMS = {
+    MAGIC_BYTE: (PREFIX_BYTES, "a Confluent schema id prefix takes 5 (0x00 + 4-byte id)"),
+    GUID_MAGIC_BYTE: (_GUID_PREFIX_BYTES, "a Confluent schema GUID takes 17 (0x01 + 16-byte GUID)"),
+}
 _HEADER = f"the {VALUE_SCHEMA_ID_HEADER} header"
 _SCHEMA_ID = struct.Struct(">I")
 _JSON_WHITESPACE = frozenset(b" \t\n\r")
@@ -96,28 +101,22 @@ def _reference(topic: str, data: bytes | None, where: str) -> tuple[SchemaRef, i
             f"{where} is empty: a schema reference is 0x00 + a 4-byte id or 0x01 + a 16-byte GUID",
         )
     magic = data[0]
+    form = _FORMS.get(magic)
+    if form is None:
+        raise _rejected(
+            topic,
+            DeadLetterReason.WRONG_MAGIC_BYTE,
+            f"{where} starts with byte 0x{magic:02x}: Confluent framing starts with 0x00 (schema id) or "
+            "0x01 (schema GUID), and JSON with '{'",
+        )
+    length, takes = form
+    if len(data) < length:
+        raise _rejected(
+            topic, DeadLetterReason.TRUNCATED_SCHEMA_PREFIX, f"{where} has {len(data)} bytes: {takes}"
+        )
     if magic == MAGIC_BYTE:
-        if len(data) < PREFIX_BYTES:
-            raise _rejected(
-                topic,
-                DeadLetterReason.TRUNCATED_SCHEMA_PREFIX,
-                f"{where} has {len(data)} bytes: a Confluent schema id prefix takes 5 (0x00 + 4-byte id)",
-            )
-        return _SCHEMA_ID.unpack_from(data, 1)[0], PREFIX_BYTES
-    if magic == GUID_MAGIC_BYTE:
-        if len(data) < _GUID_PREFIX_BYTES:
-            raise _rejected(
-                topic,
-                DeadLetterReason.TRUNCATED_SCHEMA_PREFIX,
-                f"{where} has {len(data)} bytes: a Confluent schema GUID takes 17 (0x01 + 16-byte GUID)",
-            )
-        return _guid(bytes(data[1:_GUID_PREFIX_BYTES])), _GUID_PREFIX_BYTES
-    raise _rejected(
-        topic,
-        DeadLetterReason.WRONG_MAGIC_BYTE,
-        f"{where} starts with byte 0x{magic:02x}: Confluent framing starts with 0x00 (schema id) or "
-        "0x01 (schema GUID), and JSON with '{'",
-    )
+        return _SCHEMA_ID.unpack_from(data, 1)[0], length
+    return _guid(bytes(data[1:length])), length
 
 
 @functools.lru_cache(maxsize=1024)
