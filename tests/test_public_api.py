@@ -41,6 +41,7 @@ EXPECTED = {
         "object_record",
         "parse_timestamp",
         "schema_prefix",
+        "size_violation",
         "topic",
         "unframe",
         "utc_timestamp",
@@ -49,7 +50,16 @@ EXPECTED = {
     ],
     "doran.json_pointer": ["PointerError", "escape", "follow", "parse", "pointer", "unescape"],
     "doran.errors": ["ContractError", "DoranError", "SchemaSourceError"],
-    "doran.settings": ["Settings"],
+    "doran.settings": ["InvalidSettings", "Settings"],
+    "doran.environment": [
+        "InvalidSettings",
+        "allowed",
+        "field_kinds",
+        "invalid_settings",
+        "is_secret",
+        "variable",
+    ],
+    "doran.quoting": ["QUOTED_LENGTH", "elide", "quoted"],
 }
 
 

@@ -65,7 +65,7 @@ def test_without_a_registry_a_schema_id_is_reported_unchecked(files: dict[str, P
 
 def test_schemas_publish_takes_the_registry_from_the_settings() -> None:
     missing = CliRunner().invoke(main, ["schemas", "publish", "--dry-run"], env={"DORAN_REGISTRY_URL": ""})
-    assert missing.exit_code == 2 and "give --registry URL, or set DORAN_REGISTRY_URL" in missing.output
+    assert missing.exit_code == 2 and "(DORAN_REGISTRY_URL stands for --registry)" in missing.output
     url = published_registry()
     done = CliRunner().invoke(main, ["schemas", "publish", "--dry-run"], env={"DORAN_REGISTRY_URL": url})
     assert done.exit_code == 0, done.output

@@ -13,9 +13,10 @@ import json
 from typing import Any
 
 import pytest
+from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
+from confluent_kafka.schema_registry.json_schema import JSONDeserializer, JSONSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext, SerializationError
 from support import golden
-from support.confluent import JSONDeserializer, JSONSerializer, Schema, SchemaRegistryClient
 
 from doran.contracts import TOPICS
 from doran.publish import publish, stage_framing

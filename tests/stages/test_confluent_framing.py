@@ -11,14 +11,10 @@ from typing import Any
 
 import pytest
 from confluent_kafka import Message, Producer
+from confluent_kafka.schema_registry import SchemaRegistryClient, header_schema_id_serializer
+from confluent_kafka.schema_registry.json_schema import JSONDeserializer, JSONSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 from support.broker import read_records, run_until, stage_settings
-from support.confluent import (
-    JSONDeserializer,
-    JSONSerializer,
-    SchemaRegistryClient,
-    header_schema_id_serializer,
-)
 from support.registry import produced_event, registry_framing
 
 from doran.contracts import (

@@ -20,15 +20,11 @@ from typing import Any
 import orjson
 import pytest
 from confluent_kafka import Producer
+from confluent_kafka.schema_registry import SchemaRegistryClient, header_schema_id_serializer
+from confluent_kafka.schema_registry.json_schema import JSONDeserializer, JSONSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 from support.broker import stage_settings
 from support.commands import command
-from support.confluent import (
-    JSONDeserializer,
-    JSONSerializer,
-    SchemaRegistryClient,
-    header_schema_id_serializer,
-)
 from support.registry import produced_event
 
 from doran.broker import LogRecord, TopicReader

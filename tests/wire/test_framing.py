@@ -7,8 +7,9 @@ import uuid
 from typing import Any
 
 import pytest
+from confluent_kafka.schema_registry import header_schema_id_serializer, prefix_schema_id_serializer
+from confluent_kafka.schema_registry.common.serde import SchemaId
 from confluent_kafka.serialization import MessageField, SerializationContext
-from support.confluent import SchemaId, header_schema_id_serializer, prefix_schema_id_serializer
 from support.framing import SCHEMA_IDS, TEST_FRAMING
 from support.golden import golden_examples
 

@@ -48,13 +48,14 @@ def build_decide_app(
     settings: Settings, broker: str, metrics: StageMetrics, monitor: ConsumerMonitor | None = None
 ) -> Application:
     """The decide app; fails closed (doran.publish.stage_framing) without the schema ids it writes with."""
+    policy = policy_from(settings)  # a broken policy file is said before the registry is asked
     framing = stage_framing(settings, [CMD_EXECUTE_TRADE, DEAD_LETTER_TOPIC])
     return build_quix_app(
         settings,
         broker,
         NORM_SWAP_DEMAND,
         [CMD_EXECUTE_TRADE],
-        demand_handler(policy_from(settings), settings.max_message_bytes, framing=framing),
+        demand_handler(policy, settings.max_message_bytes, framing=framing),
         metrics,
         framing,
         monitor=monitor,

@@ -54,7 +54,7 @@ from doran.wire.kafka_binding import (
     message_key,
     object_record,
 )
-from doran.wire.limits import contract_type, max_length
+from doran.wire.limits import contract_type, max_length, size_violation
 from doran.wire.reference import violations
 
 __all__ = [
@@ -91,6 +91,7 @@ __all__ = [
     "object_record",
     "parse_timestamp",
     "schema_prefix",
+    "size_violation",
     "topic",
     "unframe",
     "utc_timestamp",

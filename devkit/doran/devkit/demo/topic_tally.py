@@ -8,9 +8,9 @@ from typing import Any
 
 import orjson
 
-from doran.broker import LogRecord, TopicReader
+from doran.broker import TopicReader
 from doran.contracts import DEAD_LETTER_TOPIC, EXEC_QUOTE_SETTLEMENT, EXEC_TRADE_RESULT
-from doran.wire import ContractViolation
+from doran.wire import ContractViolation, Headers, unframe
 
 __all__ = ["TopicTally", "read_topics"]
 
@@ -24,6 +24,7 @@ class TopicTally:
 
     count: int = 0
     outcomes: dict[str, str] = field(default_factory=dict)  # event_id -> outcome ("" when none)
+    records_by_outcome: Counter[str] = field(default_factory=Counter)  # repeats included
     command_ids: set[str] = field(default_factory=set)
     samples: list[dict[str, Any]] = field(default_factory=list)
 
@@ -41,11 +42,13 @@ class TopicTally:
         """Distinct events by outcome."""
         return Counter(outcome for outcome in self.outcomes.values() if outcome)
 
-    def add(self, record: LogRecord) -> None:
+    def add(self, topic: str, value: bytes | None, headers: Headers | None = None) -> None:
+        """Count one record of `topic`, in any framing (a Confluent prefix, a header, or bare JSON)."""
         self.count += 1
-        topic = record.topic
+        if value is None:
+            return
         try:
-            event = orjson.loads(record.unframed().data)
+            event = orjson.loads(unframe(topic, value, headers).data)
             event_id, payload = str(event["event_id"]), event["payload"]
         except (ContractViolation, orjson.JSONDecodeError, KeyError, TypeError):
             return  # counted; its content is not ours to break down
@@ -61,6 +64,7 @@ class TopicTally:
         elif topic == DEAD_LETTER_TOPIC.name:
             outcome = f"{payload['stage']}: {payload['reason']}"
         self.outcomes.setdefault(event_id, outcome)
+        self.records_by_outcome[outcome] += 1
 
 
 def read_topics(address: str, topics: list[str], *, timeout_s: float = 60.0) -> dict[str, TopicTally]:
@@ -68,5 +72,5 @@ def read_topics(address: str, topics: list[str], *, timeout_s: float = 60.0) -> 
     tallies = {topic: TopicTally() for topic in topics}
     with TopicReader(address, timeout_s=timeout_s, group_id="doran-demo-summary") as reader:
         for record in reader.read_all(topics):
-            tallies[record.topic].add(record)
+            tallies[record.topic].add(record.topic, record.value, record.headers)
     return tallies
