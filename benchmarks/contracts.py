@@ -42,10 +42,11 @@ EXAMPLES = ROOT / "schemas" / "examples"
 RECORDING = ROOT / "samples" / "relay-quotes.jsonl"
 REPORTS = ROOT / "reports"
 TARGET_RATIO = 30.0
-# Framing + unframing may add 1 µs per message (issue 15), on the reference machine (reports/: a quiet
-# 2-core box), where decoding the topics' messages takes 6-13 µs: a tenth of the decode it precedes.
+# Framing + unframing may add 1 µs per message (issue 15). Their cost does not grow with the message,
+# the decode's does: the quickest decode binds. On the reference machine (a quiet 2-core box, the
+# report of 7da44c3) that is exec.trade_result's, 6.4 µs, so the bar is 1 µs in 6.4: 15% of the decode.
 FRAMING_TARGET_US = 1.0
-FRAMING_TARGET_SHARE = 0.10
+FRAMING_TARGET_SHARE = 0.15
 
 
 def _per_call_us(fn: Callable[[], object], number: int) -> float:
@@ -134,8 +135,8 @@ def _framing_rows(decode_us: dict[str, float]) -> dict[str, Any]:
         "record's CloudEvents headers beside it; the __value_schema_id header form and plain JSON shown in "
         f"brackets).\nworst frame + unframe: {share:.1%} of the decode it precedes, target <= "
         f"{FRAMING_TARGET_SHARE:.0%}: {'met' if share <= FRAMING_TARGET_SHARE else 'MISSED'} "
-        f"({added:.2f} µs; "
-        f"the issue's bar is {FRAMING_TARGET_US:g} µs, a tenth of a decode on the reference machine)"
+        f"({added:.2f} µs here; the issue's bar is {FRAMING_TARGET_US:g} µs, 15% of the quickest decode "
+        "on the reference machine)"
     )
     return {
         "rows": rows,
