@@ -191,6 +191,13 @@ class Settings(BaseSettings):
         "it (the executor publishes it after the relay's answer) before it is dead-lettered as "
         "unknown_quote_hash.",
     )
+    registry_url: str | None = Field(
+        default=None,
+        description="Schema registry (the Confluent REST API; Redpanda's: http://redpanda:8081). A stage "
+        "looks up there, when it starts, the schema id of each topic it writes framed `confluent` "
+        "(schemas/topics.json) and refuses to start when it cannot; consumed records naming a schema are "
+        "checked against it. Also the default of `doran schemas publish --registry`.",
+    )
     registry_username: str | None = Field(
         default=None, description="Schema registry user (HTTP basic auth), if the registry needs one."
     )

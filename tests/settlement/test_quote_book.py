@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from support.framing import SCHEMA_IDS, TEST_FRAMING
 from support.venues import quote_status
 
 from doran.contracts import (
@@ -18,7 +19,7 @@ from doran.contracts import (
 from doran.settlement import PENDING, SETTLED, WAITING, QuoteBook
 from doran.state import Change, Row
 from doran.verdicts import Keep, Publish, Refuse, Skip
-from doran.wire import build, encode, utc_timestamp
+from doran.wire import build, encode, schema_prefix, utc_timestamp
 
 NOW = datetime(2026, 3, 28, 20, 0, tzinfo=UTC)
 GRACE, WAIT = timedelta(seconds=120), timedelta(seconds=60)
@@ -61,10 +62,12 @@ class Settled:
                 self.rows[change.key] = change.row.value
 
 
-def receive_status(book: QuoteBook, quote_hash: str, now: datetime = NOW, offset: int = 1):  # type: ignore[no-untyped-def]
+def receive_status(
+    book: QuoteBook, quote_hash: str, now: datetime = NOW, offset: int = 1, prefix: bytes = b""
+):  # type: ignore[no-untyped-def]
     status = quote_status(quote_hash)
     return book.receive(
-        RAW_NEAR_INTENTS_QUOTE_STATUS.name, 0, offset, quote_hash.encode(), encode(status), now
+        RAW_NEAR_INTENTS_QUOTE_STATUS.name, 0, offset, quote_hash.encode(), prefix + encode(status), now
     )
 
 
@@ -82,7 +85,7 @@ def settlement(decision: object) -> QuoteSettlementEvent:
 
 def test_a_signed_quote_waits_and_its_status_fills_it_once() -> None:
     settled = Settled()
-    book = QuoteBook(settled)
+    book = QuoteBook(settled, TEST_FRAMING)
 
     opened = receive_signed(book, signed())
     assert isinstance(opened.verdict, Keep) and [c.table for c in opened.changes] == [PENDING]
@@ -101,7 +104,7 @@ def test_a_signed_quote_waits_and_its_status_fills_it_once() -> None:
 
 
 def test_a_status_before_its_quote_waits_and_fills_it_when_the_quote_comes() -> None:
-    book = QuoteBook(Settled())
+    book = QuoteBook(Settled(), TEST_FRAMING)
 
     early = receive_status(book, HASH)
     assert isinstance(early.verdict, Keep) and [c.table for c in early.changes] == [WAITING]
@@ -111,9 +114,20 @@ def test_a_status_before_its_quote_waits_and_fills_it_when_the_quote_comes() -> 
     assert book.waiting == {} and book.pending == {}
 
 
+def test_a_framed_status_kept_waiting_is_read_again_when_its_quote_comes() -> None:
+    book = QuoteBook(Settled(), TEST_FRAMING)
+    framed = schema_prefix(SCHEMA_IDS[RAW_NEAR_INTENTS_QUOTE_STATUS.name])
+
+    early = receive_status(book, HASH, prefix=framed)
+    assert book.waiting[HASH].value.startswith(framed)  # kept as received, for its dead letter
+    filled = receive_signed(book, signed())
+
+    assert isinstance(early.verdict, Keep) and settlement(filled).payload.outcome is SettlementOutcome.FILLED
+
+
 def test_a_quote_expires_after_its_deadline_and_the_grace_and_a_later_status_is_refused() -> None:
     settled = Settled()
-    book = QuoteBook(settled)
+    book = QuoteBook(settled, TEST_FRAMING)
     deadline = NOW + timedelta(seconds=10)
     receive_signed(book, signed(deadline=deadline))
 
@@ -129,13 +143,13 @@ def test_a_quote_expires_after_its_deadline_and_the_grace_and_a_later_status_is_
 
 
 def receive_fill_elsewhere() -> object:
-    book = QuoteBook(Settled())
+    book = QuoteBook(Settled(), TEST_FRAMING)
     receive_signed(book, signed())
     return receive_status(book, HASH)
 
 
 def test_a_status_no_quote_comes_for_is_refused_once_the_wait_is_over_with_where_it_was_read() -> None:
-    book = QuoteBook(Settled())
+    book = QuoteBook(Settled(), TEST_FRAMING)
     receive_status(book, OTHER, NOW, offset=41)
 
     assert book.due(NOW + WAIT - timedelta(seconds=1), grace=GRACE, wait=WAIT) == []
@@ -152,7 +166,7 @@ def test_a_status_no_quote_comes_for_is_refused_once_the_wait_is_over_with_where
 
 def test_a_quote_signed_twice_is_skipped_even_once_settled() -> None:
     settled = Settled()
-    book = QuoteBook(settled)
+    book = QuoteBook(settled, TEST_FRAMING)
     receive_signed(book, signed())
     assert isinstance(receive_signed(book, signed()).verdict, Skip)
     settled.apply(receive_status(book, HASH).changes)
@@ -169,13 +183,13 @@ def test_a_book_loaded_from_its_store_expires_and_matches_as_before() -> None:
         "quote_id": "q-1",
         "quote_deadline": utc_timestamp(NOW),
     }
-    book = QuoteBook.load(Settled(), [(HASH, Row(at, pending))], [])
+    book = QuoteBook.load(Settled(), TEST_FRAMING, [(HASH, Row(at, pending))], [])
     assert book.pending == {HASH: pending}
     assert len(book.due(NOW + GRACE, grace=GRACE, wait=WAIT)) == 1
 
 
 def test_a_record_that_is_not_its_contract_is_refused() -> None:
-    decision = QuoteBook(Settled()).receive(EXEC_QUOTE_SIGNED.name, 0, 1, None, b"[]", NOW)
+    decision = QuoteBook(Settled(), TEST_FRAMING).receive(EXEC_QUOTE_SIGNED.name, 0, 1, None, b"[]", NOW)
     assert (
         isinstance(decision.verdict, Refuse) and decision.verdict.reason is DeadLetterReason.SCHEMA_VIOLATION
     )

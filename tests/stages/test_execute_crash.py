@@ -26,6 +26,7 @@ from confluent_kafka import Consumer, KafkaError, Message, Producer, TopicPartit
 from support.commands import command
 from support.committed_records import committed_records
 from support.executor_processes import ExecutorReplicas
+from support.registry import produced_event
 from support.solver import quote_request, registered_simulator
 
 from doran.broker import create_topics
@@ -39,7 +40,7 @@ from doran.contracts import (
 )
 from doran.devkit.embedded_broker import EmbeddedBroker
 from doran.devkit.relay_simulator import SimulatorThread
-from doran.wire import decode, kafka_record, utc_timestamp
+from doran.wire import kafka_record, utc_timestamp
 
 pytestmark = pytest.mark.integration
 
@@ -184,7 +185,7 @@ def each_answered_once_with_one_result(
     assert refused == [], Counter(r.verdict for r in refused)
     results: dict[str, list[TradeResultEvent]] = {}
     for message in committed_records(run.broker, EXEC_TRADE_RESULT.name):
-        event = decode(EXEC_TRADE_RESULT, message.value() or b"")
+        event = produced_event(EXEC_TRADE_RESULT, message.value())
         assert isinstance(event, TradeResultEvent)
         results.setdefault(event.payload.command_id, []).append(event)
     assert sorted(results) == sorted(c.payload.command_id for c in sent)

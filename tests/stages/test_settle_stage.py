@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from confluent_kafka import Producer
 from support.broker import stage_settings
+from support.registry import produced_event
 from support.venues import quote_status
 
 from doran.broker import TopicReader
@@ -33,7 +34,7 @@ from doran.nep413.base58 import b58encode
 from doran.settings import Settings
 from doran.stages.metrics import StageMetrics
 from doran.stages.settle import run_settle_stage
-from doran.wire import build, decode, kafka_record, utc_timestamp
+from doran.wire import build, kafka_record, utc_timestamp
 
 pytestmark = pytest.mark.integration
 
@@ -76,7 +77,7 @@ def produce(broker: str, *events: Envelope) -> None:
 
 def read(broker: str, topic: str) -> list[Any]:
     with TopicReader(broker, timeout_s=60) as reader:
-        return [decode(TOPICS[topic], r.value or b"") for r in reader.read_all([topic])]
+        return [produced_event(TOPICS[topic], r.value) for r in reader.read_all([topic])]
 
 
 @contextmanager

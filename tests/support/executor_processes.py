@@ -12,6 +12,7 @@ from typing import Any
 
 from doran.devkit.embedded_broker import EMBEDDED_BROKER_SETTINGS, settings_environment
 from doran.devkit.stage_processes import StageProcesses
+from support.registry import published_registry
 from support.solver import near_settings
 
 __all__ = ["ExecutorReplicas"]
@@ -30,6 +31,7 @@ class ExecutorReplicas:
                 **os.environ,
                 **settings_environment(EMBEDDED_BROKER_SETTINGS),
                 "DORAN_BROKER_ADDRESS": broker,
+                "DORAN_REGISTRY_URL": published_registry(),
                 "DORAN_CONSUMER_GROUP_PREFIX": group_prefix,
                 "DORAN_VENUE": "near_intents",
                 "DORAN_RELAY_URL": relay_url,

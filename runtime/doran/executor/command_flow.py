@@ -34,7 +34,7 @@ from doran.executor.command_record import DONE, CommandRecord, CommandState
 from doran.executor.events import quote_signed_event, trade_result_event
 from doran.executor.venue import Prepared, Sending, Ticket, Venue, VenueOutcome
 from doran.verdicts import Event, Publish, Refuse, Skip, Verdict
-from doran.wire import ContractViolation, decode, parse_timestamp
+from doran.wire import ContractViolation, Framing, Headers, parse_timestamp
 
 __all__ = ["Batch", "CommandFlow", "Handling", "Lookup"]
 
@@ -90,9 +90,10 @@ class Batch:
 class CommandFlow:
     """Admits, sends and concludes batches of commands on one venue; remembers what is in flight."""
 
-    def __init__(self, venue: Venue, lookup: Lookup, *, answer_margin: timedelta) -> None:
+    def __init__(self, venue: Venue, lookup: Lookup, framing: Framing, *, answer_margin: timedelta) -> None:
         self._venue = venue
         self._lookup = lookup
+        self._framing = framing
         self._margin = answer_margin
         self._venue_lags: deque[tuple[datetime, timedelta]] = deque()  # (measured when, how long)
         self._in_flight: set[str] = set()
@@ -102,16 +103,18 @@ class CommandFlow:
         """Commands admitted whose records are not committed yet."""
         return len(self._in_flight)
 
-    def admit(self, records: Sequence[tuple[int, bytes]], now: datetime) -> Batch:
-        """Decide each (partition, value) record; sign the new commands (not sent yet)."""
-        batch = Batch([self._admit_one(partition, value, now) for partition, value in records])
+    def admit(self, records: Sequence[tuple[int, bytes, Headers | None]], now: datetime) -> Batch:
+        """Decide each (partition, value, headers) record; sign the new commands (not sent yet)."""
+        batch = Batch(
+            [self._admit_one(partition, value, headers, now) for partition, value, headers in records]
+        )
         batch.to_send = [item for item in batch.items if item.ticket is not None]
         return batch
 
-    def _admit_one(self, partition: int, value: bytes, now: datetime) -> Handling:
+    def _admit_one(self, partition: int, value: bytes, headers: Headers | None, now: datetime) -> Handling:
         item = Handling(partition)
         try:
-            command = decode(CMD_EXECUTE_TRADE, value)
+            command = self._framing.decode(CMD_EXECUTE_TRADE, value, headers)
         except ContractViolation as exc:
             item.verdict = Refuse(exc.reason, tuple(exc.violations))
             return item

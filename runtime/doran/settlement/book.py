@@ -38,7 +38,7 @@ from doran.contracts import (
 from doran.settlement.events import expired_settlement, filled_settlement
 from doran.state import Change, Row
 from doran.verdicts import Keep, Publish, Refuse, Skip, Verdict
-from doran.wire import ContractViolation, decode, parse_timestamp, utc_timestamp
+from doran.wire import ContractViolation, Framing, Headers, decode, parse_timestamp, unframe, utc_timestamp
 
 __all__ = ["PENDING", "SETTLED", "TABLES", "WAITING", "Decision", "QuoteBook", "WaitingStatus"]
 
@@ -100,6 +100,7 @@ class QuoteBook:
     """One partition's pending quotes and waiting statuses (in memory, as in the store)."""
 
     settled_lookup: SettledLookup
+    framing: Framing  # how records are read: any framing, the schema they name checked
     pending: dict[str, dict[str, str]] = field(default_factory=dict)
     waiting: dict[str, WaitingStatus] = field(default_factory=dict)
     _deadlines: list[tuple[datetime, str]] = field(default_factory=list)
@@ -110,11 +111,12 @@ class QuoteBook:
     def load(
         cls,
         settled_lookup: SettledLookup,
+        framing: Framing,
         pending: Iterable[tuple[str, Row]],
         waiting: Iterable[tuple[str, Row]],
     ) -> QuoteBook:
         """The book of a partition whose store holds these `pending` and `waiting` rows."""
-        book = cls(settled_lookup)
+        book = cls(settled_lookup, framing)
         for quote_hash, row in pending:
             book._open(quote_hash, dict(row.value))
         for quote_hash, row in waiting:
@@ -128,13 +130,20 @@ class QuoteBook:
     # --- inputs -----------------------------------------------------------------------------------
 
     def receive(
-        self, topic: str, partition: int, offset: int, key: bytes | None, value: bytes, now: datetime
+        self,
+        topic: str,
+        partition: int,
+        offset: int,
+        key: bytes | None,
+        value: bytes,
+        now: datetime,
+        headers: Headers | None = None,
     ) -> Decision:
         """Decide one consumed record of either input: a signed quote, or a quote_status."""
         try:
             if topic == EXEC_QUOTE_SIGNED.name:
-                return self.quote_signed(decode(EXEC_QUOTE_SIGNED, value), now)
-            status = decode(RAW_NEAR_INTENTS_QUOTE_STATUS, value)
+                return self.quote_signed(self.framing.decode(EXEC_QUOTE_SIGNED, value, headers), now)
+            status = self.framing.decode(RAW_NEAR_INTENTS_QUOTE_STATUS, value, headers)
         except ContractViolation as exc:
             return Decision(Refuse(exc.reason, tuple(exc.violations)))
         return self.status(status, WaitingStatus(topic, partition, offset, key, value, _at(now)), now)
@@ -236,7 +245,8 @@ class QuoteBook:
 
 
 def _status_event(status: WaitingStatus) -> NearIntentsQuoteStatusRawEvent:
-    return decode(RAW_NEAR_INTENTS_QUOTE_STATUS, status.value)  # decoded once already: it holds
+    # Decoded once already, its schema checked: it holds (its bytes kept as received, framing and all).
+    return decode(RAW_NEAR_INTENTS_QUOTE_STATUS, unframe(status.topic, status.value).data)
 
 
 def _pointer(text: str) -> Violation:

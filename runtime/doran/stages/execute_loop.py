@@ -76,7 +76,7 @@ class ExecuteLoop(StatefulLoop):
         self, parts: StageParts, *, venue: Venue, answer_margin: timedelta, allow_missing_state: bool
     ) -> None:
         super().__init__(parts, history_tables=(TABLE,))
-        self._flow = CommandFlow(venue, self.lookup, answer_margin=answer_margin)
+        self._flow = CommandFlow(venue, self.lookup, self._framing, answer_margin=answer_margin)
         self._allow_missing_state = allow_missing_state
         self._committer = ThreadPoolExecutor(1, thread_name_prefix="execute-committer")
         self._admitted: list[_Polled] = []
@@ -106,7 +106,7 @@ class ExecuteLoop(StatefulLoop):
         """Admit what was polled; then either finish the transaction under way (its batches are sent,
         and the next turn admits more while the relay answers), or start the next one."""
         if consumed:
-            batch = self._flow.admit([(m.partition or 0, m.value) for m in consumed], now)
+            batch = self._flow.admit([(m.partition or 0, m.value, m.headers) for m in consumed], now)
             self._admitted.append(_Polled(consumed, batch))
         if self._under is not None:
             self._finish_transaction()

@@ -51,7 +51,13 @@ class SettleLoop(StatefulLoop):
         for message in consumed:
             partition = message.partition or 0
             decision = self._books[partition].receive(
-                message.topic, partition, message.offset or 0, message.key, message.value, now
+                message.topic,
+                partition,
+                message.offset or 0,
+                message.key,
+                message.value,
+                now,
+                message.headers,
             )
             outcomes.append(
                 (
@@ -115,7 +121,9 @@ class SettleLoop(StatefulLoop):
             row = store.get(SETTLED, quote_hash, born_at=born_at)
             return None if row is None else str(row.value)
 
-        self._books[partition] = QuoteBook.load(settled, store.rows(PENDING), store.rows(WAITING))
+        self._books[partition] = QuoteBook.load(
+            settled, self._framing, store.rows(PENDING), store.rows(WAITING)
+        )
 
     def _revoking(self, partitions: set[int]) -> None:
         for partition in partitions:

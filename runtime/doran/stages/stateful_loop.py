@@ -78,6 +78,7 @@ class StatefulLoop:
         self._transactions = parts.transactions
         self._stores = parts.stores
         self._metrics = parts.metrics
+        self._framing = parts.framing
         self._max_batch = parts.max_batch
         self._poll_timeout_s = parts.poll_timeout_s
         self._max_record_bytes = parts.max_record_bytes
@@ -276,4 +277,5 @@ def _consumed(message: Message) -> Consumed:
         message.offset(),
         key.encode() if isinstance(key, str) else key,
         (value.encode() if isinstance(value, str) else value) or b"",
+        message.headers(),
     )

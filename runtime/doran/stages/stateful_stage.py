@@ -22,6 +22,7 @@ from confluent_kafka.admin import AdminClient
 
 from doran.broker import TopicSetupError, TopicShape, create_topics
 from doran.contracts import DEAD_LETTER_TOPIC, Envelope
+from doran.publish import stage_framing
 from doran.schema_source.registry import TopicSpec
 from doran.settings import Settings
 from doran.stages.metrics import ConsumerMonitor, StageMetrics
@@ -37,6 +38,7 @@ from doran.state import (
     history_horizon,
     restore_partition,
 )
+from doran.wire import Framing
 
 __all__ = [
     "PartitionStores",
@@ -70,6 +72,7 @@ class StageParts:
     transactions: StageTransactions
     stores: PartitionStores
     metrics: StageMetrics
+    framing: Framing  # reads the inputs in any framing; frames the outputs as their topics declare
     max_batch: int
     poll_timeout_s: float
     max_record_bytes: int
@@ -96,10 +99,12 @@ def open_stateful_stage(
     on_assigned: Callable[[], None] = _nothing,
 ) -> StageParts:
     """Everything the stage's loop needs, set up in order: the history horizon checked first (it
-    raises HistoryTooShort before anything starts), the topics and changelog created, the clients
+    raises HistoryTooShort before anything starts), the schema ids of the topics it writes looked up
+    (fails closed: see `doran.publish.stage_framing`), the topics and changelog created, the clients
     made (the consumer closes with `stack`: it leaves the group), the stores' directory chosen, and
     SIGTERM/SIGINT set `stop` for as long as `stack` is open."""
     history = history_horizon(settings.history_days, redelivering)
+    framing = stage_framing(settings, [*outputs, DEAD_LETTER_TOPIC])
     changelog = changelog_topic(settings.stage_group(stage))
     create_topics(broker, [*inputs, *outputs, DEAD_LETTER_TOPIC])
     ensure_changelog(
@@ -125,9 +130,10 @@ def open_stateful_stage(
     )
     return StageParts(
         consumer,
-        StageTransactions(producer, consumer, changelog, timeout_s=30.0),
+        StageTransactions(producer, consumer, changelog, framing, timeout_s=30.0),
         stores,
         metrics,
+        framing,
         max_batch=max_batch,
         poll_timeout_s=settings.poll_timeout_s,
         max_record_bytes=settings.max_message_bytes,

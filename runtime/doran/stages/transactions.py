@@ -9,6 +9,9 @@ under this replica's name, or the group moved on) is raised, and the stage exits
 The offsets are committed with the consumer's group metadata: Kafka and Redpanda (KIP-447) refuse
 them from a member whose generation is over, so a replica that lost its partitions without knowing
 (a zombie) cannot commit work for them. tansu, the embedded broker, does not check the generation.
+
+Outputs are framed as their topics declare (`framing`: the Confluent schema-id prefix); the changelog
+is internal, read only by the stage's own restore, and stays bare JSON (no registry subject).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from typing import Any
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 
 from doran.state import ChangelogRecord, progress_record
-from doran.wire import KafkaRecord
+from doran.wire import Framing, KafkaRecord
 
 __all__ = ["StageTransactions"]
 
@@ -32,10 +35,13 @@ _ATTEMPTS = 5
 class StageTransactions:
     """Runs a stage's transactions through one producer; `changelog` names its changelog topic."""
 
-    def __init__(self, producer: Producer, consumer: Consumer, changelog: str, *, timeout_s: float) -> None:
+    def __init__(
+        self, producer: Producer, consumer: Consumer, changelog: str, framing: Framing, *, timeout_s: float
+    ) -> None:
         self._producer = producer
         self._consumer = consumer
         self._changelog = changelog
+        self._framing = framing
         self._timeout_s = timeout_s
         self.commits = 0
         self.seconds = 0.0
@@ -98,7 +104,8 @@ class StageTransactions:
                 written[partition] = max(written.get(partition, -1), offset)
 
         for record in records:
-            self._produce_one(record.topic, record.value, record.key, headers=record.headers)
+            value = self._framing.frame(record.topic, record.value)
+            self._produce_one(record.topic, value, record.key, headers=record.headers)
         # A transaction writes each partition in order: the last record's offset says how far it went,
         # so only those report their delivery (a report per record costs more than its record).
         last = {change.partition: n for n, change in enumerate(changes)}
