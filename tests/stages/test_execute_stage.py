@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 import pytest
@@ -388,16 +388,38 @@ def wait_until(condition: Callable[[], bool], what: str, timeout_s: float = 60) 
         time.sleep(0.05)
 
 
-class _FailsOneCommit:
-    """The stage's producer, whose first commit delivers its records, then fails as a broker would make
-    it abort. Fault injection at the client boundary: tansu cannot be made to fail one commit on cue."""
+class _Wrapped:
+    """The stage's producer with some methods replaced: fault injection and observation at the client
+    boundary (tansu cannot be made to fail one commit on cue, nor tell what a transaction held)."""
 
     def __init__(self, producer: Producer) -> None:
         self._producer = producer
-        self.failed = 0
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._producer, name)
+
+
+W = TypeVar("W", bound=_Wrapped)
+
+
+def wrap_producers(monkeypatch: pytest.MonkeyPatch, wrap: Callable[[Producer], W]) -> list[W]:
+    """Every stateful stage started from now on gets its producer wrapped; the wrappers, in order."""
+    real = stateful_stage.stateful_clients
+    wrapped: list[W] = []
+
+    def clients(*args: Any) -> tuple[Any, Any]:
+        consumer, producer = real(*args)
+        wrapped.append(wrap(producer))
+        return consumer, wrapped[-1]
+
+    monkeypatch.setattr(stateful_stage, "stateful_clients", clients)
+    return wrapped
+
+
+class _FailsOneCommit(_Wrapped):
+    """Its first commit delivers its records, then fails as a broker would make it abort."""
+
+    failed = 0
 
     def commit_transaction(self, *args: Any) -> None:
         if not self.failed:
@@ -410,15 +432,7 @@ class _FailsOneCommit:
 def test_an_aborted_transaction_is_produced_again_and_each_result_committed_once(
     fresh_broker: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = stateful_stage.stateful_clients
-    injected: list[_FailsOneCommit] = []
-
-    def clients(*args: Any) -> tuple[Any, Any]:
-        consumer, producer = real(*args)
-        injected.append(_FailsOneCommit(producer))
-        return consumer, injected[-1]
-
-    monkeypatch.setattr(stateful_stage, "stateful_clients", clients)
+    injected = wrap_producers(monkeypatch, _FailsOneCommit)
     settings = settings_for(fresh_broker, tmp_path)
     sent = [command(n) for n in range(300)]
     produce_commands(fresh_broker, sent)
@@ -434,17 +448,14 @@ def test_an_aborted_transaction_is_produced_again_and_each_result_committed_once
         assert len({message.value for message, _ in found}) == 1
 
 
-class _WatchesTransactions:
-    """The stage's producer, noting of each transaction whether it wrote `processing` records to the
-    changelog and whether it committed offsets with the consumer group's metadata."""
+class _WatchesTransactions(_Wrapped):
+    """Notes of each transaction whether it wrote `processing` records to the changelog and whether it
+    committed offsets with the consumer group's metadata."""
 
     def __init__(self, producer: Producer) -> None:
-        self._producer = producer
+        super().__init__(producer)
         self._begins = self._with_group = False
         self.transactions: list[tuple[bool, bool]] = []
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._producer, name)
 
     def produce(self, topic: str, value: bytes | None, *args: Any, **kwargs: Any) -> None:
         self._begins |= topic.endswith(".changelog") and b'"processing"' in (value or b"")
@@ -465,15 +476,7 @@ def test_every_transaction_that_lets_quotes_leave_carries_the_group_metadata(
 ) -> None:
     # On Redpanda/Kafka a replica that lost the group cannot commit such a transaction (KIP-447), so
     # the quotes it begins never leave: that holds only if every one of them commits offsets.
-    real = stateful_stage.stateful_clients
-    watched: list[_WatchesTransactions] = []
-
-    def clients(*args: Any) -> tuple[Any, Any]:
-        consumer, producer = real(*args)
-        watched.append(_WatchesTransactions(producer))
-        return consumer, watched[-1]
-
-    monkeypatch.setattr(stateful_stage, "stateful_clients", clients)
+    watched = wrap_producers(monkeypatch, _WatchesTransactions)
     settings = settings_for(fresh_broker, tmp_path)
     sent = [command(n) for n in range(200)]
     with running_executor(settings, max_batch=20) as metrics:
