@@ -15,6 +15,7 @@ from doran.pipeline import Policy, default_policy, load_policy, trade_command
 from doran.pipeline.decide import SOURCE
 from doran.settings import Settings
 from doran.stages.handling import RecordHandler
+from doran.stages.kafka_watch import KafkaWatch
 from doran.stages.metrics import ConsumerMonitor, StageMetrics
 from doran.stages.quix_stage import build_quix_app
 
@@ -41,7 +42,12 @@ def demand_handler(
 
 
 def build_decide_app(
-    settings: Settings, broker: str, metrics: StageMetrics, monitor: ConsumerMonitor | None = None
+    settings: Settings,
+    broker: str,
+    metrics: StageMetrics,
+    monitor: ConsumerMonitor | None = None,
+    *,
+    watch: KafkaWatch | None = None,
 ) -> Application:
     return build_quix_app(
         settings,
@@ -51,4 +57,5 @@ def build_decide_app(
         demand_handler(policy_from(settings), settings.max_message_bytes),
         metrics,
         monitor=monitor,
+        watch=watch,
     )

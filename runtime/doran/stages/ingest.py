@@ -3,7 +3,8 @@
 Core: `FrameIngest` maps one received frame to its outcome (pure, time injected, never raises).
 JSON-RPC protocol traffic (answers to our requests, other notifications) is counted by kind,
 not dead-lettered. Shell: `run_ingest` pumps a frame feed (the live relay, or a recording) into
-a Quix-configured producer in this process, so counting, readiness and liveness need no IPC.
+a producer in this process, so counting, readiness and liveness need no IPC; beside the pump it
+tends the producer on a timer, so a broker failure surfaces when it happens, not at the next frame.
 """
 
 from __future__ import annotations
@@ -36,9 +37,11 @@ from doran.relay import (
     SUBSCRIPTIONS,
     ErrorAnswer,
     FrameFeed,
+    LiveRelayFeed,
     Malformed,
     Notification,
     ReceivedFrame,
+    RelayClient,
     ResultAnswer,
     Subscription,
     parse_frame,
@@ -46,10 +49,14 @@ from doran.relay import (
 )
 from doran.schema_source.registry import TopicSpec, VenueMessageSpec
 from doran.settings import Settings
+from doran.stages.broker_failure import BrokerFailure, TopicGone
 from doran.stages.dead_letter import Origin, dead_letter
+from doran.stages.delivery import TrackedProducer
 from doran.stages.handling import oversize_violation
+from doran.stages.kafka_watch import KafkaWatch
+from doran.stages.lifecycle import Lifecycle
 from doran.stages.metrics import StageMetrics
-from doran.stages.quix_stage import quix_application
+from doran.stages.readiness import Readiness
 from doran.wire import (
     ContractViolation,
     KafkaRecord,
@@ -63,6 +70,7 @@ from doran.wire import (
 )
 
 __all__ = [
+    "READINESS",
     "FrameIngest",
     "FrameOutcome",
     "IngestConfigError",
@@ -97,6 +105,8 @@ class FrameOutcome:
 
 
 _PREFIXES = {"quote": "nearq-", "quote_status": "nears-"}
+#: What ingest writes.
+_TOPICS = [RAW_NEAR_INTENTS_QUOTE, RAW_NEAR_INTENTS_QUOTE_STATUS, DEAD_LETTER_TOPIC]
 
 
 def venue_event_id(kind: str, data: Any) -> str:
@@ -243,6 +253,108 @@ async def pump(
             observe(time.perf_counter() - started)
 
 
+#: How long a stopping ingest waits for the broker to acknowledge what it produced (within the pod's
+#: 30 s termination grace period).
+_FLUSH_TIMEOUT_S = 10.0
+#: How often ingest serves its producer's delivery reports and statistics, whatever the relay sends.
+_TEND_INTERVAL_S = 0.05
+#: A record unacknowledged this long while a broker is up means the producer is not delivering (a
+#: healthy broker acknowledges in milliseconds): ingest is unready and asks the broker for its topics.
+_STALL_S = 5.0
+#: What ingest needs to do its job: the relay subscribed, the producer connected and delivering.
+READINESS = ("relay", "producer", "delivering")
+
+
+def _producer_config(settings: Settings, broker: str, watch: KafkaWatch) -> dict[str, Any]:
+    return {
+        # As Quix Streams configures its producers: idempotent, keys partitioned as Java's clients do.
+        "enable.idempotence": True,
+        "partitioner": "murmur2",
+        **settings.producer_config(),
+        "bootstrap.servers": broker,
+        # A record the broker has not taken by then fails its delivery, and ingest exits (naming it).
+        "message.timeout.ms": int(settings.broker_unavailable_timeout_s * 1000),
+        "statistics.interval.ms": settings.statistics_interval_ms,
+        "stats_cb": watch.producer_monitor.on_stats,
+    }
+
+
+class _Tender:
+    """Serves ingest's producer on a timer and follows the relay and the broker (readiness, lifecycle)."""
+
+    def __init__(
+        self, producer: TrackedProducer, watch: KafkaWatch, relay: RelayClient | None, timeout_s: float
+    ) -> None:
+        self._producer = producer
+        self._watch = watch
+        self._relay = relay
+        self._timeout_s = timeout_s
+        self._connected: bool | None = None
+        self._without_broker_since: float | None = None
+        self._next_topic_check = 0.0
+
+    async def run(self, pumping: asyncio.Task[None], topics: list[str]) -> None:
+        """Until the pump ends; a producer failure, a topic gone or no broker for too long raise here."""
+        while not pumping.done():
+            self._producer.poll(0)
+            self._follow_relay()
+            await self._check_delivery(topics)
+            await asyncio.sleep(_TEND_INTERVAL_S)
+
+    def _follow_relay(self) -> None:
+        up = True if self._relay is None else self._relay.connected
+        if up == self._connected:
+            return
+        if self._relay is not None and (self._connected is not None or up):
+            self._watch.lifecycle.log("relay_connected" if up else "relay_lost", url=self._relay.url)
+        self._watch.readiness.set("relay", up)
+        self._connected = up
+
+    async def _check_delivery(self, topics: list[str]) -> None:
+        now = time.monotonic()
+        if self._watch.producer_monitor.stats is not None:
+            broker_up = self._watch.broker_up
+            self._without_broker_since = None if broker_up else (self._without_broker_since or now)
+        if self._without_broker_since is not None and now - self._without_broker_since > self._timeout_s:
+            raise BrokerFailure(
+                f"no Kafka broker reachable for {self._timeout_s:g} s "
+                "(DORAN_BROKER_UNAVAILABLE_TIMEOUT_S); exiting to be restarted"
+            )
+        waited = self._producer.oldest_pending_s()
+        self._watch.readiness.set("delivering", waited < _STALL_S)
+        if waited >= _STALL_S and self._watch.broker_up and now >= self._next_topic_check:
+            self._next_topic_check = now + _STALL_S
+            missing = await asyncio.to_thread(self._producer.missing_topics, topics, _STALL_S)
+            if missing:
+                raise TopicGone(
+                    f"{', '.join(missing)} gone from the broker: the broker lost its topics (restarted "
+                    "without persistent storage?) or they were deleted; exiting to be restarted, which "
+                    "creates them again"
+                )
+
+
+async def _ingest(
+    feed: FrameFeed,
+    ingest: FrameIngest,
+    producer: TrackedProducer,
+    metrics: StageMetrics,
+    watch: KafkaWatch,
+    broker_timeout_s: float,
+    should_stop: Callable[[], bool],
+) -> None:
+    pumping = asyncio.create_task(pump(feed, ingest, producer.produce, metrics, should_stop=should_stop))
+    relay = feed.client if isinstance(feed, LiveRelayFeed) else None
+    tender = _Tender(producer, watch, relay, broker_timeout_s)
+    tending = asyncio.create_task(tender.run(pumping, [topic.name for topic in _TOPICS]))
+    await asyncio.wait({pumping, tending}, return_when=asyncio.FIRST_EXCEPTION)
+    if not pumping.done():
+        pumping.cancel()
+    await asyncio.gather(pumping, return_exceptions=True)
+    for task in (tending, pumping):  # a failure to tend first: the pump's is its consequence
+        if not task.cancelled() and task.exception() is not None:
+            raise task.exception()  # type: ignore[misc]
+
+
 def run_ingest(
     settings: Settings,
     broker: str,
@@ -250,17 +362,27 @@ def run_ingest(
     metrics: StageMetrics,
     *,
     should_stop: Callable[[], bool] = lambda: False,
+    watch: KafkaWatch | None = None,
 ) -> None:
-    """Ingest `feed` into the broker until it is exhausted or `should_stop()`; flushes before returning."""
+    """Ingest `feed` into the broker until it is exhausted or `should_stop()`; flushes before returning.
+
+    A failed delivery or a fatal producer error raises DeliveryFailed as soon as the producer reports
+    it (the records not acknowledged are logged at ERROR), as does a broker unreachable for longer than
+    DORAN_BROKER_UNAVAILABLE_TIMEOUT_S. `watch` gets the producer's statistics and the relay's state.
+    """
     ingest = FrameIngest(
         feed.name, max_frame_bytes=settings.relay_max_frame_bytes, max_record_bytes=settings.max_message_bytes
     )
-    create_topics(broker, [RAW_NEAR_INTENTS_QUOTE, RAW_NEAR_INTENTS_QUOTE_STATUS, DEAD_LETTER_TOPIC])
-    with quix_application(settings, broker, STAGE).get_producer() as producer:
-
-        def produce(record: KafkaRecord) -> None:
-            producer.produce(topic=record.topic, key=record.key, value=record.value, headers=record.headers)
-            producer.poll(0)
-
-        asyncio.run(pump(feed, ingest, produce, metrics, should_stop=should_stop))
-        producer.flush()
+    create_topics(broker, _TOPICS)
+    if watch is None:
+        lifecycle = Lifecycle(STAGE)
+        watch = KafkaWatch(lifecycle, Readiness(lifecycle, READINESS))
+    watch.expect(_TOPICS)
+    producer = TrackedProducer(_producer_config(settings, broker, watch))
+    timeout_s = settings.broker_unavailable_timeout_s
+    try:
+        asyncio.run(_ingest(feed, ingest, producer, metrics, watch, timeout_s, should_stop))
+        producer.flush(_FLUSH_TIMEOUT_S)
+    except BrokerFailure:
+        producer.log_undelivered()
+        raise

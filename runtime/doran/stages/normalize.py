@@ -15,6 +15,7 @@ from doran.pipeline import swap_demand
 from doran.pipeline.normalize import SOURCE
 from doran.settings import Settings
 from doran.stages.handling import RecordHandler
+from doran.stages.kafka_watch import KafkaWatch
 from doran.stages.metrics import ConsumerMonitor, StageMetrics
 from doran.stages.quix_stage import build_quix_app
 
@@ -36,7 +37,12 @@ def raw_quote_handler(
 
 
 def build_normalize_app(
-    settings: Settings, broker: str, metrics: StageMetrics, monitor: ConsumerMonitor | None = None
+    settings: Settings,
+    broker: str,
+    metrics: StageMetrics,
+    monitor: ConsumerMonitor | None = None,
+    *,
+    watch: KafkaWatch | None = None,
 ) -> Application:
     return build_quix_app(
         settings,
@@ -46,4 +52,5 @@ def build_normalize_app(
         raw_quote_handler(settings.max_message_bytes, settings.relay_auction_window_ms),
         metrics,
         monitor=monitor,
+        watch=watch,
     )
