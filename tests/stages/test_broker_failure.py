@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from confluent_kafka import KafkaError, KafkaException
-from quixstreams.checkpointing.exceptions import CheckpointProducerTimeout
+from quixstreams.checkpointing.exceptions import CheckpointConsumerCommitError, CheckpointProducerTimeout
 from quixstreams.kafka.exceptions import (
     KafkaBrokerUnavailableError,
     KafkaConsumerException,
@@ -32,6 +32,10 @@ from doran.stages.broker_failure import BrokerFailure, broker_failure
         ),
         (KafkaBrokerUnavailableError("All Kafka brokers have been unavailable for 120s"), "no Kafka broker"),
         (CheckpointProducerTimeout("'40' messages failed"), "did not acknowledge produced records in time"),
+        (
+            CheckpointConsumerCommitError(KafkaError(KafkaError._WAIT_COORD, "Waiting for coordinator")),
+            "could not commit the consumed offsets (_WAIT_COORD: Waiting for coordinator)",
+        ),
     ],
 )
 def test_a_kafka_failure_is_one_line_saying_why_and_that_the_stage_exits(

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from confluent_kafka import KafkaError, KafkaException
-from quixstreams.checkpointing.exceptions import CheckpointProducerTimeout
+from quixstreams.checkpointing.exceptions import CheckpointConsumerCommitError, CheckpointProducerTimeout
 from quixstreams.exceptions import PartitionAssignmentError
 from quixstreams.kafka.exceptions import (
     BaseKafkaException,
@@ -85,6 +85,11 @@ def broker_failure(exc: BaseException) -> BrokerFailure | None:
     error = _kafka_error(exc)
     if error is None:
         return None
+    if isinstance(exc, CheckpointConsumerCommitError):
+        return BrokerFailure(
+            f"could not commit the consumed offsets ({error.name()}: {error.str()}): what was consumed since "
+            f"the last commit is consumed again after the restart; {_RESTART}"
+        )
     prefix = "a record was not delivered: " if isinstance(exc, KafkaProducerDeliveryError) else ""
     return BrokerFailure(prefix + _describe(error))
 
