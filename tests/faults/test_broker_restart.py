@@ -26,7 +26,7 @@ from doran.devkit.relay_simulator import SimulatorThread
 from doran.devkit.stage_processes import StageProcess, StageProcesses
 from doran.devkit.traffic import QuoteStream, TopicWatch, wait_until
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 STAGES = ("ingest", "normalize", "decide")
 

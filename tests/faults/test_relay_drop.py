@@ -1,7 +1,8 @@
 """The relay goes away while ingest runs (its connection dropped, new handshakes refused for a while), then
 comes back. Ingest is alive and unready meanwhile, reconnects by itself, and with the relay's guaranteed
 delivery (DORAN_RELAY_INSTANCE_ID) every quote_status sent while it was away reaches
-raw.near_intents.quote_status; without it, exactly those are lost, which is what issue 18 saw.
+raw.near_intents.quote_status; without it, exactly those are lost, which is what issue 18 saw. A relay
+that refuses ingest's token ends it with one line naming the setting, never the token.
 
 The relay's guaranteed delivery is early access and its acknowledgement mechanism is unverified: the
 simulator counts a status as delivered once written to an open subscribed connection of the instance
@@ -16,16 +17,16 @@ import json
 from pathlib import Path
 
 import pytest
-from support.faults import CHANGE_S, READY_S, lifecycle_events, stage_environment
+from support.faults import CHANGE_S, READY_S, exited_with_one_line, lifecycle_events, stage_environment
 
 from doran.contracts import RAW_NEAR_INTENTS_QUOTE_STATUS
 from doran.devkit.embedded_broker import EmbeddedBroker
-from doran.devkit.relay_simulator import SimulatorThread, status_data
+from doran.devkit.relay_simulator import RelaySimulator, SimulatorThread, status_data
 from doran.devkit.stage_processes import StageProcesses
 from doran.devkit.traffic import TopicWatch, wait_until
 from doran.nep413.base58 import b58encode
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 def _hash(n: int) -> str:
@@ -83,3 +84,18 @@ def test_quote_statuses_sent_while_the_relay_is_away_reach_the_bus_with_guarante
             events = lifecycle_events(ingest)
             assert events.count("relay_connected") == 2 and "relay_lost" in events, events
             assert events.index("relay_lost") < events.index("unready"), events
+
+
+def test_a_relay_refusing_the_token_ends_ingest_with_one_line_naming_the_setting(
+    restartable_broker: EmbeddedBroker, tmp_path: Path
+) -> None:
+    secret = "not-the-partner-jwt"
+    with SimulatorThread(RelaySimulator(token="the-partner-jwt")) as relay:
+        environment = stage_environment(restartable_broker.address, relay.url, tmp_path, relay_api_key=secret)
+        with StageProcesses(environment, tmp_path / "logs") as processes:
+            ingest = processes.start("ingest", "ingest")
+            ingest.process.wait(CHANGE_S)
+            last = exited_with_one_line(ingest)
+    assert "HTTP 401: check DORAN_RELAY_API_KEY" in last
+    assert lifecycle_events(ingest) == ["start", "failed"]
+    assert secret not in ingest.log_path.read_text()

@@ -31,7 +31,7 @@ from doran.devkit.stage_processes import StageProcesses
 from doran.devkit.traffic import QuoteStream, TopicWatch, wait_until
 from doran.settings import Settings
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 #: Long enough to tell "waited for the session to expire" from "did not", even on tansu's slow joins.
 SESSION_MS = 30_000
@@ -43,7 +43,11 @@ def _group_state(address: str, group: str) -> ConsumerGroupState:
     return admin.describe_consumer_groups([group])[group].result(timeout=10).state
 
 
-@pytest.mark.parametrize(("membership", "stop"), [("static", signal.SIGKILL), ("dynamic", signal.SIGTERM)])
+@pytest.mark.parametrize(
+    ("membership", "stop"),
+    [("static", signal.SIGKILL), ("dynamic", signal.SIGTERM)],
+    ids=["static-member-killed", "dynamic-member-terminated"],
+)
 def test_a_restarted_stage_does_not_wait_for_its_predecessors_session_to_expire(
     restartable_broker: EmbeddedBroker, tmp_path: Path, membership: str, stop: signal.Signals
 ) -> None:

@@ -347,12 +347,12 @@ async def _ingest(
     tender = _Tender(producer, watch, relay, broker_timeout_s)
     tending = asyncio.create_task(tender.run(pumping, [topic.name for topic in _TOPICS]))
     await asyncio.wait({pumping, tending}, return_when=asyncio.FIRST_EXCEPTION)
-    if not pumping.done():
-        pumping.cancel()
-    await asyncio.gather(pumping, return_exceptions=True)
-    for task in (tending, pumping):  # a failure to tend first: the pump's is its consequence
-        if not task.cancelled() and task.exception() is not None:
-            raise task.exception()  # type: ignore[misc]
+    for task in (pumping, tending):
+        task.cancel()  # a no-op on a task that is done
+    outcomes = await asyncio.gather(tending, pumping, return_exceptions=True)
+    for outcome in outcomes:  # a failure to tend first: the pump's is its consequence
+        if isinstance(outcome, BaseException) and not isinstance(outcome, asyncio.CancelledError):
+            raise outcome
 
 
 def run_ingest(
