@@ -72,7 +72,8 @@ def run_stage(name: StageName, settings: Settings) -> None:
 
 def _run(name: StageName, settings: Settings, broker: str, lifecycle: Lifecycle) -> None:
     if name == "ingest":
-        from doran.stages.ingest import READINESS, run_ingest
+        from doran.stages.ingest import run_ingest
+        from doran.stages.ingest_tender import READINESS
 
         instance = settings.relay_instance_id
         feed = LiveRelayFeed(settings.relay_url, settings.relay_api_key, instance_id=instance)
