@@ -71,9 +71,10 @@ def test_each_stage_is_unready_or_exits_while_the_broker_is_away_and_the_pipelin
                 assert "gone from the broker" in exited_with_one_line(stages["ingest"])
                 for label, stage in stages.items():
                     exited_with_one_line(stage)
-                    events = lifecycle_events(stage)
-                    assert events[-1] == "failed" and "broker_lost" in events, (label, events)
-                assert {"relay_connected", "unready"} <= set(lifecycle_events(stages["ingest"]))
+                    assert lifecycle_events(stage)[-1] == "failed", label
+                # A stage that exits at its first commit without a broker may not live to log the loss;
+                # ingest, up throughout, logs it.
+                assert {"broker_lost", "unready", "broker_back"} <= set(lifecycle_events(stages["ingest"]))
 
                 # Kubernetes restarts them: they create their topics again and the quotes flow through.
                 stages = {label: processes.start(label, label) for label in STAGES}
