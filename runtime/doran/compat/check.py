@@ -8,6 +8,7 @@ version has and schemas/ lacks is breaking. Semantic breaks get a witness instan
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
@@ -20,6 +21,7 @@ from doran.compat.render import render_check
 from doran.compat.render_ci import FORMATS, render_ci
 from doran.compat.report import BREAKING, MODES, CompatReport, compare
 from doran.compat.witness import find_witness
+from doran.schema_source.source_map import SourceLocation, locate
 
 __all__ = ["FORMATS", "check_outcome", "run_check"]
 
@@ -74,6 +76,11 @@ def check_outcome(
             found.update(_witnesses(report, history, schema))
     latest = versions[-1]
     removed = [(t, latest.compatibility[t]) for t in latest.schemas if t not in current.schemas]
+    locations: dict[int, SourceLocation] = {}
+    if current.source is not None:
+        for report in reports:
+            for f in report.findings:
+                locations[id(f)] = locate(current.source, f.topic, f.pointer, _keyword(f.message))
     return CheckOutcome(
         current="schemas/ of the working tree",
         versions=[v.label for v in versions],
@@ -82,7 +89,17 @@ def check_outcome(
         added=added,
         removed=removed,
         witnesses=found,
+        locations=locations,
     )
+
+
+_KEYWORD = re.compile(r"`([$A-Za-z]+)`")
+
+
+def _keyword(message: str) -> str | None:
+    """The keyword a finding's message names first (`maxLength` was tightened ...), if any."""
+    match = _KEYWORD.search(message)
+    return match.group(1) if match else None
 
 
 def run_check(

@@ -21,6 +21,7 @@ from typing import Any
 from doran.compat.errors import CompatError
 from doran.errors import DoranError
 from doran.schema_source.registry import REGISTRY_FILE, TopicRegistry, load_topic_registry
+from doran.schema_source.schema_set import SchemaSet
 
 __all__ = ["BUNDLE_MANIFEST", "TopicSchemas", "extract_schemas_at_ref", "git_tags", "load_topic_schemas"]
 
@@ -29,12 +30,14 @@ BUNDLE_MANIFEST = "bundle.json"  # written by `doran schemas export` beside topi
 
 @dataclass(frozen=True)
 class TopicSchemas:
-    """Bundled schema, compatibility mode and Confluent policy of every topic of one contract version."""
+    """Bundled schema, compatibility mode and Confluent policy of every topic of one contract version;
+    `source`, the schema files it was bundled from (None for an export bundle)."""
 
     label: str
     schemas: Mapping[str, dict[str, Any]]
     compatibility: Mapping[str, str]
     policy: Mapping[str, str]
+    source: SchemaSet | None = None
 
 
 def _registry_folder(folder: Path, label: str) -> Path:
@@ -84,12 +87,12 @@ def _from_export(folder: Path, names: list[str], label: str) -> dict[str, dict[s
     return schemas
 
 
-def _from_source(folder: Path, names: list[str], label: str) -> dict[str, dict[str, Any]]:
+def _from_source(folder: Path, names: list[str], label: str) -> tuple[dict[str, dict[str, Any]], SchemaSet]:
     from doran.schema_source.schema_set import load_schema_set
 
     try:
         schema_set = load_schema_set(folder)
-        return {name: schema_set.bundle(name) for name in names}
+        return {name: schema_set.bundle(name) for name in names}, schema_set
     except DoranError as exc:
         raise CompatError(label, str(exc)) from None
     except KeyError as exc:
@@ -105,13 +108,17 @@ def load_topic_schemas(folder: Path, label: str) -> TopicSchemas:
     root = _registry_folder(folder, label)
     registry = _registry(root, label)
     names = [topic.name for topic in registry.topics]
-    exported = (root / BUNDLE_MANIFEST).is_file()
-    schemas = _from_export(root, names, label) if exported else _from_source(root, names, label)
+    source = None
+    if (root / BUNDLE_MANIFEST).is_file():
+        schemas = _from_export(root, names, label)
+    else:
+        schemas, source = _from_source(root, names, label)
     return TopicSchemas(
         label=label,
         schemas=schemas,
         compatibility={t.name: t.compatibility.upper() for t in registry.topics},
         policy={t.name: t.compatibility_policy.upper() for t in registry.topics},
+        source=source,
     )
 
 

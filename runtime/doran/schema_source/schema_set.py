@@ -77,9 +77,11 @@ class SchemaSet:
         """Every schema file by `$id`, for resolving `$ref`s across files."""
         return schema_registry((f.id, f.document) for f in self.files.values())
 
-    def bundle(self, topic: str) -> dict[str, Any]:
-        """Self-contained schema of one topic's message: the envelope with its payload inlined."""
-        return bundle_document(self.refs, _topic_document(self, self.topic(topic)), self.envelope.id)
+    def bundle(self, topic: str, origins: dict[str, tuple[str, str]] | None = None) -> dict[str, Any]:
+        """Self-contained schema of one topic's message: the envelope with its payload inlined.
+        `origins` gets where each definition came from (see `bundle_document`)."""
+        document = _topic_document(self, self.topic(topic))
+        return bundle_document(self.refs, document, self.envelope.id, origins=origins)
 
     def bundle_venue_message(self, name: str) -> dict[str, Any]:
         """Self-contained schema of one venue message."""

@@ -76,14 +76,16 @@ class Lifecycle:
 
 
 def configure_logging() -> None:
-    """A stage process's logging: doran's loggers at INFO, everything else at WARNING, on stderr.
+    """A stage process's logging: doran's loggers at INFO, everything else at WARNING, on stdout.
 
-    Quix Streams configures its own `quixstreams` logger; this leaves it alone. Does nothing when the
-    root logger already has a handler (a test runner's, an embedding program's).
+    stderr is left to the one line a failing `doran` command ends with (`error: ...`), so a script or
+    an operator reading it sees only why the stage stopped; Kubernetes collects both streams. Quix
+    Streams configures its own `quixstreams` logger; this leaves it alone. Does nothing to a root
+    logger that already has a handler (a test runner's, an embedding program's).
     """
     root = logging.getLogger()
     if not root.handlers:
-        handler = logging.StreamHandler(sys.stderr)
+        handler = logging.StreamHandler(sys.stdout)
         handler.setFormatter(logging.Formatter(_FORMAT))
         root.addHandler(handler)
         root.setLevel(logging.WARNING)
