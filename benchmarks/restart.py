@@ -28,6 +28,7 @@ from doran.broker import create_topics
 from doran.contracts import NORM_SWAP_DEMAND, TOPICS
 from doran.devkit.embedded_broker import EMBEDDED_BROKER_SETTINGS, EmbeddedBroker, stage_environment
 from doran.devkit.relay_simulator import SimulatorThread
+from doran.devkit.schema_registry import published_registry
 from doran.devkit.stage_processes import StageProcesses
 from doran.devkit.traffic import QuoteStream, TopicWatch, wait_until
 from doran.settings import Settings
@@ -58,11 +59,16 @@ def measure_restart(mode: str, settings: str, work: Path) -> Restart:
     # Production: Settings' own defaults in place of the embedded broker's values.
     production = {name: Settings.model_fields[name].default for name in EMBEDDED_BROKER_SETTINGS}
     overrides = production if settings == "production" else {}
-    with EmbeddedBroker(log_path=work / "tansu.log") as broker, SimulatorThread() as relay:
+    with (
+        EmbeddedBroker(log_path=work / "tansu.log") as broker,
+        SimulatorThread() as relay,
+        published_registry() as registry,
+    ):
         create_topics(broker.address, TOPICS.values())
         environment = {
             **stage_environment(overrides),
             "DORAN_BROKER_ADDRESS": broker.address,
+            "DORAN_REGISTRY_URL": registry,
             "DORAN_RELAY_URL": relay.url,
             "DORAN_QUIX_STATE_DIR": str(work / "quix"),
         }

@@ -13,11 +13,11 @@ still be lost on the real relay; the settlement stage reconciles such quotes (ge
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 
 import pytest
 from support.faults import CHANGE_S, READY_S, exited_with_one_line, lifecycle_events, stage_environment
+from support.registry import produced_event
 
 from doran.contracts import RAW_NEAR_INTENTS_QUOTE_STATUS
 from doran.devkit.embedded_broker import EmbeddedBroker
@@ -38,7 +38,8 @@ def _status(n: int) -> dict[str, str]:
 
 
 def _hashes(watch: TopicWatch) -> set[str]:
-    return {json.loads(a.value)["payload"]["message"]["quote_hash"] for a in watch.arrivals()}
+    events = (produced_event(RAW_NEAR_INTENTS_QUOTE_STATUS, a.value) for a in watch.arrivals())
+    return {event.payload.message.quote_hash for event in events}
 
 
 @pytest.mark.parametrize("instance_id", ["doran-ingest-test", None])

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from doran.devkit.embedded_broker import stage_environment as embedded_stage_environment
 from doran.devkit.stage_processes import StageProcess
+from support.registry import published_registry
 
 __all__ = ["CHANGE_S", "READY_S", "exited_with_one_line", "lifecycle_events", "probes", "stage_environment"]
 
@@ -18,11 +19,13 @@ CHANGE_S = 90.0
 
 def stage_environment(address: str, relay_url: str, work: Path, **overrides: object) -> dict[str, str]:
     """The environment of the stage processes: the embedded broker's (`doran.devkit.embedded_broker`) with
-    the broker, the relay, a state directory under `work`, and `overrides` (Settings field names)."""
+    the broker, the relay, the registry holding this build's schemas, a state directory under `work`, and
+    `overrides` (Settings field names)."""
     return {
         **embedded_stage_environment(overrides),
         "DORAN_BROKER_ADDRESS": address,
         "DORAN_RELAY_URL": relay_url,
+        "DORAN_REGISTRY_URL": published_registry(),
         "DORAN_QUIX_STATE_DIR": str(work / "quix"),
     }
 

@@ -86,6 +86,7 @@ def docs_context(schemas: SchemaSet, bundle_ids: dict[str, str]) -> dict[str, An
         topics.append(
             {
                 **topic.as_json(),
+                "value_subject": topic.value_subject,
                 "retention": _retention(topic.retention_ms),
                 "payload_title": payload["title"],
                 "payload_description": payload["description"],

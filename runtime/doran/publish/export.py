@@ -16,7 +16,6 @@ import yaml
 
 from doran.contracts import CONTRACT_SHA256, TOPICS, VENUE_MESSAGES, bundled_schema
 from doran.publish.asyncapi import build_asyncapi
-from doran.publish.plan import subject_name
 from doran.schema_source.registry import REGISTRY_FILE, REGISTRY_SCHEMA_FILE
 
 __all__ = ["BUNDLE_FILE", "bundle_manifest", "export", "schema_file"]
@@ -35,7 +34,7 @@ def bundle_manifest() -> dict[str, Any]:
         "contract_sha256": CONTRACT_SHA256,
         "topics": {
             spec.name: {
-                "subject": subject_name(spec.name),
+                "subject": spec.value_subject,
                 "schema": schema_file(spec.name),
                 "schema_id": spec.schema_id,
                 "schema_sha256": spec.schema_sha256,

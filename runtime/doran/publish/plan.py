@@ -7,15 +7,11 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from doran.publish.inline import canonical_text
+from doran.schema_source.registry import value_subject
 
-__all__ = ["Action", "SubjectPlan", "SubjectSource", "gate_versions", "render_plan", "subject_name"]
+__all__ = ["Action", "SubjectPlan", "SubjectSource", "gate_versions", "render_plan"]
 
 Action = Literal["new", "changed", "unchanged"]
-
-
-def subject_name(topic: str) -> str:
-    """The registry subject of a topic's message values (Confluent TopicNameStrategy)."""
-    return f"{topic}-value"
 
 
 @dataclass(frozen=True)
@@ -30,7 +26,7 @@ class SubjectSource:
 
     @property
     def subject(self) -> str:
-        return subject_name(self.topic)
+        return value_subject(self.topic)
 
     @property
     def text(self) -> str:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol, TextIO
 
-from doran.contracts import TOPICS, bundled_schema
+from doran.contracts import TOPICS, Envelope, bundled_schema
 from doran.publish.credentials import RegistryCredentials, registry_credentials_from_env
 from doran.publish.errors import (
     IncompatibleSchemaError,
@@ -33,12 +33,14 @@ from doran.publish.registry_http import (
     SubjectConfig,
 )
 from doran.publish.snapshot import SnapshotRegistry
+from doran.schema_source.registry import TopicSpec
 
 __all__ = [
     "EXIT_BLOCKED",
     "EXIT_OK",
     "EXIT_REGISTRY",
     "RegistryReads",
+    "contract_source",
     "contract_sources",
     "plan_against_snapshot",
     "plan_subject",
@@ -60,14 +62,16 @@ class RegistryReads(Protocol):
     def check_compatibility(self, subject: str, schema: str) -> Compatibility: ...
 
 
+def contract_source(spec: TopicSpec[Envelope]) -> SubjectSource:
+    """A topic with its bundled schema inlined into one self-contained document, as it is registered."""
+    return SubjectSource(
+        spec.name, spec.compatibility, inline_schema(bundled_schema(spec.name)), spec.compatibility_policy
+    )
+
+
 def contract_sources() -> list[SubjectSource]:
-    """Every topic of the registry with its bundled schema inlined into one self-contained document."""
-    return [
-        SubjectSource(
-            name, spec.compatibility, inline_schema(bundled_schema(name)), spec.compatibility_policy
-        )
-        for name, spec in TOPICS.items()
-    ]
+    """Every topic of the registry, as it is registered."""
+    return [contract_source(spec) for spec in TOPICS.values()]
 
 
 def _parse_registered(version: RegisteredVersion) -> dict[str, object]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from doran.publish.inline import canonical_text, inline_schema
-from doran.publish.plan import subject_name
 from doran.publish.registry_http import (
     SCHEMA_NOT_FOUND,
     SUBJECT_NOT_FOUND,
@@ -19,6 +18,7 @@ from doran.publish.registry_http import (
     RegisteredVersion,
     SubjectConfig,
 )
+from doran.schema_source.registry import value_subject
 
 __all__ = ["SnapshotRegistry"]
 
@@ -34,11 +34,11 @@ class SnapshotRegistry:
         snapshot = load_topic_schemas(directory, f"export snapshot {directory}")
         self.location = str(directory)
         self._texts = {
-            subject_name(topic): canonical_text(inline_schema(schema))
+            value_subject(topic): canonical_text(inline_schema(schema))
             for topic, schema in snapshot.schemas.items()
         }
         self._configs = {
-            subject_name(topic): SubjectConfig(snapshot.compatibility[topic], snapshot.policy[topic], True)
+            value_subject(topic): SubjectConfig(snapshot.compatibility[topic], snapshot.policy[topic], True)
             for topic in snapshot.schemas
         }
 

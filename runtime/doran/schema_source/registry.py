@@ -29,6 +29,7 @@ __all__ = [
     "VenueMessageSpec",
     "load_topic_registry",
     "parse_topic_registry",
+    "value_subject",
 ]
 
 REGISTRY_FILE = "topics.json"
@@ -36,6 +37,11 @@ REGISTRY_SCHEMA_FILE = "topics.schema.json"
 
 EventT = TypeVar("EventT", covariant=True)
 MessageT = TypeVar("MessageT")
+
+
+def value_subject(topic: str) -> str:
+    """The schema registry subject of a topic's message values (Confluent's TopicNameStrategy)."""
+    return f"{topic}-value"
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +58,13 @@ class TopicEntry:
     retention_ms: int
     compatibility: str
     compatibility_policy: str
+    framing: str
     description: str
+
+    @property
+    def value_subject(self) -> str:
+        """The schema registry subject of the topic's values."""
+        return value_subject(self.name)
 
     def as_json(self) -> dict[str, Any]:
         """The entry as topics.json writes it."""
@@ -112,7 +124,10 @@ class TopicRegistry:
 
 
 # Fields a registry written before they existed lacks (the gate reads past versions): their meaning then.
-_ADDED_LATER = {"compatibility_policy": "STRICT"}  # Confluent's default rule set
+_ADDED_LATER = {
+    "compatibility_policy": "STRICT",  # Confluent's default rule set
+    "framing": "json",  # doran wrote bare JSON before topics declared their framing
+}
 
 
 def load_topic_registry(folder: Path) -> TopicRegistry:

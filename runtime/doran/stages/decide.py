@@ -6,6 +6,7 @@ from quixstreams import Application
 
 from doran.contracts import (
     CMD_EXECUTE_TRADE,
+    DEAD_LETTER_TOPIC,
     NORM_SWAP_DEMAND,
     DeadLetterStage,
     ExecuteTradeEvent,
@@ -13,11 +14,13 @@ from doran.contracts import (
 )
 from doran.pipeline import Policy, default_policy, load_policy, trade_command
 from doran.pipeline.decide import SOURCE
+from doran.publish import stage_framing
 from doran.settings import Settings
 from doran.stages.handling import RecordHandler
 from doran.stages.kafka_watch import KafkaWatch
 from doran.stages.metrics import ConsumerMonitor, StageMetrics
 from doran.stages.quix_stage import build_quix_app
+from doran.wire import Framing
 
 __all__ = ["build_decide_app", "demand_handler", "policy_from"]
 
@@ -28,7 +31,7 @@ def policy_from(settings: Settings) -> Policy:
 
 
 def demand_handler(
-    policy: Policy, max_record_bytes: int
+    policy: Policy, max_record_bytes: int, *, framing: Framing
 ) -> RecordHandler[SwapDemandEvent, ExecuteTradeEvent]:
     """A handler turning one swap demand record into a command record, a counted decline, or a dead letter."""
     return RecordHandler(
@@ -38,6 +41,7 @@ def demand_handler(
         lambda event: trade_command(event, policy),
         SOURCE,
         max_record_bytes,
+        framing,
     )
 
 
@@ -49,13 +53,17 @@ def build_decide_app(
     *,
     watch: KafkaWatch | None = None,
 ) -> Application:
+    """The decide app; fails closed (doran.publish.stage_framing) without the schema ids it writes with."""
+    policy = policy_from(settings)  # a broken policy file is said before the registry is asked
+    framing = stage_framing(settings, [CMD_EXECUTE_TRADE, DEAD_LETTER_TOPIC])
     return build_quix_app(
         settings,
         broker,
         NORM_SWAP_DEMAND,
         [CMD_EXECUTE_TRADE],
-        demand_handler(policy_from(settings), settings.max_message_bytes),
+        demand_handler(policy, settings.max_message_bytes, framing=framing),
         metrics,
+        framing,
         monitor=monitor,
         watch=watch,
     )

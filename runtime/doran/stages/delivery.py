@@ -49,17 +49,20 @@ def _event_id(record: KafkaRecord) -> str:
 
 
 class TrackedProducer:
-    """confluent-kafka's Producer with delivery tracking; `config` is its librdkafka configuration."""
+    """confluent-kafka's Producer with delivery tracking; `config` is its librdkafka configuration,
+    `frame(topic, value)` the bytes a record's value leaves the process as (its topic's wire framing)."""
 
     def __init__(
         self,
         config: Mapping[str, Any],
         *,
+        frame: Callable[[str, bytes], bytes] = lambda _topic, value: value,
         make: Callable[[dict[str, Any]], Producer] = Producer,
         max_queue_wait_s: float = 5.0,
     ) -> None:
         kafka_log = logging.getLogger("doran.kafka")
         self._producer = make({**config, "error_cb": self._on_error, "logger": kafka_log})
+        self._frame = frame
         self._pending: dict[int, Undelivered] = {}
         self._serial = 0
         self._failure: DeliveryFailed | None = None
@@ -124,12 +127,13 @@ class TrackedProducer:
         self.raise_failure()
         self._serial += 1
         serial = self._serial
+        value = self._frame(record.topic, record.value)
         deadline = time.monotonic() + self._max_queue_wait_s
         while True:
             try:
                 self._producer.produce(
                     record.topic,
-                    record.value,
+                    value,
                     record.key,
                     headers=record.headers,
                     on_delivery=self._delivery(serial),

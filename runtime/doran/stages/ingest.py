@@ -4,8 +4,9 @@ Core: `FrameIngest` maps one received frame to what became of it, a `Handled` as
 (pure, time injected, never raises). JSON-RPC protocol traffic (answers to our requests, other
 notifications) is counted by kind, not dead-lettered. Shell: `run_ingest` pumps a frame feed (the
 live relay, or a recording) into a producer in this process, so counting, readiness and liveness need
-no IPC; beside the pump it tends the producer on a timer (`doran.stages.ingest_tender`), so a broker
-failure surfaces when it happens, not at the next frame.
+no IPC; it frames each record as its topic declares, with the schema ids it looked up when it started.
+Beside the pump it tends the producer on a timer (`doran.stages.ingest_tender`), so a broker failure
+surfaces when it happens, not at the next frame.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from doran.contracts import (
     Violation,
 )
 from doran.errors import DoranError
+from doran.publish import stage_framing
 from doran.relay import (
     DATA_POINTER,
     SUBSCRIPTIONS,
@@ -272,12 +274,13 @@ def run_ingest(
     ingest = FrameIngest(
         feed.name, max_frame_bytes=settings.relay_max_frame_bytes, max_record_bytes=settings.max_message_bytes
     )
+    frame = stage_framing(settings, _TOPICS).frame  # fails closed before the feed is touched
     create_topics(broker, _TOPICS)
     if watch is None:
         lifecycle = Lifecycle(STAGE)
         watch = KafkaWatch(lifecycle, Readiness(lifecycle, READINESS))
     watch.expect(_TOPICS)
-    producer = TrackedProducer(producer_config(settings, broker, watch))
+    producer = TrackedProducer(producer_config(settings, broker, watch), frame=frame)
     timeout_s = settings.broker_unavailable_timeout_s
     try:
         asyncio.run(_ingest(feed, ingest, producer, metrics, watch, timeout_s, should_stop))

@@ -7,6 +7,9 @@
 - `derived_object(TOPIC, upstream, payload, ...)` + `object_record(TOPIC, obj)`  the same record
   without validating what was just built: for the per-message path of stages proven by property tests
 - `kafka_record(TOPIC, event)`  key, value bytes and CloudEvents headers of one record
+- `Framing`  what a process resolved at start: `frame(topic, json)` for the wire, `decode(TOPIC, value,
+  headers)` for a consumed record in any framing (Confluent prefix, `__value_schema_id` header, plain)
+- `unframe(topic, value, headers)`  the schema a record names and its JSON, without asking the registry
 """
 
 from doran.wire.envelope import (
@@ -21,6 +24,19 @@ from doran.wire.envelope import (
     utc_timestamp,
 )
 from doran.wire.errors import ContractViolation, UnknownTopic
+from doran.wire.framing import (
+    PREFIX_BYTES,
+    VALUE_SCHEMA_ID_HEADER,
+    Framing,
+    Headers,
+    KnownSchemas,
+    SchemaDirectory,
+    SchemaRef,
+    Unframed,
+    describe,
+    schema_prefix,
+    unframe,
+)
 from doran.wire.json_format import (
     decode,
     decode_venue_message,
@@ -43,8 +59,16 @@ from doran.wire.reference import violations
 
 __all__ = [
     "CONTRACT_HEADER",
+    "PREFIX_BYTES",
+    "VALUE_SCHEMA_ID_HEADER",
     "ContractViolation",
+    "Framing",
+    "Headers",
     "KafkaRecord",
+    "KnownSchemas",
+    "SchemaDirectory",
+    "SchemaRef",
+    "Unframed",
     "UnknownTopic",
     "build",
     "canonical_json",
@@ -55,6 +79,7 @@ __all__ = [
     "derive",
     "derive_event_id",
     "derived_object",
+    "describe",
     "encode",
     "encoded_object",
     "event_object",
@@ -65,8 +90,10 @@ __all__ = [
     "message_key",
     "object_record",
     "parse_timestamp",
+    "schema_prefix",
     "size_violation",
     "topic",
+    "unframe",
     "utc_timestamp",
     "venue_message",
     "violations",
