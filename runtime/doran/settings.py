@@ -80,6 +80,25 @@ class Settings(BaseSettings):
         description="Consumer max.poll.interval.ms: the longest a stage may spend between polls before the "
         "group expels it (Kafka's default); an executor batch is bounded well below it.",
     )
+    group_instance_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=249,
+        description="Static group membership (Kafka's group.instance.id, KIP-345): this replica's stable "
+        "name in its stage's consumer group, in Kubernetes the pod name of a StatefulSet replica (downward "
+        "API). A restarted replica with the same name gets its partitions back at once, without a rebalance "
+        "and without waiting session.timeout.ms for its predecessor. Unique per replica and stable across "
+        "its restarts; never a Deployment's pod name (new on every rollout, so the departed member would "
+        "hold its partitions for session.timeout.ms). Unset: dynamic membership, which leaves the group "
+        "on a clean shutdown.",
+    )
+    broker_unavailable_timeout_s: float = Field(
+        default=120.0,
+        gt=0,
+        description="How long a stage stays up without any reachable broker (unready, reconnecting) before "
+        "it exits to be restarted (Quix Streams' broker_availability_timeout), and how long ingest's records "
+        "may wait for the broker to take them (message.timeout.ms; then they fail and ingest exits).",
+    )
     statistics_interval_ms: int = Field(
         default=1_000,
         ge=100,
@@ -108,6 +127,17 @@ class Settings(BaseSettings):
     )
     relay_api_key: SecretStr | None = Field(
         default=None, description="Bearer token (partner JWT) for the relay, if it needs one."
+    )
+    relay_instance_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=128,
+        pattern=r"^[A-Za-z0-9._-]+$",
+        description="The relay's guaranteed delivery of quote_status (early access; details unverified): "
+        "set, ingest connects with ?instance_id=<this> and subscribes to quote_status with the guaranteed "
+        "flag, so the relay keeps the statuses sent while ingest is disconnected (up to 7 days) and "
+        "replays them on reconnect. A fixed name per ingest deployment (a new one starts an empty queue); "
+        "needs DORAN_RELAY_API_KEY. Unset: statuses sent while disconnected are lost.",
     )
     relay_max_frame_bytes: int = Field(
         default=262_144,
@@ -232,9 +262,14 @@ class Settings(BaseSettings):
             )
         return self
 
-    def producer_config(self) -> dict[str, float]:
-        """librdkafka settings every doran producer uses."""
-        return {"linger.ms": self.producer_linger_ms}
+    def producer_config(self) -> dict[str, float | bool]:
+        """librdkafka settings every doran producer uses. None asks the broker to create a topic by writing
+        to it: a broker that does (tansu, Kafka's default) would create it with its own partition count."""
+        return {"linger.ms": self.producer_linger_ms, "allow.auto.create.topics": False}
+
+    def group_membership(self) -> dict[str, str]:
+        """librdkafka settings of a stage's consumer group membership: static when a name is set."""
+        return {} if self.group_instance_id is None else {"group.instance.id": self.group_instance_id}
 
     def consumer_config(self) -> dict[str, int]:
         """librdkafka settings every doran consumer uses."""

@@ -17,6 +17,7 @@ from doran.pipeline.decide import SOURCE
 from doran.publish import stage_framing
 from doran.settings import Settings
 from doran.stages.handling import RecordHandler
+from doran.stages.kafka_watch import KafkaWatch
 from doran.stages.metrics import ConsumerMonitor, StageMetrics
 from doran.stages.quix_stage import build_quix_app
 from doran.wire import Framing
@@ -45,7 +46,12 @@ def demand_handler(
 
 
 def build_decide_app(
-    settings: Settings, broker: str, metrics: StageMetrics, monitor: ConsumerMonitor | None = None
+    settings: Settings,
+    broker: str,
+    metrics: StageMetrics,
+    monitor: ConsumerMonitor | None = None,
+    *,
+    watch: KafkaWatch | None = None,
 ) -> Application:
     """The decide app; fails closed (doran.publish.stage_framing) without the schema ids it writes with."""
     policy = policy_from(settings)  # a broken policy file is said before the registry is asked
@@ -59,4 +65,5 @@ def build_decide_app(
         metrics,
         framing,
         monitor=monitor,
+        watch=watch,
     )

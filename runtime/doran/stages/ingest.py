@@ -3,9 +3,10 @@
 Core: `FrameIngest` maps one received frame to what became of it, a `Handled` as in every stage
 (pure, time injected, never raises). JSON-RPC protocol traffic (answers to our requests, other
 notifications) is counted by kind, not dead-lettered. Shell: `run_ingest` pumps a frame feed (the
-live relay, or a recording) into a Quix-configured producer in this process, so counting, readiness
-and liveness need no IPC; it frames each record as its topic declares, with the schema ids it
-looked up when it started.
+live relay, or a recording) into a producer in this process, so counting, readiness and liveness need
+no IPC; it frames each record as its topic declares, with the schema ids it looked up when it started.
+Beside the pump it tends the producer on a timer (`doran.stages.ingest_tender`), so a broker failure
+surfaces when it happens, not at the next frame.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from doran.relay import (
     SUBSCRIPTIONS,
     ErrorAnswer,
     FrameFeed,
+    LiveRelayFeed,
     Malformed,
     Notification,
     ReceivedFrame,
@@ -48,10 +50,15 @@ from doran.relay import (
 )
 from doran.schema_source.registry import TopicSpec, VenueMessageSpec
 from doran.settings import Settings
+from doran.stages.broker_failure import BrokerFailure
 from doran.stages.consumed import Consumed
+from doran.stages.delivery import TrackedProducer
 from doran.stages.handling import Handled, oversize_violation, reject
+from doran.stages.ingest_tender import READINESS, IngestTender, producer_config
+from doran.stages.kafka_watch import KafkaWatch
+from doran.stages.lifecycle import Lifecycle
 from doran.stages.metrics import StageMetrics
-from doran.stages.quix_stage import quix_application
+from doran.stages.readiness import Readiness
 from doran.wire import (
     ContractViolation,
     KafkaRecord,
@@ -87,6 +94,8 @@ class IngestConfigError(DoranError):
 
 
 _PREFIXES = {"quote": "nearq-", "quote_status": "nears-"}
+#: What ingest writes.
+_TOPICS = [RAW_NEAR_INTENTS_QUOTE, RAW_NEAR_INTENTS_QUOTE_STATUS, DEAD_LETTER_TOPIC]
 
 
 def venue_event_id(kind: str, data: Any) -> str:
@@ -220,6 +229,33 @@ async def pump(
             observe(time.perf_counter() - started)
 
 
+#: How long a stopping ingest waits for the broker to acknowledge what it produced (within the pod's
+#: 30 s termination grace period).
+_FLUSH_TIMEOUT_S = 10.0
+
+
+async def _ingest(
+    feed: FrameFeed,
+    ingest: FrameIngest,
+    producer: TrackedProducer,
+    metrics: StageMetrics,
+    watch: KafkaWatch,
+    broker_timeout_s: float,
+    should_stop: Callable[[], bool],
+) -> None:
+    pumping = asyncio.create_task(pump(feed, ingest, producer.produce, metrics, should_stop=should_stop))
+    relay = feed.client if isinstance(feed, LiveRelayFeed) else None
+    tender = IngestTender(producer, watch, relay, broker_timeout_s)
+    tending = asyncio.create_task(tender.run(pumping, [topic.name for topic in _TOPICS]))
+    await asyncio.wait({pumping, tending}, return_when=asyncio.FIRST_EXCEPTION)
+    for task in (pumping, tending):
+        task.cancel()  # a no-op on a task that is done
+    outcomes = await asyncio.gather(tending, pumping, return_exceptions=True)
+    for outcome in outcomes:  # a failure to tend first: the pump's is its consequence
+        if isinstance(outcome, BaseException) and not isinstance(outcome, asyncio.CancelledError):
+            raise outcome
+
+
 def run_ingest(
     settings: Settings,
     broker: str,
@@ -227,20 +263,28 @@ def run_ingest(
     metrics: StageMetrics,
     *,
     should_stop: Callable[[], bool] = lambda: False,
+    watch: KafkaWatch | None = None,
 ) -> None:
-    """Ingest `feed` into the broker until it is exhausted or `should_stop()`; flushes before returning."""
+    """Ingest `feed` into the broker until it is exhausted or `should_stop()`; flushes before returning.
+
+    A failed delivery or a fatal producer error raises DeliveryFailed as soon as the producer reports
+    it (the records not acknowledged are logged at ERROR), as does a broker unreachable for longer than
+    DORAN_BROKER_UNAVAILABLE_TIMEOUT_S. `watch` gets the producer's statistics and the relay's state.
+    """
     ingest = FrameIngest(
         feed.name, max_frame_bytes=settings.relay_max_frame_bytes, max_record_bytes=settings.max_message_bytes
     )
-    writes = [RAW_NEAR_INTENTS_QUOTE, RAW_NEAR_INTENTS_QUOTE_STATUS, DEAD_LETTER_TOPIC]
-    frame = stage_framing(settings, writes).frame  # fails closed before the feed is touched
-    create_topics(broker, writes)
-    with quix_application(settings, broker, STAGE).get_producer() as producer:
-
-        def produce(record: KafkaRecord) -> None:
-            value = frame(record.topic, record.value)
-            producer.produce(topic=record.topic, key=record.key, value=value, headers=record.headers)
-            producer.poll(0)
-
-        asyncio.run(pump(feed, ingest, produce, metrics, should_stop=should_stop))
-        producer.flush()
+    frame = stage_framing(settings, _TOPICS).frame  # fails closed before the feed is touched
+    create_topics(broker, _TOPICS)
+    if watch is None:
+        lifecycle = Lifecycle(STAGE)
+        watch = KafkaWatch(lifecycle, Readiness(lifecycle, READINESS))
+    watch.expect(_TOPICS)
+    producer = TrackedProducer(producer_config(settings, broker, watch), frame=frame)
+    timeout_s = settings.broker_unavailable_timeout_s
+    try:
+        asyncio.run(_ingest(feed, ingest, producer, metrics, watch, timeout_s, should_stop))
+        producer.flush(_FLUSH_TIMEOUT_S)
+    except BrokerFailure:
+        producer.log_undelivered()
+        raise

@@ -17,6 +17,7 @@ from doran.pipeline.normalize import SOURCE
 from doran.publish import stage_framing
 from doran.settings import Settings
 from doran.stages.handling import RecordHandler
+from doran.stages.kafka_watch import KafkaWatch
 from doran.stages.metrics import ConsumerMonitor, StageMetrics
 from doran.stages.quix_stage import build_quix_app
 from doran.wire import Framing
@@ -40,7 +41,12 @@ def raw_quote_handler(
 
 
 def build_normalize_app(
-    settings: Settings, broker: str, metrics: StageMetrics, monitor: ConsumerMonitor | None = None
+    settings: Settings,
+    broker: str,
+    metrics: StageMetrics,
+    monitor: ConsumerMonitor | None = None,
+    *,
+    watch: KafkaWatch | None = None,
 ) -> Application:
     """The normalize app; fails closed (doran.publish.stage_framing) without the schema ids it writes with."""
     framing = stage_framing(settings, [NORM_SWAP_DEMAND, DEAD_LETTER_TOPIC])
@@ -53,4 +59,5 @@ def build_normalize_app(
         metrics,
         framing,
         monitor=monitor,
+        watch=watch,
     )
