@@ -6,6 +6,8 @@ import json
 import warnings
 from typing import Any
 
+from jsonschema import Draft202012Validator
+
 from doran.schema_source.bundle import bundle_document
 from doran.schema_source.schema_set import SchemaSet, event_title
 
@@ -36,7 +38,33 @@ def models_document(schemas: SchemaSet) -> dict[str, Any]:
                 },
             ],
         }
-    return bundle_document(schemas.refs, envelope.document, envelope.id, extra)
+    document = bundle_document(schemas.refs, envelope.document, envelope.id, extra)
+    _default_optional_nulls(Draft202012Validator(document), document)
+    return document
+
+
+def _default_optional_nulls(root: Draft202012Validator, node: Any) -> None:
+    """Give every optional property that admits null the default null; the others get none.
+
+    JSON Schema tells an absent property from a null one. Under `use_missing_sentinel` a property
+    without a default is `T | MISSING = MISSING`: absent stays absent and an explicit null is
+    refused, as the schema refuses it. One that admits null gets `T | None = None` (absent reads
+    as null, and `encode`'s exclude_unset keeps it absent). `default` is an annotation: the
+    bundled schemas that validate messages are not touched, only this models document.
+    """
+    if isinstance(node, list):
+        for item in node:
+            _default_optional_nulls(root, item)
+        return
+    if not isinstance(node, dict):
+        return
+    required = set(node.get("required", []))
+    for name, prop in (node.get("properties") or {}).items():
+        optional = name not in required and isinstance(prop, dict) and "default" not in prop
+        if optional and root.evolve(schema=prop).is_valid(None):
+            prop["default"] = None
+    for value in node.values():
+        _default_optional_nulls(root, value)
 
 
 def render_models(schemas: SchemaSet, header: str) -> str:
@@ -65,6 +93,7 @@ def render_models(schemas: SchemaSet, header: str) -> str:
             use_subclass_enum=True,
             capitalise_enum_members=True,
             strict_nullable=True,
+            use_missing_sentinel=True,
             formatters=[Formatter.BLACK, Formatter.ISORT],
         )
     assert isinstance(source, str)

@@ -148,7 +148,7 @@ def render(schemas_dir: Path) -> Rendered:
             header=_header(all_sources, schemas.contract_sha256),
             model_names=model_names,
             registry_names=registry_names,
-            all_names=sorted(model_names + registry_names),
+            all_names=sorted([*model_names, *registry_names, "MISSING"]),
         )
         .encode()
     )

@@ -6,6 +6,7 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel
+from pydantic.experimental.missing_sentinel import MISSING
 
 
 class Envelope(BaseModel):
@@ -665,23 +666,23 @@ class ExactInQuoteRequest(BaseModel):
         ),
     ]
     min_wait_ms: Annotated[
-        int | None,
+        int | MISSING,
         Field(
             description="When the relay's auction for this request opens, after the request was sent.",
             ge=0,
             le=86400000,
             title="Milliseconds",
         ),
-    ] = None
+    ] = MISSING
     max_wait_ms: Annotated[
-        int | None,
+        int | MISSING,
         Field(
             description="When the relay's auction for this request closes: answers after it are refused.",
             ge=0,
             le=86400000,
             title="Milliseconds",
         ),
-    ] = None
+    ] = MISSING
 
 
 class ExactInSwapDemand(BaseModel):
@@ -817,23 +818,23 @@ class ExactOutQuoteRequest(BaseModel):
         ),
     ]
     min_wait_ms: Annotated[
-        int | None,
+        int | MISSING,
         Field(
             description="When the relay's auction for this request opens, after the request was sent.",
             ge=0,
             le=86400000,
             title="Milliseconds",
         ),
-    ] = None
+    ] = MISSING
     max_wait_ms: Annotated[
-        int | None,
+        int | MISSING,
         Field(
             description="When the relay's auction for this request closes: answers after it are refused.",
             ge=0,
             le=86400000,
             title="Milliseconds",
         ),
-    ] = None
+    ] = MISSING
 
 
 class ExactOutSwapDemand(BaseModel):
