@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from doran.codegen.lint import lint
 from doran.schema_source.schema_set import load_schema_set
@@ -42,3 +44,42 @@ def test_an_example_that_contradicts_its_schema_is_reported(schemas_copy: Path) 
     found = {(f.file, f.pointer) for f in lint(load_schema_set(schemas_copy))}
     assert ("examples/exec.trade_result/valid/filled.json", "/message/payload/status") in found
     assert ("examples/exec.trade_result/invalid/unknown_status.json", "/message") in found
+
+
+def _findings_after(
+    schemas_copy: Path, file: str, edit: Callable[[dict[str, Any]], None]
+) -> set[tuple[str, str]]:
+    """(pointer, rule) of every finding in `file` once `edit` changed its document."""
+    path = schemas_copy / file
+    document = json.loads(path.read_text())
+    edit(document)
+    path.write_text(json.dumps(document))
+    return {(f.pointer, f.rule) for f in lint(load_schema_set(schemas_copy)) if f.file == file}
+
+
+def test_keywords_the_models_would_not_enforce_are_refused(schemas_copy: Path) -> None:
+    def edit(document: dict[str, Any]) -> None:
+        document["properties"]["note"]["format"] = "email"
+        document["properties"]["quote_id"]["not"] = {"const": "q-0"}
+
+    found = _findings_after(schemas_copy, "payloads/exec.trade_result.schema.json", edit)
+    assert {
+        ("/properties/note/format", "MODEL_KEYWORDS"),
+        ("/properties/quote_id/not", "MODEL_KEYWORDS"),
+    } <= found
+
+
+def test_a_one_of_whose_branches_may_overlap_is_refused(schemas_copy: Path) -> None:
+    # Both demands would match a message with both amounts null: oneOf refuses it, a union takes it.
+    either = {
+        "description": "either",
+        "type": ["string", "null"],
+        "$ref": "../common.schema.json#/$defs/U128",
+    }
+
+    def edit(document: dict[str, Any]) -> None:
+        for branch in document["$defs"].values():
+            branch["properties"] |= {"amount_in": either, "amount_out": either}
+
+    found = _findings_after(schemas_copy, "payloads/norm.swap_demand.schema.json", edit)
+    assert ("/oneOf/1", "DISJOINT_ONE_OF") in found

@@ -8,6 +8,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from doran.codegen.nodes import schema_nodes
 from doran.schema_source.bundle import bundle_document
 from doran.schema_source.schema_set import SchemaSet, event_title
 
@@ -39,11 +40,12 @@ def models_document(schemas: SchemaSet) -> dict[str, Any]:
             ],
         }
     document = bundle_document(schemas.refs, envelope.document, envelope.id, extra)
-    _default_optional_nulls(Draft202012Validator(document), document)
+    _default_optional_nulls(document)
+    _spell_out(document)
     return document
 
 
-def _default_optional_nulls(root: Draft202012Validator, node: Any) -> None:
+def _default_optional_nulls(document: dict[str, Any]) -> None:
     """Give every optional property that admits null the default null; the others get none.
 
     JSON Schema tells an absent property from a null one. Under `use_missing_sentinel` a property
@@ -52,19 +54,38 @@ def _default_optional_nulls(root: Draft202012Validator, node: Any) -> None:
     as null, and `encode`'s exclude_unset keeps it absent). `default` is an annotation: the
     bundled schemas that validate messages are not touched, only this models document.
     """
-    if isinstance(node, list):
-        for item in node:
-            _default_optional_nulls(root, item)
-        return
-    if not isinstance(node, dict):
-        return
-    required = set(node.get("required", []))
-    for name, prop in (node.get("properties") or {}).items():
-        optional = name not in required and isinstance(prop, dict) and "default" not in prop
-        if optional and root.evolve(schema=prop).is_valid(None):
-            prop["default"] = None
-    for value in node.values():
-        _default_optional_nulls(root, value)
+    root = Draft202012Validator(document)
+    for _, node in schema_nodes(document):
+        required = set(node.get("required", []))
+        for name, prop in (node.get("properties") or {}).items():
+            optional = name not in required and isinstance(prop, dict) and "default" not in prop
+            if optional and root.evolve(schema=prop).is_valid(None):
+                prop["default"] = None
+
+
+def _value_types(values: list[Any]) -> set[str]:
+    kinds = {type(None): "null", bool: "boolean", str: "string", list: "array", dict: "object"}
+    found = {kinds.get(type(v), "integer" if isinstance(v, int) else "number") for v in values}
+    return found | ({"number"} if "integer" in found else set())
+
+
+def _spell_out(document: dict[str, Any]) -> None:
+    """Rewrite what datamodel-codegen would misread into the same rule, said plainly.
+
+    A `type` beside `enum`/`const` keeps only the types the values have: the values alone decide,
+    while the generator would also admit every listed type (a null beside `"enum": [3]`). An
+    `anyOf` lists each branch once: the generator reads repeated branches as "anything".
+    """
+    for _, node in schema_nodes(document):
+        values = [node["const"]] if "const" in node else node.get("enum")
+        declared = node.get("type")
+        if isinstance(values, list) and declared is not None:
+            listed = [declared] if isinstance(declared, str) else list(declared)
+            kept = [kind for kind in listed if kind in _value_types(values)]
+            node["type"] = kept[0] if len(kept) == 1 else kept
+        if isinstance(node.get("anyOf"), list):
+            unique = {json.dumps(branch, sort_keys=True): branch for branch in node["anyOf"]}
+            node["anyOf"] = list(unique.values())
 
 
 def render_models(schemas: SchemaSet, header: str) -> str:
@@ -94,6 +115,7 @@ def render_models(schemas: SchemaSet, header: str) -> str:
             capitalise_enum_members=True,
             strict_nullable=True,
             use_missing_sentinel=True,
+            intersect_allof_keywords=True,
             formatters=[Formatter.BLACK, Formatter.ISORT],
         )
     assert isinstance(source, str)

@@ -22,7 +22,7 @@ from doran.contracts import DeadLetter, Violation, bundled_schema
 from doran.json_pointer import pointer
 from doran.wire.limits import max_length
 
-__all__ = ["explain", "reference_validator", "violations"]
+__all__ = ["ecma_validator", "explain", "reference_validator", "violations"]
 
 # The dead letter's limits: a hostile message must not bloat the record that reports it.
 _MAX_VIOLATIONS = max_length(DeadLetter, "violations")
@@ -47,11 +47,16 @@ def _ecma_pattern(
 _EcmaDraft202012 = validators.extend(Draft202012Validator, {"pattern": _ecma_pattern})  # type: ignore[no-untyped-call]
 
 
+def ecma_validator(schema: dict[str, Any]) -> Draft202012Validator:
+    """A Draft 2020-12 validator of a bundled schema whose patterns follow ECMA-262."""
+    validator: Draft202012Validator = _EcmaDraft202012(schema)
+    return validator
+
+
 @cache
 def reference_validator(name: str) -> Draft202012Validator:
     """The oracle for one topic's (or venue message's) messages, compiled once per process."""
-    validator: Draft202012Validator = _EcmaDraft202012(bundled_schema(name))
-    return validator
+    return ecma_validator(bundled_schema(name))
 
 
 def _leaves(error: SchemaValidationError) -> Iterator[tuple[str, str]]:
