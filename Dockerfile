@@ -9,10 +9,8 @@ ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
 COPY pyproject.toml README.md ./
-COPY schemas ./schemas
 COPY runtime ./runtime
 COPY generated ./generated
-COPY codegen ./codegen
 RUN pip wheel --no-deps --wheel-dir /dist .
 
 FROM ${PYTHON_IMAGE} AS runtime
@@ -27,7 +25,8 @@ RUN groupadd --system --gid 10001 doran \
  && mkdir -p /var/lib/doran /var/lib/unrip/executor-state /var/lib/unrip/simulated-venue \
  && chown -R doran:doran /var/lib/doran /var/lib/unrip
 COPY --from=build /dist/ /tmp/dist/
-# The wheel without extras: the runtime image carries no codegen toolchain (datamodel-code-generator, jinja2).
+# The runtime distribution alone: the contract toolchain (codegen/) and the development kit (devkit/)
+# are distributions of their own, left out. `make image-check` installs exactly this and imports it all.
 RUN pip install /tmp/dist/doran-*.whl \
  && rm -rf /tmp/dist
 USER 10001:10001

@@ -2,11 +2,11 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | sha256sum | cut -c1-12)
-SRC    := runtime codegen tests benchmarks
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml codegen/pyproject.toml devkit/pyproject.toml constraints.txt | sha256sum | cut -c1-12)
+SRC    := runtime codegen devkit tests benchmarks
 
 .DEFAULT_GOAL := help
-.PHONY: help install codegen codegen-check lint test test-fast bench-contracts bench compat demo clean
+.PHONY: help install codegen codegen-check lint image-check test test-fast bench-contracts bench compat demo clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -14,10 +14,10 @@ help: ## list the targets
 $(STAMP):
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]'
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]' -e ./codegen -e ./devkit
 	rm -f $(VENV)/.installed-* && touch $@
 
-install: $(STAMP) ## create .venv and install doran with every extra (pinned by constraints.txt)
+install: $(STAMP) ## create .venv: doran, its toolchain (codegen/), its dev kit (devkit/), test tools (pinned by constraints.txt)
 
 codegen: $(STAMP) ## render generated/ and docs/contracts.md from schemas/
 	$(BIN)/doran-codegen
@@ -28,12 +28,19 @@ codegen-check: $(STAMP) ## fail if generated/ or docs/ differ from a fresh rende
 lint: $(STAMP) ## ruff, mypy, import layers, schema conventions, generated output up to date
 	$(BIN)/ruff check $(SRC)
 	$(BIN)/ruff format --check $(SRC)
-	$(BIN)/mypy runtime codegen benchmarks
+	$(BIN)/mypy runtime codegen devkit benchmarks
 	$(BIN)/lint-imports
 	$(BIN)/doran-codegen lint
 	$(BIN)/doran-codegen --check
 
-test: lint ## everything CI runs: lint, then unit + integration tests (starts its own broker)
+IMAGE_VENV ?= .state/image-venv
+image-check: ## the image's dependency set (doran alone, as the Dockerfile installs it) imports all it runs
+	rm -rf $(IMAGE_VENV) && $(PYTHON) -m venv $(IMAGE_VENV)
+	$(IMAGE_VENV)/bin/python -m pip install -q --upgrade pip
+	$(IMAGE_VENV)/bin/python -m pip install -q -c constraints.txt .
+	cd $(IMAGE_VENV) && bin/python $(CURDIR)/tests/image/check_runtime_imports.py
+
+test: lint image-check ## everything CI runs: lint, the image's dependencies, unit + integration tests
 	$(BIN)/pytest -q
 
 test-fast: $(STAMP) ## unit tests only (no broker)

@@ -20,8 +20,9 @@ from quixstreams import Application
 from benchmarks._errors import BenchmarkError
 from benchmarks._kafka import IDENTITY_OUT
 from benchmarks._stopwatch import Stopwatch
-from doran.broker import EMBEDDED_BROKER_SETTINGS, quix_topic_config
+from doran.broker import quix_topic_config
 from doran.contracts import NORM_SWAP_DEMAND, RAW_NEAR_INTENTS_QUOTE
+from doran.devkit.embedded_broker import EMBEDDED_BROKER_SETTINGS
 from doran.settings import Settings
 from doran.stages.decide import build_decide_app
 from doran.stages.handling import Consumed, Handled

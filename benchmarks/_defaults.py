@@ -13,7 +13,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from doran.broker import EMBEDDED_BROKER_SETTINGS, settings_environment
+from doran.devkit.embedded_broker import EMBEDDED_BROKER_SETTINGS, settings_environment
 from doran.settings import Settings
 
 __all__ = ["ignored_environment", "stage_environment", "user_defaults"]

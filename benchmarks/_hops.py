@@ -16,7 +16,7 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartiti
 
 from benchmarks._errors import BenchmarkError
 from doran.contracts import CMD_EXECUTE_TRADE, EXEC_TRADE_RESULT, NORM_SWAP_DEMAND, RAW_NEAR_INTENTS_QUOTE
-from doran.relay.simulator import PublishedQuote, ReceivedResponse
+from doran.devkit.relay_simulator import PublishedQuote, ReceivedResponse
 
 __all__ = ["HOPS", "hop_latencies"]
 

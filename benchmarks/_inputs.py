@@ -18,9 +18,10 @@ from typing import Any
 import orjson
 
 from doran.contracts import CMD_EXECUTE_TRADE, NORM_SWAP_DEMAND
+from doran.devkit.recording import read_recording
+from doran.devkit.relay_simulator import quotes_from_recording
 from doran.pipeline import default_policy
-from doran.relay import ReceivedFrame, read_recording
-from doran.relay.simulator import quotes_from_recording
+from doran.relay import ReceivedFrame
 from doran.settings import Settings
 from doran.stages.decide import demand_handler
 from doran.stages.handling import Consumed

@@ -13,8 +13,9 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
 
 from benchmarks._errors import BenchmarkError
 from benchmarks._stopwatch import Stopwatch
-from doran.broker import EmbeddedBroker, create_topics
+from doran.broker import create_topics
 from doran.contracts import RAW_NEAR_INTENTS_QUOTE, TOPICS
+from doran.devkit.embedded_broker import EmbeddedBroker
 from doran.wire import KafkaRecord
 
 __all__ = [

@@ -28,10 +28,9 @@ from benchmarks._hop_watch import hop_watch
 from benchmarks._hops import hop_latencies
 from benchmarks._kafka import fresh_broker
 from benchmarks._procfs import cpu_seconds, peak_rss_mib
-from benchmarks._stage_processes import STAGES, stage_processes, stop, wait_until_ready
 from benchmarks._state_size import StateSize, state_size
-from doran.demo.solver_identity import DemoSolver
-from doran.relay.simulator import (
+from doran.devkit.demo.solver_identity import DemoSolver
+from doran.devkit.relay_simulator import (
     DEFAULT_MAX_WAIT_MS,
     PublishedQuote,
     ReceivedResponse,
@@ -39,6 +38,8 @@ from doran.relay.simulator import (
     SimulatorThread,
     WaitTimeout,
 )
+from doran.devkit.stage_processes import StageProcesses
+from doran.stages.launch import STAGES
 
 __all__ = ["BENCH_PROCESS", "WATCHER", "LatencyRun", "Percentiles", "measure_latency", "percentiles"]
 
@@ -171,13 +172,14 @@ def measure_latency(
             "DORAN_QUIX_STATE_DIR": str(run_dir / "quix"),
             "EXECUTOR_STATE_DIR": str(run_dir / "executor-state"),
         }
-        own: dict[str, Mapping[str, str]] = {name: {} for name in STAGES}
-        own["execute"] = solver.environment()
         with (
-            stage_processes(env, own, run_dir) as stages,
+            StageProcesses(env, run_dir, cwd=run_dir) as processes,
             hop_watch(broker.address, run_dir / "hops.json") as watch,
         ):
-            wait_until_ready(stages, _READY_S)
+            for name in STAGES:
+                processes.start(name, name, solver.environment() if name == "execute" else {})
+            stages = processes.started
+            processes.wait_until_ready(_READY_S)
             try:
                 relay.wait_for(lambda: _relay_ready(relay), _READY_S, poll_s=0.1)
             except WaitTimeout as exc:
@@ -205,7 +207,7 @@ def measure_latency(
             counts = {name: stage.counts() for name, stage in stages.items()}
             responses = relay.responses()
             watched = watch.seen()
-            stop(stages)  # the executor closes its state file; then it can be measured
+            processes.stop()  # the executor closes its state file; then it can be measured
         hops = hop_latencies(
             broker.address, events, responses, watched, warmup=warmup, dump=run_dir / "quotes.json"
         )

@@ -20,8 +20,8 @@ import orjson
 
 from benchmarks._inputs import build_inputs
 from doran.contracts import CMD_EXECUTE_TRADE, ExecuteTradeEvent
-from doran.demo.solver_identity import DemoSolver
-from doran.relay.simulator import AuctionBook, ContractState, judge_response, system_clock
+from doran.devkit.demo.solver_identity import DemoSolver
+from doran.devkit.relay_simulator import AuctionBook, ContractState, judge_response, system_clock
 from doran.venues import NearIntentsVenue, QuoteSigner
 from doran.wire import decode
 

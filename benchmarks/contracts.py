@@ -21,7 +21,8 @@ import orjson
 from jsonschema import Draft202012Validator, FormatChecker
 
 from doran.contracts import NEAR_INTENTS_QUOTE_REQUEST, TOPICS, bundled_schema
-from doran.relay import Notification, parse_frame, read_recording
+from doran.devkit.recording import read_recording
+from doran.relay import Notification, parse_frame
 from doran.wire import decode, decode_venue_message
 
 __all__ = ["main"]

@@ -105,9 +105,9 @@ Throughput
   headline latency run (NEAR Intents venue: the signed quotes' records too).
 
 Latency
-- Endpoint: the relay simulator (doran.relay.simulator, the relay's protocol and judgement: auction
+- Endpoint: the relay simulator (doran.devkit.relay_simulator, the relay's protocol and judgement: auction
   windows, NEP-413 signatures, registered key and salt) runs in a thread of the bench process with a
-  solver key made for the run (doran.demo.solver_identity.DemoSolver) registered at it. All four stages
+  solver key made for the run (doran.devkit.demo.solver_identity.DemoSolver) registered at it. All four stages
   run as `doran stage X` processes with a health port each: ingest subscribed to the simulator
   (DORAN_RELAY_URL), normalize, decide, and execute on the NEAR Intents venue (DORAN_VENUE=near_intents,
   the solver's DORAN_NEAR_*; its relay session connects to the simulator). ingest runs as its own

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-from doran.broker import EmbeddedBroker, create_topics
+from doran.broker import create_topics
 from doran.contracts import TOPICS
+from doran.devkit.embedded_broker import EmbeddedBroker
 
 # `make test` draws the same examples on every machine, so a run that passed here passes in CI and a
 # failure anywhere reproduces everywhere. HYPOTHESIS_PROFILE=explore draws fresh ones, to hunt for bugs.

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 from click.testing import CliRunner
 
 from doran.cli import main
+from doran.devkit.ports import free_port
 
 
 def _closed_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port  # nothing listens once the probe is closed
+    return free_port()  # nothing listens on it
 
 
 def test_without_a_broker_address_it_names_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:

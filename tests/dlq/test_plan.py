@@ -17,6 +17,7 @@ from doran.contracts import (
     DeadLetterStage,
     Violation,
 )
+from doran.devkit.recording import read_recording
 from doran.dlq.plan import (
     REPLAY_HEADER,
     Disposition,
@@ -30,7 +31,7 @@ from doran.dlq.plan import (
 )
 from doran.dlq.reingest import FrameReingest
 from doran.dlq.report import render_counts, render_plan
-from doran.relay import ReceivedFrame, read_recording
+from doran.relay import ReceivedFrame
 from doran.stages.dead_letter import ORIGINAL_KEPT_BYTES, Origin, dead_letter
 from doran.stages.ingest import FrameIngest, quote_event_id
 from doran.wire import decode

@@ -22,9 +22,10 @@ from doran.contracts import (
     DeadLetterReason,
     DeadLetterStage,
 )
+from doran.devkit.recording import read_recording
 from doran.dlq import REPLAY_HEADER, Selection, execute_replay, prepare_replay
 from doran.dlq.plan import Disposition
-from doran.relay import ReceivedFrame, read_recording
+from doran.relay import ReceivedFrame
 from doran.settings import Settings
 from doran.stages.dead_letter import ORIGINAL_KEPT_BYTES
 from doran.stages.decide import build_decide_app

@@ -1,23 +1,12 @@
-"""A recording, Confluent-compatible registry on loopback per test (see registry_server.py)."""
+"""A recording, Confluent-compatible registry on loopback per test (`doran.devkit.schema_registry`)."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import pytest
 
-_spec = importlib.util.spec_from_file_location(
-    "doran_tests_registry_server", Path(__file__).with_name("registry_server.py")
-)
-assert _spec is not None
-assert _spec.loader is not None
-registry_server = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = registry_server  # dataclasses resolve their module by name
-_spec.loader.exec_module(registry_server)
+from doran.devkit.schema_registry import FakeRegistry, running_registry
 
 
 @pytest.fixture(autouse=True)
@@ -28,13 +17,13 @@ def _no_registry_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def registry() -> Any:
+def registry() -> FakeRegistry:
     """The fake registry's state: subjects, configs, recorded requests and the knobs tests turn."""
-    return registry_server.FakeRegistry()
+    return FakeRegistry()
 
 
 @pytest.fixture
-def registry_url(registry: Any) -> Iterator[str]:
+def registry_url(registry: FakeRegistry) -> Iterator[str]:
     """Base URL of the fake registry, served on a free 127.0.0.1 port for the test's duration."""
-    with registry_server.running_registry(registry) as url:
+    with running_registry(registry) as url:
         yield url

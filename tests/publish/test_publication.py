@@ -1,6 +1,6 @@
 """`doran schemas publish` on the wire: exact requests, idempotence, gates, and error messages.
 
-The registry is the recording stand-in of registry_server.py (no real registry can run here).
+The registry is the recording stand-in of doran.devkit.schema_registry (no real registry can run here).
 """
 
 from __future__ import annotations
@@ -9,12 +9,12 @@ import base64
 import copy
 import io
 import json
-import socket
 from typing import Any
 
 import pytest
 
 from doran.contracts import TOPICS
+from doran.devkit.ports import free_port
 from doran.publish import RegistryCredentials, publish
 from doran.publish.inline import canonical_text, unsupported_keywords
 from doran.publish.plan import SubjectSource
@@ -219,9 +219,7 @@ def test_forbidden_user_is_told_so(registry: Any, registry_url: str) -> None:
 
 
 def test_unreachable_registry_is_named() -> None:
-    with socket.socket() as probe:  # a port nothing listens on
-        probe.bind(("127.0.0.1", 0))
-        url = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    url = f"http://127.0.0.1:{free_port()}"  # nothing listens on it
 
     code, out, err = _run(url)
 

@@ -11,15 +11,14 @@ from contextlib import aclosing
 import pytest
 from pydantic import SecretStr
 
+from doran.devkit.relay_simulator import SIMULATED_SUBSCRIPTION_ID, RelaySimulator
 from doran.relay import (
-    SIMULATED_SUBSCRIPTION_ID,
     Backoff,
     Notification,
     ReceivedFrame,
     RelayClient,
     RelayConfigError,
     RelayRejectedError,
-    RelaySimulator,
     RelayUnavailableError,
     ResultAnswer,
     parse_frame,

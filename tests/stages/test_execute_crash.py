@@ -44,7 +44,7 @@ from support.broker import stage_settings
 from support.commands import command
 from support.solver import near_settings, quote_request, registered_simulator
 
-from doran.broker import EMBEDDED_BROKER_SETTINGS, EmbeddedBroker, create_topics, settings_environment
+from doran.broker import create_topics
 from doran.contracts import (
     CMD_EXECUTE_TRADE,
     EXEC_TRADE_RESULT,
@@ -53,8 +53,10 @@ from doran.contracts import (
     TradeResultEvent,
     TradeStatus,
 )
+from doran.devkit.embedded_broker import EMBEDDED_BROKER_SETTINGS, EmbeddedBroker, settings_environment
+from doran.devkit.ports import free_port
+from doran.devkit.relay_simulator import SimulatorThread
 from doran.executor import CommandState, ExecutorStore
-from doran.relay.simulator import SimulatorThread
 from doran.settings import Settings
 from doran.stages.execute import consumer_group, run_execute_stage
 from doran.stages.metrics import StageMetrics, parse_counts
@@ -510,10 +512,3 @@ def test_an_aborted_transaction_is_rewound_and_its_results_published_once(
     final = metrics.snapshot()
     # The aborted batch is not counted; its redelivery is, as produced (its stored results went out again).
     assert (final["consumed"], final["produced"], final["skipped_duplicates"]) == (300, 300, 0)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port

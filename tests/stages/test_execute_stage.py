@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -24,7 +23,7 @@ from confluent_kafka import Producer
 from support.broker import stage_settings
 from support.commands import command
 
-from doran.broker import EMBEDDED_BROKER_SETTINGS, LogRecord, TopicReader, settings_environment
+from doran.broker import LogRecord, TopicReader
 from doran.contracts import (
     CMD_EXECUTE_TRADE,
     DEAD_LETTER_TOPIC,
@@ -35,6 +34,8 @@ from doran.contracts import (
     TradeResultEvent,
     TradeStatus,
 )
+from doran.devkit.embedded_broker import EMBEDDED_BROKER_SETTINGS, settings_environment
+from doran.devkit.ports import free_port
 from doran.executor import ExecutorStore, IdempotencyHistoryLost, Ticket
 from doran.settings import Settings
 from doran.stages.execute import run_execute_stage
@@ -130,10 +131,7 @@ def venue_counts(settings: Settings) -> Counter[str]:
 
 @pytest.fixture
 def unused_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+    return free_port()
 
 
 def reconciles(counters: dict[str, Any]) -> bool:

@@ -25,15 +25,9 @@ from doran.contracts import (
     Envelope,
     NearIntentsQuoteRawEvent,
 )
-from doran.relay import (
-    SIMULATED_SUBSCRIPTION_ID,
-    Backoff,
-    LiveRelayFeed,
-    ReceivedFrame,
-    RecordingFeed,
-    RelaySimulator,
-    read_recording,
-)
+from doran.devkit.recording import RecordingFeed, read_recording
+from doran.devkit.relay_simulator import SIMULATED_SUBSCRIPTION_ID, RelaySimulator
+from doran.relay import Backoff, LiveRelayFeed, ReceivedFrame
 from doran.schema_source.registry import TopicSpec
 from doran.stages.ingest import FrameIngest, FrameOutcome, run_ingest
 from doran.stages.metrics import StageMetrics

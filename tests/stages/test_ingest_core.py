@@ -16,7 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from doran.contracts import DEAD_LETTER_TOPIC, RAW_NEAR_INTENTS_QUOTE, RAW_NEAR_INTENTS_QUOTE_STATUS
-from doran.relay import ReceivedFrame, read_recording
+from doran.devkit.recording import read_recording
+from doran.relay import ReceivedFrame
 from doran.stages.ingest import FrameIngest, FrameOutcome, IngestConfigError, quote_event_id
 from doran.stages.metrics import StageMetrics
 from doran.wire import CONTRACT_HEADER, decode, violations

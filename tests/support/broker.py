@@ -6,7 +6,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from doran.broker import EMBEDDED_BROKER_SETTINGS
+from doran.devkit.embedded_broker import EMBEDDED_BROKER_SETTINGS
 from doran.settings import Settings
 
 __all__ = ["consumer_config", "stage_settings"]

@@ -11,9 +11,9 @@ from typing import Any
 from pydantic import SecretStr
 
 from doran.contracts import ExecuteTrade, ExecuteTradeEvent, FixedSide
+from doran.devkit.relay_simulator import RelaySimulator
 from doran.nep413 import SigningKey, parse_salt
 from doran.nep413.base58 import b58encode
-from doran.relay.simulator import RelaySimulator
 
 __all__ = ["ACCOUNT", "KEY", "SALT_HEX", "near_settings", "quote_request", "registered_simulator"]
 

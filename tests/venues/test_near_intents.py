@@ -13,10 +13,10 @@ from support.commands import command
 from support.solver import ACCOUNT, KEY, SALT_HEX, near_settings, quote_request, registered_simulator
 
 from doran.contracts import ExecuteTradeEvent, ResultCode, TradeStatus
+from doran.devkit.relay_simulator import SimulatorThread
 from doran.executor import Prepared, Ticket, VenueOutcome
 from doran.nep413 import SigningKey, parse_salt
 from doran.relay import RelaySession
-from doran.relay.simulator import SimulatorThread
 from doran.venues import NearIntentsVenue, QuoteSigner
 
 SIGNER = QuoteSigner(account_id=ACCOUNT, key=KEY, salt=parse_salt(SALT_HEX))

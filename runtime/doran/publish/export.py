@@ -7,15 +7,15 @@ DIR/bundle.json (per topic: registry subject, schema file, $id and hash) and DIR
 
 from __future__ import annotations
 
-import importlib
 import json
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from doran.contracts import CONTRACT_SHA256, TOPICS, VENUE_MESSAGES, bundled_schema
 from doran.publish.asyncapi import build_asyncapi
-from doran.publish.errors import PublishError
 from doran.publish.plan import subject_name
 from doran.schema_source.registry import REGISTRY_FILE, REGISTRY_SCHEMA_FILE
 
@@ -59,12 +59,6 @@ def _json_text(document: Any) -> str:
 
 def export(directory: Path) -> None:
     """Write the registry, schemas, bundle.json and asyncapi.yaml under directory (created if missing)."""
-    try:
-        # PyYAML is a dev dependency (export is contract tooling, not part of a stage); imported by
-        # name so the runtime image and type checking do not need it or its stubs.
-        yaml = importlib.import_module("yaml")
-    except ImportError as exc:
-        raise PublishError("`doran schemas export` needs PyYAML: pip install 'doran[dev]' or pyyaml") from exc
     (directory / "schemas").mkdir(parents=True, exist_ok=True)
     shipped = resources.files("doran.contracts").joinpath("schemas")
     for name in (REGISTRY_FILE, REGISTRY_SCHEMA_FILE):
