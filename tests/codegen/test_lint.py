@@ -83,3 +83,17 @@ def test_a_one_of_whose_branches_may_overlap_is_refused(schemas_copy: Path) -> N
 
     found = _findings_after(schemas_copy, "payloads/norm.swap_demand.schema.json", edit)
     assert ("/oneOf/1", "DISJOINT_ONE_OF") in found
+
+
+def test_a_topic_without_room_to_grow_must_say_why(schemas_copy: Path) -> None:
+    registry = schemas_copy / "topics.json"
+    document = json.loads(registry.read_text())
+    for topic in document["topics"]:
+        topic.pop("frozen", None)
+    document["topics"][-1]["frozen"] = "the dead-letter topic never changes"
+    registry.write_text(json.dumps(document))
+    found = {(f.file, f.pointer, f.rule) for f in lint(load_schema_set(schemas_copy))}
+    names = [t["name"] for t in document["topics"]]
+    frozen = {names.index("norm.swap_demand"), names.index("cmd.execute_trade")}
+    assert {("topics.json", f"/topics/{i}", "ROOM_TO_GROW") for i in frozen} <= found
+    assert ("topics.json", f"/topics/{len(names) - 1}/frozen", "ROOM_TO_GROW") in found

@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from doran.compat.growth import CONTENT_MODELS, can_grow, growth_table
 from doran.schema_source.refs import resolve
 from doran.schema_source.schema_set import SchemaFile, SchemaSet
 
@@ -182,6 +183,9 @@ def docs_context(schemas: SchemaSet, bundle_ids: dict[str, str]) -> dict[str, An
                 "payload_description": payload.document["description"],
                 "schema_id": bundle_ids[topic.name],
                 "shapes": _shapes(schemas, payload),
+                "grows": not can_grow(
+                    schemas.bundle(topic.name), topic.compatibility, topic.compatibility_policy
+                ).breaking,
             }
         )
     return {
@@ -192,6 +196,9 @@ def docs_context(schemas: SchemaSet, bundle_ids: dict[str, str]) -> dict[str, An
         "envelope_fields": _fields(schemas, envelope, schemas.envelope.id),
         "schema_version": schemas.registry.schema_version,
         "topics": topics,
+        "content_models": list(CONTENT_MODELS),
+        "growth": growth_table(),
+        "lenient_alike": growth_table("LENIENT") == growth_table(),
         "value_types": [
             {
                 "name": name,

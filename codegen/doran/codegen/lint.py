@@ -4,7 +4,8 @@ Conventions: $id/title/description on every schema; a description on every prope
 closed unless `x-doran-open` states why; amounts are U128 strings, asset ids AssetId, `*_at`
 timestamps Timestamp; no JSON numbers except integers; only keywords the generated models enforce;
 oneOf branches that exclude each other; every topic has valid and invalid golden examples that
-behave as they claim.
+behave as they claim; a topic that cannot gain an optional field under its compatibility mode
+and content model says why (`frozen` in topics.json).
 """
 
 from __future__ import annotations
@@ -20,9 +21,11 @@ from jsonschema import Draft202012Validator
 
 from doran.codegen.nodes import schema_nodes
 from doran.compat.disjoint import provably_disjoint
+from doran.compat.growth import can_grow
 from doran.compat.resolver import SchemaResolver
 from doran.json_pointer import pointer
 from doran.schema_source.refs import ANNOTATIONS
+from doran.schema_source.registry import REGISTRY_FILE
 from doran.schema_source.schema_set import SchemaFile, SchemaSet
 
 __all__ = ["EXAMPLES_DIR", "MODEL_KEYWORDS", "LintFinding", "lint"]
@@ -55,6 +58,7 @@ def lint(schemas: SchemaSet) -> list[LintFinding]:
     """Every convention broken anywhere in schemas/, sorted by file and pointer."""
     findings = [f for schema_file in schemas.files.values() for f in _lint_file(schemas, schema_file)]
     findings += _lint_examples(schemas)
+    findings += _lint_growth(schemas)
     return sorted(findings)
 
 
@@ -117,6 +121,31 @@ def _lint_node(
                 )
         if name.endswith("_at") and not _uses(prop, "Timestamp"):
             yield LintFinding(file, where, "TYPED_FIELDS", f'"{name}" must reference Timestamp')
+
+
+def _lint_growth(schemas: SchemaSet) -> Iterator[LintFinding]:
+    """A topic that cannot gain an optional field says why (`frozen`); one that can, does not."""
+    for index, topic in enumerate(schemas.topics):
+        report = can_grow(schemas.bundle(topic.name), topic.compatibility, topic.compatibility_policy)
+        where = f"/topics/{index}"
+        if report.breaking and topic.frozen is None:
+            rules = ", ".join(sorted({f.rule_id for f in report.findings if f.breaking}))
+            yield LintFinding(
+                REGISTRY_FILE,
+                where,
+                "ROOM_TO_GROW",
+                f"{topic.name} cannot gain even an optional field under {topic.compatibility} with its "
+                f"content model ({rules}): every change would need a new major version. Leave it room "
+                '(see "Room to grow" in docs/contracts.md) or say why in "frozen"',
+            )
+        elif not report.breaking and topic.frozen is not None:
+            yield LintFinding(
+                REGISTRY_FILE,
+                f"{where}/frozen",
+                "ROOM_TO_GROW",
+                f"{topic.name} says it is frozen, but under {topic.compatibility} with its content model "
+                'it can gain optional fields: drop "frozen"',
+            )
 
 
 def _uses(prop: dict[str, Any], definition: str) -> bool:

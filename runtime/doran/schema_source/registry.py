@@ -53,6 +53,7 @@ class TopicEntry:
     compatibility: str
     compatibility_policy: str
     description: str
+    frozen: str | None  # why no field may be added without a new major version; None: it has room
 
     def as_json(self) -> dict[str, Any]:
         """The entry as topics.json writes it."""
@@ -112,7 +113,7 @@ class TopicRegistry:
 
 
 # Fields a registry written before they existed lacks (the gate reads past versions): their meaning then.
-_ADDED_LATER = {"compatibility_policy": "STRICT"}  # Confluent's default rule set
+_ADDED_LATER = {"compatibility_policy": "STRICT", "frozen": None}  # STRICT: Confluent's default rule set
 
 
 def load_topic_registry(folder: Path) -> TopicRegistry:
