@@ -87,6 +87,13 @@ class Settings(BaseSettings):
         gt=0,
         description="/healthz fails when the stage's poll loop has not run for this long.",
     )
+    produce_versions: dict[str, int] = Field(
+        default_factory=dict,
+        description="The version to write of a topic whose newest version its consumers may not read yet, "
+        'as JSON: {"norm.swap_demand": 1}. Unset, a producer writes each topic\'s newest version. A breaking '
+        "change rolls out without a flag day: deploy the build with its producers pinned here to the old "
+        "version, so every consumer reads both, then drop the pin (docs/breaking-changes.md).",
+    )
     max_message_bytes: int = Field(
         default=1_000_000,
         ge=100_000,

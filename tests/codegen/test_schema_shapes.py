@@ -16,8 +16,9 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
+from support.generated import generated_package
 from support.mutations import near_instances
-from support.schema_shapes import generated_package, payload_shapes, schema_tree, shape_topic
+from support.schema_shapes import payload_shapes, schema_tree, shape_topic
 
 from doran.codegen.lint import lint
 from doran.schema_source.schema_set import load_schema_set

@@ -1,29 +1,22 @@
-"""Payload schemas of every shape the schema lint allows, rendered through the real codegen.
+"""Payload schemas of every shape the schema lint allows.
 
-`payload_shapes()` draws small lint-clean payload schemas from the keyword vocabulary the lint
-admits (`doran.codegen.lint.MODEL_KEYWORDS`); `schema_tree` writes a schemas/ folder holding them
-as topics beside the envelope, the common value types and the dead-letter topic; and
-`generated_package` renders that folder with `make codegen`'s renderer and imports the result
-under a name of its own, so a test holds the bundled schemas and the models made from them.
+`payload_shapes()` draws small payload schemas from the keyword vocabulary the lint admits
+(`doran.codegen.lint.MODEL_KEYWORDS`); `schema_tree` writes a schemas/ folder holding them as topics
+beside the envelope, the common value types and the dead-letter topic, for `support.generated`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
 import json
 import shutil
-import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from hypothesis import strategies as st
 
-from doran.codegen.generate import CONTRACTS_DIR, render, write
 from doran.schema_source.schema_set import DRAFT_2020_12
 
-__all__ = ["generated_package", "payload_shapes", "schema_tree", "shape_topic"]
+__all__ = ["payload_shapes", "schema_tree", "shape_topic"]
 
 REPO = Path(__file__).resolve().parents[2]
 _COMMON = "../common.schema.json#/$defs/"
@@ -231,19 +224,3 @@ def schema_tree(root: Path, payloads: list[dict[str, Any]]) -> Path:
     registry |= {"topics": topics, "venue_messages": []}
     (schemas / "topics.json").write_text(json.dumps(registry, indent=2))
     return schemas
-
-
-def generated_package(schemas: Path) -> ModuleType:
-    """Render schemas/ with the real codegen beside it and import the contracts package it makes."""
-    root = schemas.parent
-    write(render(schemas), root)
-    package = root / CONTRACTS_DIR
-    name = "generated_" + hashlib.sha256(str(package).encode()).hexdigest()[:16]
-    spec = importlib.util.spec_from_file_location(
-        name, package / "__init__.py", submodule_search_locations=[str(package)]
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module

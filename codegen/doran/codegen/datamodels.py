@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import warnings
 from typing import Any
@@ -10,36 +11,73 @@ from jsonschema import Draft202012Validator
 
 from doran.codegen.nodes import schema_nodes
 from doran.schema_source.bundle import bundle_document
+from doran.schema_source.refs import schema_registry
 from doran.schema_source.schema_set import SchemaSet, event_title
 
-__all__ = ["models_document", "render_models"]
+__all__ = ["models_document", "older_title", "render_models"]
+
+
+def older_title(title: str, version: int) -> str:
+    """Name of a model of an earlier version: the newest version's models keep the schema's names."""
+    return f"{title}V{version}"
+
+
+def _older_names(document: dict[str, Any], version: int) -> dict[str, Any]:
+    """A copy of an earlier version's payload schema whose every title and local definition name
+    carries the version (SwapDemand -> SwapDemandV1), so its models sit beside the newest's."""
+    renamed = copy.deepcopy(document)
+    local = "#/$defs/"
+    for _, node in schema_nodes(renamed):
+        if isinstance(node.get("title"), str):
+            node["title"] = older_title(node["title"], version)
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith(local):
+            name, _, rest = ref.removeprefix(local).partition("/")
+            node["$ref"] = local + older_title(name, version) + (f"/{rest}" if rest else "")
+    if "$defs" in renamed:
+        renamed["$defs"] = {older_title(name, version): node for name, node in renamed["$defs"].items()}
+    return renamed
 
 
 def models_document(schemas: SchemaSet) -> dict[str, Any]:
-    """One bundle holding the envelope (root), every payload and one subclass of the envelope per topic."""
+    """One bundle holding the envelope (root), every payload of every version and one subclass of
+    the envelope per topic version; an earlier version's models carry its number in their names."""
     envelope = schemas.envelope
+    renamed = {
+        v.payload_schema: _older_names(schemas.files[v.payload_schema].document, v.schema_version)
+        for topic in schemas.topics
+        for v in topic.earlier_versions
+    }
+    refs = schemas.refs
+    if renamed:
+        refs = schema_registry((f.id, renamed.get(path, f.document)) for path, f in schemas.files.items())
     extra: dict[str, dict[str, Any]] = {}
     for topic in schemas.topics:
-        payload = schemas.payload(topic.name)
-        title = str(payload.document["title"])
-        extra[event_title(title)] = {
-            "title": event_title(title),
-            "description": f"A message on {topic.name}: {topic.description}",
-            "allOf": [
-                {"$ref": "#"},
-                {
-                    "type": "object",
-                    "properties": {
-                        "event_type": {
-                            "description": f"Always {topic.event_type}.",
-                            "const": topic.event_type,
+        for version in topic.versions:
+            path = topic.payload_schema_of(version)
+            payload = renamed.get(path, schemas.files[path].document)
+            title = event_title(str(payload["title"]))
+            extra[title] = {
+                "title": title,
+                "description": f"A message on {topic.name}"
+                + (f" (version {version})" if topic.earlier_versions else "")
+                + f": {topic.description}",
+                "allOf": [
+                    {"$ref": "#"},
+                    {
+                        "type": "object",
+                        "properties": {
+                            "event_type": {
+                                "description": f"Always {topic.event_type}.",
+                                "const": topic.event_type,
+                            },
+                            "schema_version": {"description": f"Always {version}.", "const": version},
+                            "payload": {"description": payload["description"], "$ref": path},
                         },
-                        "payload": {"description": payload.document["description"], "$ref": payload.path},
                     },
-                },
-            ],
-        }
-    document = bundle_document(schemas.refs, envelope.document, envelope.id, extra)
+                ],
+            }
+    document = bundle_document(refs, envelope.document, envelope.id, extra)
     _default_optional_nulls(document)
     _spell_out(document)
     return document

@@ -194,7 +194,6 @@ def docs_context(schemas: SchemaSet, bundle_ids: dict[str, str]) -> dict[str, An
         "envelope_id": envelope["$id"],
         "envelope_example": json.dumps(_EXAMPLE, indent=2),
         "envelope_fields": _fields(schemas, envelope, schemas.envelope.id),
-        "schema_version": schemas.registry.schema_version,
         "topics": topics,
         "content_models": list(CONTENT_MODELS),
         "growth": growth_table(),

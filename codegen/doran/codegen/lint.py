@@ -13,19 +13,18 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from doran.codegen.finding import LintFinding
+from doran.codegen.lint_evolution import lint_evolution
 from doran.codegen.nodes import schema_nodes
 from doran.compat.disjoint import provably_disjoint
-from doran.compat.growth import can_grow
 from doran.compat.resolver import SchemaResolver
 from doran.json_pointer import pointer
 from doran.schema_source.refs import ANNOTATIONS
-from doran.schema_source.registry import REGISTRY_FILE
 from doran.schema_source.schema_set import SchemaFile, SchemaSet
 
 __all__ = ["EXAMPLES_DIR", "MODEL_KEYWORDS", "LintFinding", "lint"]
@@ -41,24 +40,11 @@ MODEL_KEYWORDS = ANNOTATIONS | {
 }  # fmt: skip
 
 
-@dataclass(frozen=True, order=True)
-class LintFinding:
-    """One broken convention: where (file + JSON pointer), which rule, what to do."""
-
-    file: str
-    pointer: str
-    rule: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}#{self.pointer} [{self.rule}] {self.message}"
-
-
 def lint(schemas: SchemaSet) -> list[LintFinding]:
     """Every convention broken anywhere in schemas/, sorted by file and pointer."""
     findings = [f for schema_file in schemas.files.values() for f in _lint_file(schemas, schema_file)]
     findings += _lint_examples(schemas)
-    findings += _lint_growth(schemas)
+    findings += lint_evolution(schemas)
     return sorted(findings)
 
 
@@ -123,31 +109,6 @@ def _lint_node(
             yield LintFinding(file, where, "TYPED_FIELDS", f'"{name}" must reference Timestamp')
 
 
-def _lint_growth(schemas: SchemaSet) -> Iterator[LintFinding]:
-    """A topic that cannot gain an optional field says why (`frozen`); one that can, does not."""
-    for index, topic in enumerate(schemas.topics):
-        report = can_grow(schemas.bundle(topic.name), topic.compatibility, topic.compatibility_policy)
-        where = f"/topics/{index}"
-        if report.breaking and topic.frozen is None:
-            rules = ", ".join(sorted({f.rule_id for f in report.findings if f.breaking}))
-            yield LintFinding(
-                REGISTRY_FILE,
-                where,
-                "ROOM_TO_GROW",
-                f"{topic.name} cannot gain even an optional field under {topic.compatibility} with its "
-                f"content model ({rules}): every change would need a new major version. Leave it room "
-                '(see "Room to grow" in docs/contracts.md) or say why in "frozen"',
-            )
-        elif not report.breaking and topic.frozen is not None:
-            yield LintFinding(
-                REGISTRY_FILE,
-                f"{where}/frozen",
-                "ROOM_TO_GROW",
-                f"{topic.name} says it is frozen, but under {topic.compatibility} with its content model "
-                'it can gain optional fields: drop "frozen"',
-            )
-
-
 def _uses(prop: dict[str, Any], definition: str) -> bool:
     if prop.get("type") == "null":
         return True
@@ -156,8 +117,9 @@ def _uses(prop: dict[str, Any], definition: str) -> bool:
 
 
 def _lint_examples(schemas: SchemaSet) -> Iterator[LintFinding]:
+    """Every topic has valid and invalid examples, each judged by the schema of the version it states."""
     for topic in schemas.topics:
-        validator = Draft202012Validator(schemas.bundle(topic.name))
+        validators = {v: Draft202012Validator(schemas.bundle(topic.name, v)) for v in topic.versions}
         folder = schemas.root / EXAMPLES_DIR / topic.name
         for kind in ("valid", "invalid"):
             files = sorted((folder / kind).glob("*.json"))
@@ -167,10 +129,12 @@ def _lint_examples(schemas: SchemaSet) -> Iterator[LintFinding]:
                     rel_dir, "", "GOLDEN_EXAMPLES", f"topic {topic.name} needs at least one {kind} example"
                 )
             for path in files:
-                yield from _check_example(validator, path, f"{rel_dir}/{path.name}", kind)
+                yield from _check_example(validators, path, f"{rel_dir}/{path.name}", kind)
 
 
-def _check_example(validator: Draft202012Validator, path: Path, rel: str, kind: str) -> Iterator[LintFinding]:
+def _check_example(
+    validators: dict[int, Draft202012Validator], path: Path, rel: str, kind: str
+) -> Iterator[LintFinding]:
     example = json.loads(path.read_bytes())
     if "message_text" in example:
         try:
@@ -182,7 +146,9 @@ def _check_example(validator: Draft202012Validator, path: Path, rel: str, kind: 
             return
     else:
         message = example["message"]
-    errors = list(validator.iter_errors(message))
+    version = message.get("schema_version") if isinstance(message, dict) else None
+    validator = validators.get(version, validators[max(validators)]) if isinstance(version, int) else None
+    errors = list((validator or validators[max(validators)]).iter_errors(message))
     if kind == "valid" and errors:
         first = errors[0]
         yield LintFinding(rel, "/message" + pointer(first.absolute_path), "GOLDEN_EXAMPLES", first.message)

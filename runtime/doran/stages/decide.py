@@ -8,15 +8,17 @@ from doran.contracts import (
     CMD_EXECUTE_TRADE,
     NORM_SWAP_DEMAND,
     DeadLetterStage,
-    ExecuteTradeEvent,
+    Envelope,
     SwapDemandEvent,
 )
 from doran.pipeline import Policy, default_policy, load_policy, trade_command
 from doran.pipeline.decide import SOURCE
+from doran.schema_source.registry import TopicSpec
 from doran.settings import Settings
 from doran.stages.handling import RecordHandler
 from doran.stages.metrics import ConsumerMonitor, StageMetrics
 from doran.stages.quix_stage import build_quix_app
+from doran.wire import writing
 
 __all__ = ["build_decide_app", "demand_handler", "policy_from"]
 
@@ -27,13 +29,14 @@ def policy_from(settings: Settings) -> Policy:
 
 
 def demand_handler(
-    policy: Policy, max_record_bytes: int
-) -> RecordHandler[SwapDemandEvent, ExecuteTradeEvent]:
-    """A handler turning one swap demand record into a command record, a counted decline, or a dead letter."""
+    policy: Policy, max_record_bytes: int, target: TopicSpec[Envelope] = CMD_EXECUTE_TRADE
+) -> RecordHandler[SwapDemandEvent, Envelope]:
+    """A handler turning one swap demand record (of any version the topic reads) into a command record
+    (written as `target`), a counted decline, or a dead letter."""
     return RecordHandler(
         DeadLetterStage.DECIDE,
         NORM_SWAP_DEMAND,
-        CMD_EXECUTE_TRADE,
+        target,
         lambda event: trade_command(event, policy),
         SOURCE,
         max_record_bytes,
@@ -43,12 +46,13 @@ def demand_handler(
 def build_decide_app(
     settings: Settings, broker: str, metrics: StageMetrics, monitor: ConsumerMonitor | None = None
 ) -> Application:
+    target = writing(CMD_EXECUTE_TRADE, settings.produce_versions.get(CMD_EXECUTE_TRADE.name))
     return build_quix_app(
         settings,
         broker,
         NORM_SWAP_DEMAND,
-        [CMD_EXECUTE_TRADE],
-        demand_handler(policy_from(settings), settings.max_message_bytes),
+        [target],
+        demand_handler(policy_from(settings), settings.max_message_bytes, target),
         metrics,
         monitor=monitor,
     )

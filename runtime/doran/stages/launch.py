@@ -18,6 +18,7 @@ from doran.relay import LiveRelayFeed
 from doran.settings import Settings
 from doran.stages.health import HealthServer
 from doran.stages.metrics import ConsumerMonitor, StageMetrics
+from doran.wire import check_written_versions
 
 __all__ = ["STAGES", "BrokerNotConfigured", "StageName", "run_stage"]
 
@@ -42,6 +43,7 @@ def _health(
 
 def run_stage(name: StageName, settings: Settings) -> None:
     """Run stage `name` against DORAN_BROKER_ADDRESS until stopped."""
+    check_written_versions(settings.produce_versions)  # a version it cannot write stops it now, not later
     broker = settings.broker_address
     if not broker:
         raise BrokerNotConfigured(

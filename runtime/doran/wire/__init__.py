@@ -7,6 +7,8 @@
 - `derived_object(TOPIC, upstream, payload, ...)` + `object_record(TOPIC, obj)`  the same record
   without validating what was just built: for the per-message path of stages proven by property tests
 - `kafka_record(TOPIC, event)`  key, value bytes and CloudEvents headers of one record
+- `writing(TOPIC, version)`  the topic as a producer writes an earlier version of it (its downgrades
+  applied to what stage logic makes); `decode` reads every version and returns the newest
 """
 
 from doran.wire.envelope import (
@@ -40,14 +42,17 @@ from doran.wire.kafka_binding import (
 )
 from doran.wire.limits import contract_type, max_length
 from doran.wire.reference import violations
+from doran.wire.versions import UnwritableVersion, check_written_versions, writing
 
 __all__ = [
     "CONTRACT_HEADER",
     "ContractViolation",
     "KafkaRecord",
     "UnknownTopic",
+    "UnwritableVersion",
     "build",
     "canonical_json",
+    "check_written_versions",
     "content_id",
     "contract_type",
     "decode",
@@ -69,4 +74,5 @@ __all__ = [
     "utc_timestamp",
     "venue_message",
     "violations",
+    "writing",
 ]
