@@ -3,8 +3,9 @@
 `generated_package` renders a schemas/ folder with `make codegen`'s renderer beside it and imports
 the contracts package it makes under a name of its own: its TopicSpecs work with `doran.wire` as
 the repository's do (decode, build, writing), so a test holds a whole build of other contracts.
-`walkthrough_tree` is the repository's schemas/ with the change docs/breaking-changes.md walks
-through: version 2 of norm.swap_demand and its migration, from docs/walkthrough/.
+`build_environment` runs doran processes on such a build. `walkthrough_tree` is the repository's
+schemas/ with the change docs/breaking-changes.md walks through: version 2 of norm.swap_demand and
+its migration, from docs/walkthrough/.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -20,7 +22,7 @@ from typing import Any
 
 from doran.codegen.generate import CONTRACTS_DIR, render, write
 
-__all__ = ["DEMAND_MIGRATION", "WALKTHROUGH", "generated_package", "walkthrough_tree"]
+__all__ = ["DEMAND_MIGRATION", "WALKTHROUGH", "build_environment", "generated_package", "walkthrough_tree"]
 
 REPO = Path(__file__).resolve().parents[2]
 WALKTHROUGH = REPO / "docs" / "walkthrough" / "schemas"
@@ -41,6 +43,12 @@ def generated_package(schemas: Path) -> ModuleType:
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
+
+
+def build_environment(schemas: Path) -> dict[str, str]:
+    """The environment of a process that runs doran built from `schemas` (after `generated_package`):
+    its contracts package comes first on the path, before the repository's (`doran` is a namespace)."""
+    return {**os.environ, "PYTHONPATH": str(schemas.parent / CONTRACTS_DIR.parents[1])}
 
 
 def walkthrough_tree(root: Path, migration: dict[str, Any] | None = None) -> Path:
