@@ -7,6 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from support.generated import DEMAND_MIGRATION, walkthrough_tree
+
 from doran.codegen.lint import lint
 from doran.schema_source.schema_set import load_schema_set
 
@@ -97,3 +99,34 @@ def test_a_topic_without_room_to_grow_must_say_why(schemas_copy: Path) -> None:
     frozen = {names.index("norm.swap_demand"), names.index("cmd.execute_trade")}
     assert {("topics.json", f"/topics/{i}", "ROOM_TO_GROW") for i in frozen} <= found
     assert ("topics.json", f"/topics/{len(names) - 1}/frozen", "ROOM_TO_GROW") in found
+
+
+def test_a_migration_goes_both_ways_where_the_mode_asks_and_names_real_fields(tmp_path: Path) -> None:
+    migration = {
+        "description": "one way, and a field version 1 lacks",
+        "upgrade": [{"op": "move", "from": "/ttl", "path": "/ttl_ms"}],
+    }
+    tree = walkthrough_tree(tmp_path, migration)
+    found = {(f.file, f.pointer, f.rule) for f in lint(load_schema_set(tree))}
+    assert (DEMAND_MIGRATION, "", "MIGRATION_BOTH_WAYS") in found  # norm.swap_demand is FULL
+    assert (DEMAND_MIGRATION, "/upgrade/0", "MIGRATION_FIELDS") in found
+    clean = walkthrough_tree(tmp_path / "clean")
+    assert lint(load_schema_set(clean)) == []
+
+
+def test_examples_are_judged_by_the_version_they_state(tmp_path: Path) -> None:
+    tree = walkthrough_tree(tmp_path)
+    v1 = json.loads((tree / "examples/norm.swap_demand/valid/exact_in.json").read_text())
+    v2 = {
+        **v1["message"],
+        "schema_version": 2,
+        "payload": {**v1["message"]["payload"], "auction_opens_at": "x"},
+    }
+    (tree / "examples/norm.swap_demand/invalid/bad_v2.json").write_text(json.dumps({"message": v2}))
+    v2["payload"]["auction_opens_at"] = "2026-03-28T20:00:00Z"
+    (tree / "examples/norm.swap_demand/valid/v2.json").write_text(json.dumps({"message": v2}))
+    assert lint(load_schema_set(tree)) == []
+    v2["schema_version"] = 1  # a version 1 message with a version 2 field
+    (tree / "examples/norm.swap_demand/valid/v2.json").write_text(json.dumps({"message": v2}))
+    found = {(f.file, f.pointer) for f in lint(load_schema_set(tree))}
+    assert ("examples/norm.swap_demand/valid/v2.json", "/message/payload") in found

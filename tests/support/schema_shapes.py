@@ -167,11 +167,11 @@ def _closed_object(
 
 
 @st.composite
-def payload_shapes(draw: st.DrawFn, title: str) -> dict[str, Any]:
-    """A payload schema titled `title`: a closed object, or a oneOf of closed objects in $defs (which
-    may overlap: the lint refuses those)."""
+def payload_shapes(draw: st.DrawFn, title: str, branches: bool = True) -> dict[str, Any]:
+    """A payload schema titled `title`: a closed object, or (with `branches`) a oneOf of closed
+    objects in $defs (which may overlap: the lint refuses those)."""
     node = _node()
-    if draw(st.booleans()):
+    if not branches or draw(st.booleans()):
         body: dict[str, Any] = draw(_closed_object(title, node))
         body.pop("title")
         body.pop("description")
@@ -201,7 +201,7 @@ def schema_tree(root: Path, payloads: list[dict[str, Any]]) -> Path:
     and one topic per payload (named by `shape_topic` after its title). Returns the folder."""
     schemas = root / "schemas"
     (schemas / "payloads").mkdir(parents=True)
-    for name in ("common.schema.json", "envelope.schema.json", "topics.schema.json"):
+    for name in ("common.schema.json", "envelope.schema.json", "topics.schema.json", "migration.schema.json"):
         shutil.copy(REPO / "schemas" / name, schemas / name)
     registry = json.loads((REPO / "schemas/topics.json").read_text())
     dead_letters = next(t for t in registry["topics"] if t["name"] == registry["dead_letter_topic"])
