@@ -162,6 +162,28 @@ def _value_type(schemas: SchemaSet, where: _Located) -> str:
     return type_of(schemas, where)
 
 
+def _versions(schemas: SchemaSet, name: str) -> list[dict[str, Any]]:
+    """Each version of a topic, oldest first, with the migration from it to the next."""
+    topic = schemas.topic(name)
+    versions = []
+    for version in topic.versions:
+        migration = schemas.migrations.get((name, version))
+        step = None
+        if migration is not None:
+            step = {
+                "file": migration.path,
+                "description": migration.description,
+                "upgrade": [o.describe() for o in migration.upgrade.operations] or ["none: a payload passes as it is"],
+                "downgrade": None
+                if migration.downgrade is None
+                else [o.describe() for o in migration.downgrade.operations] or ["none: a payload passes as it is"],
+            }
+        versions.append(
+            {"version": version, "payload_schema": topic.payload_schema_of(version), "migration": step}
+        )
+    return versions
+
+
 def _retention(ms: int) -> str:
     if ms < 0:
         return "forever"
@@ -183,6 +205,7 @@ def docs_context(schemas: SchemaSet, bundle_ids: dict[str, str]) -> dict[str, An
                 "payload_description": payload.document["description"],
                 "schema_id": bundle_ids[topic.name],
                 "shapes": _shapes(schemas, payload),
+                "versions": _versions(schemas, topic.name),
                 "grows": not can_grow(
                     schemas.bundle(topic.name), topic.compatibility, topic.compatibility_policy
                 ).breaking,
