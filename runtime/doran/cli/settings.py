@@ -25,7 +25,7 @@ def settings(markdown: bool) -> None:
         click.echo("| variable | default | description |\n|---|---|---|")
     for name, field in Settings.model_fields.items():
         variable = _variable(name, field.validation_alias)
-        default = field.default
+        default = field.get_default(call_default_factory=True)
         shown = "(secret)" if isinstance(default, SecretStr) else ("" if default is None else str(default))
         description = field.description or ""
         if markdown:
