@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from doran.contracts import CMD_EXECUTE_TRADE, NORM_SWAP_DEMAND
+from doran.contracts import CMD_EXECUTE_TRADE, NORM_SWAP_DEMAND, RAW_NEAR_INTENTS_QUOTE
 from doran.devkit.recording import read_recording
 from doran.devkit.relay_simulator import quotes_from_recording
 from doran.pipeline import default_policy
@@ -75,10 +75,10 @@ class _Path:
     ) -> tuple[str, tuple[KafkaRecord, KafkaRecord, KafkaRecord] | None]:
         """Where the frame stops ("command" when it goes all the way, else the stage and why), and the
         records it became on the full path."""
-        outcome = self.ingest(ReceivedFrame(frame, now), now)
-        if outcome.kind != "quote" or outcome.record is None:
-            return f"ingest: {outcome.reason.value if outcome.reason else outcome.kind}", None
-        raw = outcome.record
+        ingested = self.ingest(ReceivedFrame(frame, now), now)
+        if len(ingested.records) != 1 or ingested.records[0].topic != RAW_NEAR_INTENTS_QUOTE.name:
+            return f"ingest: {ingested.dead_letter or ingested.protocol or 'no quote'}", None
+        raw = ingested.records[0]
         normalized = self.normalize(_consumed(raw), now)
         if len(normalized.records) != 1 or normalized.records[0].topic != NORM_SWAP_DEMAND.name:
             return f"normalize: {normalized.dead_letter or 'no demand'}", None

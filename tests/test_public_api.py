@@ -33,6 +33,7 @@ EXPECTED = {
         "message_key",
         "object_record",
         "parse_timestamp",
+        "size_violation",
         "topic",
         "utc_timestamp",
         "venue_message",
@@ -41,7 +42,16 @@ EXPECTED = {
     ],
     "doran.json_pointer": ["PointerError", "escape", "follow", "parse", "pointer", "unescape"],
     "doran.errors": ["ContractError", "DoranError", "SchemaSourceError"],
-    "doran.settings": ["Settings"],
+    "doran.settings": ["InvalidSettings", "Settings"],
+    "doran.environment": [
+        "InvalidSettings",
+        "allowed",
+        "field_kinds",
+        "invalid_settings",
+        "is_secret",
+        "variable",
+    ],
+    "doran.quoting": ["QUOTED_LENGTH", "elide", "quoted"],
 }
 
 

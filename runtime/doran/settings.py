@@ -1,18 +1,21 @@
 """Typed configuration of every doran process, read from `DORAN_*` environment variables.
 
 Defaults are production's (Kafka/Redpanda conventions); the embedded broker of the tests, the
-demo and the benchmark overrides the few that it needs (`doran.broker.EMBEDDED_BROKER_SETTINGS`).
+demo and the benchmark overrides the few that it needs (`doran.devkit.embedded_broker`). An invalid
+value raises `InvalidSettings`, one line naming the variable (`doran.environment`).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal, Self
+from typing import TYPE_CHECKING, Any, Literal, Self
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["Settings"]
+from doran.environment import InvalidSettings, field_kinds, invalid_settings
+
+__all__ = ["InvalidSettings", "Settings"]
 
 
 class Settings(BaseSettings):
@@ -165,6 +168,12 @@ class Settings(BaseSettings):
         description="How long after a quote's deadline a quote_status may still come before the quote is "
         "declared expired (covers the time from execution on chain to the notification).",
     )
+    registry_username: str | None = Field(
+        default=None, description="Schema registry user (HTTP basic auth), if the registry needs one."
+    )
+    registry_password: SecretStr | None = Field(
+        default=None, description="Password of that user; from the doran-credentials Secret, never logged."
+    )
     policy_file: Path | None = Field(
         default=None, description="JSON policy of the decide stage; unset: the built-in demo policy."
     )
@@ -192,8 +201,24 @@ class Settings(BaseSettings):
         description="Quix Streams' state directory; the stages keep no state there, but Quix creates it.",
     )
     health_port: int | None = Field(
-        default=None, description="Port of /healthz, /readyz and /metrics (Prometheus)."
+        default=None, ge=1, le=65_535, description="Port of /healthz, /readyz and /metrics (Prometheus)."
     )
+
+    if not TYPE_CHECKING:  # mypy keeps the typed signature the pydantic plugin gives __init__
+
+        def __init__(self, **values: Any) -> None:
+            try:
+                super().__init__(**values)
+            except ValidationError as refusal:
+                raise invalid_settings(type(self), refusal) from None
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _paths_are_not_empty(cls, value: Any, info: Any) -> Any:
+        # Path("") is the working directory: an empty variable would put state wherever a process starts.
+        if value == "" and Path in field_kinds(cls.model_fields[info.field_name]):
+            raise ValueError("is empty")
+        return value
 
     @model_validator(mode="after")
     def _batches_fit_the_poll_interval(self) -> Self:

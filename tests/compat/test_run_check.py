@@ -17,6 +17,7 @@ from doran.schema_source.schema_set import load_schema_set
 REPO = Path(__file__).resolve().parents[2]
 PAYLOAD = "schemas/payloads/norm.swap_demand.schema.json"
 DEAD_LETTER = "schemas/payloads/dlq.doran.schema.json"
+EXACT_IN = '"ExactInSwapDemand": {'  # the line of the definition that lost ttl_ms
 
 
 def _git(repo: Path, *args: str) -> None:
@@ -244,6 +245,7 @@ def test_machine_formats_carry_one_entry_per_finding(repo: Path, error_format: s
         assert entry["confluent_verdict"] == entry["semantic_verdict"] == "breaking"
         assert entry["previous_version"] == "HEAD" and not document["ok"]
         assert "witness" in entry
+        assert (entry["file"], entry["line"]) == (PAYLOAD, _line_of(repo, PAYLOAD, EXACT_IN))
     elif error_format == "junit":
         from xml.etree import ElementTree
 
@@ -252,9 +254,15 @@ def test_machine_formats_carry_one_entry_per_finding(repo: Path, error_format: s
         assert any(
             f.get("type") == "REQUIRED_PROPERTY_REMOVED_FROM_CLOSED_MODEL" for f in suite.iter("failure")
         )
+        assert {case.get("file") for case in suite.iter("testcase") if case.find("failure") is not None} == {
+            PAYLOAD
+        }
     else:
         line = next(x for x in text.splitlines() if "REQUIRED_PROPERTY_REMOVED_FROM_CLOSED_MODEL" in x)
-        assert line.startswith("::error title=norm.swap_demand /properties/payload/oneOf/0 ")
+        at = _line_of(repo, PAYLOAD, EXACT_IN)
+        assert line.startswith(
+            f"::error file={PAYLOAD},line={at},title=norm.swap_demand /properties/payload/oneOf/0 "
+        )
         assert "Confluent breaking%2C" not in line and "semantic breaking" in line
 
 
@@ -264,3 +272,22 @@ def test_a_semantic_break_comes_with_a_witness(repo: Path) -> None:
     run_check("HEAD", repo_root=repo, out=out, error_format="json")
     (entry,) = [e for e in json.loads(out.getvalue())["findings"] if e["rule"] == "MAX_LENGTH_TIGHTENED"]
     assert entry["witness"] is not None and entry["witness"]["direction"] == "backward"
+
+
+def _line_of(repo: Path, rel: str, text: str) -> int:
+    """The 1-based line of the first line of a file holding `text`."""
+    return next(n for n, line in enumerate((repo / rel).read_text().splitlines(), 1) if text in line)
+
+
+def test_a_finding_points_into_the_source_file_the_user_edited_not_the_bundle(repo: Path) -> None:
+    # QuoteId lives in common.schema.json; every topic carrying a quote_id reaches it through $refs.
+    _edit(repo, "schemas/common.schema.json", lambda d: d["$defs"]["QuoteId"].update(maxLength=64))
+    out = io.StringIO()
+    run_check("HEAD", repo_root=repo, out=out, error_format="json")
+    findings = [e for e in json.loads(out.getvalue())["findings"] if e["rule"] == "MAX_LENGTH_TIGHTENED"]
+    line = _line_of(repo, "schemas/common.schema.json", '"maxLength": 64')
+    assert len(findings) >= 3 and {(e["file"], e["line"]) for e in findings} == {
+        ("schemas/common.schema.json", line)
+    }
+    _, report = _check("HEAD", repo)
+    assert f"in schemas/common.schema.json:{line}" in report

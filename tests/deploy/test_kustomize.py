@@ -13,7 +13,6 @@ from pydantic import AliasChoices
 from pydantic_settings import BaseSettings
 
 from doran.contracts import TOPICS
-from doran.publish.credentials import RegistryCredentials
 from doran.settings import Settings
 from doran.venues import simulated_venue_log
 
@@ -222,7 +221,8 @@ def test_stage_env_vars_are_settings_fields(objects: Objects) -> None:
 
 def test_publish_job_env_vars_are_registry_credentials(objects: Objects) -> None:
     (container,) = _one(objects, "Job", "schemas-publish")["spec"]["template"]["spec"]["containers"]
-    assert _env_names(objects, container) == settings_env_names(RegistryCredentials)
+    credentials = {"DORAN_REGISTRY_USERNAME", "DORAN_REGISTRY_PASSWORD"}
+    assert _env_names(objects, container) == credentials <= settings_env_names(Settings)
 
 
 def test_bootstrap_job_creates_the_registry_topics(objects: Objects) -> None:

@@ -32,7 +32,8 @@ from doran.dlq.plan import (
 from doran.dlq.reingest import FrameReingest
 from doran.dlq.report import render_counts, render_plan
 from doran.relay import ReceivedFrame
-from doran.stages.dead_letter import ORIGINAL_KEPT_BYTES, Origin, dead_letter
+from doran.stages.consumed import Consumed
+from doran.stages.dead_letter import ORIGINAL_KEPT_BYTES, dead_letter
 from doran.stages.ingest import FrameIngest, quote_event_id
 from doran.wire import decode
 
@@ -46,7 +47,7 @@ EVERYTHING = Selection()
 def _letter(
     stage: DeadLetterStage,
     reason: DeadLetterReason,
-    origin: Origin,
+    origin: Consumed,
 ) -> DeadLetterEvent:
     record = dead_letter(
         stage,
@@ -69,13 +70,13 @@ def _stage_letter(
     key: bytes | None = b"near_intents:a->b",
     value: bytes = b"not json",
 ) -> DeadLetterEvent:
-    return _letter(stage, reason, Origin(topic, partition, offset, key, value))
+    return _letter(stage, reason, Consumed(topic, partition, offset, key, value))
 
 
 def _ingest_letter(
     frame: bytes, reason: DeadLetterReason = DeadLetterReason.INVALID_VENUE_MESSAGE
 ) -> DeadLetterEvent:
-    return _letter(DeadLetterStage.INGEST, reason, Origin(FEED, None, None, None, frame))
+    return _letter(DeadLetterStage.INGEST, reason, Consumed(FEED, None, None, None, frame))
 
 
 def _quote_frame() -> tuple[bytes, Any]:
@@ -183,10 +184,9 @@ def test_an_ingest_frame_ingest_now_accepts_yields_the_raw_record_ingest_would_m
     (item,) = _plan(letter).items
     (record,) = replay_records(item)
 
-    expected = FrameIngest(FEED, max_frame_bytes=262_144, max_record_bytes=1_000_000)(
+    (expected,) = FrameIngest(FEED, max_frame_bytes=262_144, max_record_bytes=1_000_000)(
         ReceivedFrame(frame, None), NOW
-    ).record
-    assert expected is not None
+    ).records
     assert (item.disposition, item.target) == (Disposition.REPLAY, RAW_NEAR_INTENTS_QUOTE.name)
     assert (record.topic, record.partition, record.value) == (expected.topic, None, expected.value)
     assert record.key == quote_event_id(data).encode() == expected.key.encode()
@@ -197,9 +197,9 @@ def test_an_ingest_frame_ingest_now_accepts_yields_the_raw_record_ingest_would_m
 def test_a_frame_too_large_for_the_old_limit_replays_once_the_limit_is_raised() -> None:
     frame, _ = _quote_frame()
     strict = FrameIngest(FEED, max_frame_bytes=len(frame) - 1, max_record_bytes=1_000_000)
-    outcome = strict(ReceivedFrame(frame, None), NOW)
-    assert outcome.reason is DeadLetterReason.MESSAGE_TOO_LARGE and outcome.record is not None
-    letter = decode(DEAD_LETTER_TOPIC, outcome.record.value)
+    handled = strict(ReceivedFrame(frame, None), NOW)
+    assert handled.dead_letter == DeadLetterReason.MESSAGE_TOO_LARGE.value
+    letter = decode(DEAD_LETTER_TOPIC, handled.records[0].value)
 
     still = FrameReingest(max_frame_bytes=len(frame) - 1, max_record_bytes=1_000_000, now=NOW)
     before = plan_replay([letter], frozenset(), selection=EVERYTHING, reingest=still).items[0]

@@ -139,8 +139,8 @@ def test_ingest_dead_letters_are_re_ingested_with_the_current_code(fresh_broker:
     frames = [frame, b"x" * (ORIGINAL_KEPT_BYTES + 1), b"{not json"]
     producer = Producer({"bootstrap.servers": fresh_broker, "message.max.bytes": 2_000_000})
     for each in frames:
-        record = strict(ReceivedFrame(each, None), datetime.now(UTC)).record
-        assert record is not None and record.topic == DEAD_LETTER_TOPIC.name
+        (record,) = strict(ReceivedFrame(each, None), datetime.now(UTC)).records
+        assert record.topic == DEAD_LETTER_TOPIC.name
         producer.produce(record.topic, record.value, key=record.key, headers=record.headers)
     producer.flush(30)
     letters = [
@@ -159,11 +159,10 @@ def test_ingest_dead_letters_are_re_ingested_with_the_current_code(fresh_broker:
     assert written == 1
     (raw,) = _read_all(fresh_broker, RAW_NEAR_INTENTS_QUOTE.name, 1)
     event = decode(RAW_NEAR_INTENTS_QUOTE, raw.value())
-    minted = FrameIngest(FEED, max_frame_bytes=2**18, max_record_bytes=10**6)(
+    (minted,) = FrameIngest(FEED, max_frame_bytes=2**18, max_record_bytes=10**6)(
         ReceivedFrame(frame, None), datetime.now(UTC)
-    )
-    assert minted.record is not None
-    assert event.event_id == quote_event_id(data) == minted.record.key
+    ).records
+    assert event.event_id == quote_event_id(data) == minted.key
     assert raw.key() == event.event_id.encode()
     assert (event.source, event.payload.message.quote_id) == (FEED, data["quote_id"])
     headers = dict(raw.headers() or [])

@@ -7,28 +7,19 @@ recording stand-in after `doran schemas publish` (latest, lookup, compatibility,
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
-import warnings
 from typing import Any
 
 import pytest
+from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
+from confluent_kafka.schema_registry.json_schema import JSONDeserializer, JSONSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext, SerializationError
+from support import golden
 
 from doran.contracts import TOPICS
 from doran.publish import publish
 from doran.publish.publication import contract_sources
-
-with warnings.catch_warnings():
-    # authlib (imported by the registry client) warns about its own httpx integration on import, and
-    # its import installs an "always" filter for that warning: load it first, then silence it.
-    importlib.import_module("authlib.deprecate")
-    warnings.simplefilter("ignore", DeprecationWarning)
-    from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
-    from confluent_kafka.schema_registry.json_schema import JSONDeserializer, JSONSerializer
-
-from support import golden
 
 
 def _json_examples(kind: str) -> list[Any]:

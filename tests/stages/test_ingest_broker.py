@@ -29,7 +29,8 @@ from doran.devkit.recording import RecordingFeed, read_recording
 from doran.devkit.relay_simulator import SIMULATED_SUBSCRIPTION_ID, RelaySimulator
 from doran.relay import Backoff, LiveRelayFeed, ReceivedFrame
 from doran.schema_source.registry import TopicSpec
-from doran.stages.ingest import FrameIngest, FrameOutcome, run_ingest
+from doran.stages.handling import Handled
+from doran.stages.ingest import FrameIngest, run_ingest
 from doran.stages.metrics import StageMetrics
 from doran.wire import decode
 
@@ -77,7 +78,7 @@ def _mine(address: str, topic: TopicSpec[EventT], feed: str) -> list[tuple[Messa
     return mine
 
 
-def _expected(lines: list[bytes], feed: str) -> list[FrameOutcome]:
+def _expected(lines: list[bytes], feed: str) -> list[Handled]:
     """What the pure ingest core makes of each frame: the reference the broker records are checked against."""
     ingest = FrameIngest(feed, max_frame_bytes=2**18, max_record_bytes=10**6)
     return [ingest(ReceivedFrame(line, None), datetime.now(UTC)) for line in lines]
@@ -114,22 +115,22 @@ def test_replay_produces_every_quote_and_dead_letter_and_a_second_replay_mints_n
 
     by_id = {event.event_id: (message, event) for message, event in quotes}
     originals = {base64.b64decode(event.payload.original_value_b64): event for _, event in dead}
-    for line, outcome in zip(lines, _expected(lines, feed.name), strict=True):
-        if outcome.kind == "quote":
-            assert outcome.record is not None
-            message, event = by_id[outcome.record.key]
+    for line, handled in zip(lines, _expected(lines, feed.name), strict=True):
+        if handled.protocol is None and handled.dead_letter is None:
+            (record,) = handled.records
+            message, event = by_id[record.key]
             assert message.key() == event.event_id.encode()
             # The bytes the core built, but for the time of ingestion.
-            produced, built = json.loads(message.value()), json.loads(outcome.record.value)
+            produced, built = json.loads(message.value()), json.loads(record.value)
             assert produced | {"ingested_at": None} == built | {"ingested_at": None}
             assert event.observed_at is None  # a recording carries no receive times
             headers = dict(message.headers() or [])
             assert (headers["ce_id"], headers["ce_source"]) == (event.event_id.encode(), feed.name.encode())
-        elif outcome.kind == "dead_letter":
+        elif handled.dead_letter is not None:
             letter = originals[line]
             assert (letter.payload.stage, letter.payload.reason, letter.payload.source_topic) == (
                 "ingest",
-                outcome.reason,
+                handled.dead_letter,
                 feed.name,
             )
     assert {message.key() for message, _ in dead} == {feed.name.encode()}
@@ -181,7 +182,7 @@ def test_live_ingest_through_a_dropped_connection_produces_every_frame_once(
     token = "live-test-token"
     simulator = RelaySimulator(live_frames, token=token, drop_after=70)
     metrics = StageMetrics("ingest")
-    expected = [o for o in _expected([f.encode() for f in live_frames], "x") if o.kind != "protocol"]
+    expected = [o for o in _expected([f.encode() for f in live_frames], "x") if o.protocol is None]
     with _SimulatorThread(simulator) as served:
         feed = LiveRelayFeed(served.url, SecretStr(token), backoff=Backoff(base_s=0.05, cap_s=0.2))
         deadline = time.monotonic() + 60
@@ -196,12 +197,12 @@ def test_live_ingest_through_a_dropped_connection_produces_every_frame_once(
     counts = metrics.snapshot()
     assert counts["consumed"] == len(live_frames)
     assert counts["protocol_frames"]["subscribed:quote"] == 2  # one ack per connection
-    assert sum(counts["dead_lettered"].values()) == sum(o.kind == "dead_letter" for o in expected)
+    assert sum(counts["dead_lettered"].values()) == sum(o.dead_letter is not None for o in expected)
     assert simulator.authorizations == [f"Bearer {token}"] * 2
     assert len(simulator.subscribe_requests) == 2
 
     quotes = _mine(kafka_broker, RAW_NEAR_INTENTS_QUOTE, served.url)
-    expected_ids = {o.record.key for o in expected if o.kind == "quote" and o.record is not None}
+    expected_ids = {o.records[0].key for o in expected if o.dead_letter is None}
     assert {event.event_id for _, event in quotes} == expected_ids
     assert len(quotes) == counts["produced"]
     assert all(event.observed_at is not None for _, event in quotes)

@@ -18,9 +18,10 @@ from hypothesis import strategies as st
 from doran.contracts import DEAD_LETTER_TOPIC, RAW_NEAR_INTENTS_QUOTE, RAW_NEAR_INTENTS_QUOTE_STATUS
 from doran.devkit.recording import read_recording
 from doran.relay import ReceivedFrame
-from doran.stages.ingest import FrameIngest, FrameOutcome, IngestConfigError, quote_event_id
+from doran.stages.handling import Handled
+from doran.stages.ingest import FrameIngest, IngestConfigError, quote_event_id
 from doran.stages.metrics import StageMetrics
-from doran.wire import CONTRACT_HEADER, decode, violations
+from doran.wire import CONTRACT_HEADER, KafkaRecord, decode, violations
 
 FEED = "wss://solver-relay-v2.chaindefuser.com/ws"
 NOW = datetime(2026, 3, 28, 19, 53, 29, 500000, tzinfo=UTC)
@@ -46,6 +47,22 @@ def _ingest(feed: str = FEED, *, max_frame: int = MAX_FRAME, max_record: int = M
     return ingest
 
 
+def _kind(handled: Handled) -> str:
+    """What a frame became: protocol traffic, a quote, a quote_status, or a dead letter."""
+    if handled.protocol is not None:
+        return "protocol"
+    if handled.dead_letter is not None:
+        return "dead_letter"
+    (record,) = handled.records
+    return {RAW_NEAR_INTENTS_QUOTE.name: "quote", RAW_NEAR_INTENTS_QUOTE_STATUS.name: "quote_status"}[
+        record.topic
+    ]
+
+
+def _record(handled: Handled) -> KafkaRecord | None:
+    return handled.records[0] if handled.records else None
+
+
 def _event_frame(data: Any, subscription: str = "s-1") -> str:
     return json.dumps(
         {"jsonrpc": "2.0", "method": "event", "params": {"subscription": subscription, "data": data}}
@@ -55,8 +72,8 @@ def _event_frame(data: Any, subscription: str = "s-1") -> str:
 def test_a_quote_event_becomes_a_valid_raw_quote_record_keyed_by_its_event_id() -> None:
     outcome = _ingest()(ReceivedFrame(_event_frame(DATA), OBSERVED), NOW)
 
-    assert outcome.kind == "quote" and outcome.record is not None
-    record = outcome.record
+    assert _kind(outcome) == "quote" and _record(outcome) is not None
+    record = _record(outcome)
     event = decode(RAW_NEAR_INTENTS_QUOTE, record.value)
     assert record.topic == RAW_NEAR_INTENTS_QUOTE.name
     assert record.key == event.event_id == quote_event_id(DATA)
@@ -75,11 +92,11 @@ def test_a_quote_event_becomes_a_valid_raw_quote_record_keyed_by_its_event_id() 
 
 def test_the_event_id_depends_on_the_venue_data_only() -> None:
     first = _ingest()(ReceivedFrame(_event_frame(DATA), OBSERVED), NOW)
-    later = _ingest("replay:x.jsonl")(
+    later = _ingest("recording:x.jsonl")(
         ReceivedFrame(_event_frame(DATA, "other"), None), NOW + timedelta(days=1)
     )
-    assert first.record is not None and later.record is not None
-    assert first.record.key == later.record.key
+    assert _record(first) is not None and _record(later) is not None
+    assert _record(first).key == _record(later).key
     reordered = dict(reversed(list(DATA.items())))
     assert quote_event_id(reordered) == quote_event_id(DATA) != quote_event_id(DATA | {"min_deadline_ms": 1})
 
@@ -87,8 +104,8 @@ def test_the_event_id_depends_on_the_venue_data_only() -> None:
 def test_venue_integers_beyond_64_bits_are_kept_exactly() -> None:
     data = DATA | {"venue_counter": 2**130 + 7}
     outcome = _ingest()(ReceivedFrame(_event_frame(data), OBSERVED), NOW)
-    assert outcome.record is not None
-    assert json.loads(outcome.record.value)["raw"]["venue_counter"] == 2**130 + 7
+    assert _record(outcome) is not None
+    assert json.loads(_record(outcome).value)["raw"]["venue_counter"] == 2**130 + 7
 
 
 @pytest.mark.parametrize(
@@ -107,14 +124,14 @@ def test_venue_integers_beyond_64_bits_are_kept_exactly() -> None:
 )
 def test_json_rpc_protocol_traffic_is_counted_not_dead_lettered(frame: str, protocol: str) -> None:
     outcome = _ingest()(ReceivedFrame(frame, OBSERVED), NOW)
-    assert outcome == FrameOutcome("protocol", protocol=protocol)
+    assert outcome == Handled((), protocol=protocol)
 
 
 def test_an_event_on_a_subscription_never_made_is_a_dead_letter_unless_it_carries_a_quote() -> None:
     fresh = FrameIngest(FEED, max_frame_bytes=MAX_FRAME, max_record_bytes=MAX_RECORD)
-    assert fresh(ReceivedFrame(_event_frame(DATA, "unknown"), None), NOW).kind == "quote"
+    assert _kind(fresh(ReceivedFrame(_event_frame(DATA, "unknown"), None), NOW)) == "quote"
     stray = fresh(ReceivedFrame(_event_frame({"hello": 1}, "unknown"), None), NOW)
-    assert (stray.kind, stray.reason) == ("dead_letter", "invalid_venue_message")
+    assert (_kind(stray), stray.dead_letter) == ("dead_letter", "invalid_venue_message")
 
 
 def test_events_are_routed_by_the_subscription_they_arrive_on() -> None:
@@ -122,16 +139,15 @@ def test_events_are_routed_by_the_subscription_they_arrive_on() -> None:
     ingest(ReceivedFrame(json.dumps({"jsonrpc": "2.0", "id": 2, "result": "status-sub"}), None), NOW)
     status = {"quote_hash": HASH, "intent_hash": HASH, "tx_hash": HASH}
     settled = ingest(ReceivedFrame(_event_frame(status, "status-sub"), None), NOW)
-    assert settled.kind == "quote_status" and settled.record is not None
-    assert settled.record.topic == RAW_NEAR_INTENTS_QUOTE_STATUS.name
+    assert _kind(settled) == "quote_status" and _record(settled) is not None
+    assert _record(settled).topic == RAW_NEAR_INTENTS_QUOTE_STATUS.name
     assert (
-        settled.record.key == HASH
+        _record(settled).key == HASH
     )  # the registry's key: the quote_hash, so one quote's statuses stay in order
     # On the quote subscription, the same data is a malformed quote.
     ingest(ReceivedFrame(json.dumps({"jsonrpc": "2.0", "id": 1, "result": "quote-sub"}), None), NOW)
-    assert (
-        ingest(ReceivedFrame(_event_frame(status, "quote-sub"), None), NOW).reason == "invalid_venue_message"
-    )
+    misrouted = ingest(ReceivedFrame(_event_frame(status, "quote-sub"), None), NOW)
+    assert misrouted.dead_letter == "invalid_venue_message"
 
 
 @pytest.mark.parametrize(
@@ -180,10 +196,10 @@ def test_malformed_frames_become_dead_letters_carrying_the_original_bytes(
 ) -> None:
     outcome = _ingest()(ReceivedFrame(text, OBSERVED), NOW)
 
-    assert outcome.kind == "dead_letter" and outcome.reason == reason and outcome.record is not None
-    assert outcome.record.topic == DEAD_LETTER_TOPIC.name
-    assert outcome.record.key == FEED
-    event = decode(DEAD_LETTER_TOPIC, outcome.record.value)
+    assert _kind(outcome) == "dead_letter" and outcome.dead_letter == reason and _record(outcome) is not None
+    assert _record(outcome).topic == DEAD_LETTER_TOPIC.name
+    assert _record(outcome).key == FEED
+    event = decode(DEAD_LETTER_TOPIC, _record(outcome).value)
     payload = event.payload
     assert (payload.stage, payload.reason, payload.source_topic) == ("ingest", reason, FEED)
     assert (payload.source_partition, payload.source_offset, payload.original_key_b64) == (None, None, None)
@@ -195,9 +211,9 @@ def test_malformed_frames_become_dead_letters_carrying_the_original_bytes(
 def test_a_frame_above_the_cap_is_a_dead_letter_with_its_head_size_and_hash() -> None:
     frame = _event_frame(DATA | {"blob": "x" * 2_000_000})  # a 2 MiB quote: far above any real one
     outcome = _ingest()(ReceivedFrame(frame, OBSERVED), NOW)
-    assert (outcome.kind, outcome.reason) == ("dead_letter", "message_too_large")
-    assert outcome.record is not None and outcome.record.size <= MAX_RECORD
-    letter = decode(DEAD_LETTER_TOPIC, outcome.record.value).payload
+    assert (_kind(outcome), outcome.dead_letter) == ("dead_letter", "message_too_large")
+    assert _record(outcome) is not None and _record(outcome).size <= MAX_RECORD
+    letter = decode(DEAD_LETTER_TOPIC, _record(outcome).value).payload
     assert letter.original_truncated is True
     assert letter.original_size_bytes == len(frame)
     assert letter.original_sha256 == hashlib.sha256(frame.encode()).hexdigest()
@@ -208,15 +224,15 @@ def test_a_raw_record_above_the_broker_limit_is_a_dead_letter_not_a_failed_produ
     # Under the frame cap, but the raw record carries the quote twice and outgrows the record limit.
     frame = _event_frame(DATA | {"blob": "x" * 60_000})
     outcome = _ingest(max_frame=200_000, max_record=100_000)(ReceivedFrame(frame, OBSERVED), NOW)
-    assert (outcome.kind, outcome.reason) == ("dead_letter", "message_too_large")
-    assert outcome.record is not None and outcome.record.size <= 100_000
+    assert (_kind(outcome), outcome.dead_letter) == ("dead_letter", "message_too_large")
+    assert _record(outcome) is not None and _record(outcome).size <= 100_000
 
 
 def test_dead_letter_ids_repeat_for_the_same_frame_and_feed() -> None:
     frame = ReceivedFrame(b"<html>502 Bad Gateway", None)
-    first = _ingest()(frame, NOW).record
-    again = _ingest()(frame, NOW + timedelta(hours=1)).record
-    other_feed = _ingest("replay:other.jsonl")(frame, NOW).record
+    first = _record(_ingest()(frame, NOW))
+    again = _record(_ingest()(frame, NOW + timedelta(hours=1)))
+    other_feed = _record(_ingest("recording:other.jsonl")(frame, NOW))
     assert first is not None and again is not None and other_feed is not None
     first_id = decode(DEAD_LETTER_TOPIC, first.value).event_id
     assert first_id == decode(DEAD_LETTER_TOPIC, again.value).event_id
@@ -224,27 +240,27 @@ def test_dead_letter_ids_repeat_for_the_same_frame_and_feed() -> None:
 
 
 def test_every_frame_of_the_sample_recording_has_exactly_one_outcome_and_none_is_lost() -> None:
-    ingest = _ingest("replay:sample")
+    ingest = _ingest("recording:sample")
     outcomes = [ingest(ReceivedFrame(line, None), NOW) for line in read_recording(RECORDING)]
-    kinds = Counter(outcome.kind for outcome in outcomes)
-    reasons = Counter(outcome.reason for outcome in outcomes if outcome.reason is not None)
+    kinds = Counter(_kind(outcome) for outcome in outcomes)
+    reasons = Counter(outcome.dead_letter for outcome in outcomes if outcome.dead_letter is not None)
 
     assert kinds == {"protocol": 2, "quote": 1162, "dead_letter": 41}
     assert reasons == {"not_json": 6, "invalid_venue_message": 35}
-    keys = [outcome.record.key for outcome in outcomes if outcome.kind == "quote" and outcome.record]
+    keys = [_record(outcome).key for outcome in outcomes if _kind(outcome) == "quote" and _record(outcome)]
     assert len(set(keys)) == 1162 - 3, "the three redelivered frames repeat their event ids"
 
 
 def test_metrics_count_each_frame_once_by_what_it_became() -> None:
-    from doran.stages.ingest import count
-
-    ingest, metrics = _ingest("replay:sample"), StageMetrics("ingest")
-    for line in read_recording(RECORDING)[:40]:
-        count(metrics, ingest(ReceivedFrame(line, None), NOW))
+    ingest, metrics = _ingest("recording:sample"), StageMetrics("ingest")
+    for line in read_recording(RECORDING):
+        metrics.count(ingest(ReceivedFrame(line, None), NOW))
     snapshot = metrics.snapshot()
-    assert sum(snapshot["protocol_frames"].values()) + snapshot["consumed"] == 40
-    assert snapshot["protocol_frames"] == {"subscribed:quote": 1}
-    assert snapshot["consumed"] == snapshot["produced"]  # each message produced a quote or a dead letter
+    assert snapshot["protocol_frames"] == {"subscribed:quote": 2}  # no messages of the pipeline
+    assert snapshot["consumed"] == len(read_recording(RECORDING)) - 2
+    dead = sum(snapshot["dead_lettered"].values())
+    assert (snapshot["published"], dead) == (1162, 41)
+    assert snapshot["consumed"] == snapshot["published"] + dead  # nothing declined or skipped here
 
 
 def test_a_feed_name_that_cannot_be_a_source_is_refused() -> None:
@@ -278,15 +294,19 @@ def _mutated_frames(draw: st.DrawFn) -> bytes:
 @given(st.one_of(st.binary(max_size=300), _mutated_frames(), st.text(max_size=200).map(str.encode)))
 def test_no_frame_escapes_an_exception_and_each_ends_as_exactly_one_outcome(frame: bytes) -> None:
     outcome = _ingest()(ReceivedFrame(frame, None), NOW)
-    if outcome.kind == "protocol":
-        assert outcome.record is None and outcome.protocol
-    elif outcome.kind in ("quote", "quote_status"):
+    if _kind(outcome) == "protocol":
+        assert _record(outcome) is None and outcome.protocol
+    elif _kind(outcome) in ("quote", "quote_status"):
         # Built without validation (event_object): the reference validator must accept every one.
-        topic = RAW_NEAR_INTENTS_QUOTE if outcome.kind == "quote" else RAW_NEAR_INTENTS_QUOTE_STATUS
-        assert outcome.record is not None and outcome.record.topic == topic.name
-        assert violations(topic.name, json.loads(outcome.record.value)) == []
-        decode(topic, outcome.record.value)
+        topic = RAW_NEAR_INTENTS_QUOTE if _kind(outcome) == "quote" else RAW_NEAR_INTENTS_QUOTE_STATUS
+        assert _record(outcome) is not None and _record(outcome).topic == topic.name
+        assert violations(topic.name, json.loads(_record(outcome).value)) == []
+        decode(topic, _record(outcome).value)
     else:
-        assert outcome.kind == "dead_letter" and outcome.reason is not None and outcome.record is not None
-        letter = decode(DEAD_LETTER_TOPIC, outcome.record.value).payload
+        assert (
+            _kind(outcome) == "dead_letter"
+            and outcome.dead_letter is not None
+            and _record(outcome) is not None
+        )
+        letter = decode(DEAD_LETTER_TOPIC, _record(outcome).value).payload
         assert letter.original_sha256 == hashlib.sha256(frame).hexdigest()

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from prometheus_client import generate_latest
 
+from doran.contracts import DEAD_LETTER_TOPIC
+from doran.stages.handling import Handled
 from doran.stages.metrics import ConsumerMonitor, StageMetrics, parse_counts
+from doran.wire import KafkaRecord
 
 
 def counted() -> StageMetrics:
@@ -47,3 +50,30 @@ def test_lag_and_liveness_come_from_the_consumer_statistics() -> None:
     assert monitor.polled_within(5)
     now[0] = 106.0
     assert not monitor.polled_within(5)
+
+
+def _record(topic: str) -> KafkaRecord:
+    return KafkaRecord(topic, "key", b"{}", [])
+
+
+def test_each_message_is_counted_once_by_how_it_ended_and_the_rule_holds() -> None:
+    # The one counting rule of every stage: consumed = published + declined + dead-lettered + skipped.
+    metrics = StageMetrics("any")
+    for handled in (
+        Handled((_record("norm.swap_demand"),)),
+        Handled((_record("exec.trade_result"), _record("exec.quote_signed"))),  # one message, two records
+        Handled((), declined="pair_not_allowed"),
+        Handled((_record(DEAD_LETTER_TOPIC.name),), dead_letter="not_json"),
+        Handled((), skipped="duplicate"),
+        Handled((), protocol="subscribed:quote"),  # relay protocol traffic: no message of the pipeline
+    ):
+        metrics.count(handled)
+    counts = parse_counts(generate_latest(metrics.registry).decode())
+    assert counts == {k: v for k, v in metrics.snapshot().items() if k != "stage"}
+    assert (counts["consumed"], counts["published"], counts["skipped_duplicates"]) == (5, 2, 1)
+    assert (counts["declined"], counts["dead_lettered"]) == ({"pair_not_allowed": 1}, {"not_json": 1})
+    assert counts["protocol_frames"] == {"subscribed:quote": 1}
+    assert counts["produced"] == 3 and counts["produced_by_topic"][DEAD_LETTER_TOPIC.name] == 1
+    ended = counts["published"] + counts["skipped_duplicates"]
+    ended += sum(counts["declined"].values()) + sum(counts["dead_lettered"].values())
+    assert counts["consumed"] == ended

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from doran.contracts import TOPICS, Envelope
+from doran.schema_source.golden import golden_example
 from doran.schema_source.registry import TopicSpec
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "schemas" / "examples"
@@ -34,8 +35,6 @@ class Golden:
 
 def golden_examples() -> Iterator[Golden]:
     for path in sorted(EXAMPLES.glob("*/*/*.json")):
-        body = json.loads(path.read_bytes())
-        data = (
-            body["message_text"].encode() if "message_text" in body else json.dumps(body["message"]).encode()
-        )
-        yield Golden(path.parts[-3], path.parts[-2], path.stem, data, body.get("expect", {}))
+        example = golden_example(json.loads(path.read_bytes()))
+        assert example is not None, f"{path} is not in the golden example format"
+        yield Golden(path.parts[-3], path.parts[-2], path.stem, example.data, dict(example.expect))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from doran.compat.growth import CONTENT_MODELS, can_grow, growth_table
+from doran.schema_source.migration import Migration
 from doran.schema_source.refs import resolve
 from doran.schema_source.schema_set import SchemaFile, SchemaSet
 
@@ -162,6 +163,12 @@ def _value_type(schemas: SchemaSet, where: _Located) -> str:
     return type_of(schemas, where)
 
 
+def _operations(migration: Migration | None) -> list[str] | None:
+    if migration is None:
+        return None
+    return [o.describe() for o in migration.operations] or ["none: a payload passes as it is"]
+
+
 def _versions(schemas: SchemaSet, name: str) -> list[dict[str, Any]]:
     """Each version of a topic, oldest first, with the migration from it to the next."""
     topic = schemas.topic(name)
@@ -173,10 +180,8 @@ def _versions(schemas: SchemaSet, name: str) -> list[dict[str, Any]]:
             step = {
                 "file": migration.path,
                 "description": migration.description,
-                "upgrade": [o.describe() for o in migration.upgrade.operations] or ["none: a payload passes as it is"],
-                "downgrade": None
-                if migration.downgrade is None
-                else [o.describe() for o in migration.downgrade.operations] or ["none: a payload passes as it is"],
+                "upgrade": _operations(migration.upgrade),
+                "downgrade": _operations(migration.downgrade),
             }
         versions.append(
             {"version": version, "payload_schema": topic.payload_schema_of(version), "migration": step}

@@ -1,5 +1,6 @@
 """The development kit's `doran` commands (entry-point group `doran.commands`): `demo`, `broker`,
-`record` and `replay`. Each imports what it runs only when it runs, so `doran --help` stays quick."""
+`record` and `play`. Each imports what it runs only when it runs, so `doran --help` stays quick; an error
+a user can act on ends as one line through the `doran` group (`doran.cli.failure`)."""
 
 from __future__ import annotations
 
@@ -12,12 +13,10 @@ from types import FrameType
 
 import click
 
-from doran.cli.failure import exit_with
 from doran.devkit.demo import DemoOptions
-from doran.errors import DoranError
 from doran.settings import Settings
 
-__all__ = ["broker", "demo", "record", "replay"]
+__all__ = ["broker", "demo", "play", "record"]
 
 
 @click.command()
@@ -36,21 +35,14 @@ __all__ = ["broker", "demo", "record", "replay"]
 )
 def record(file: Path, duration: float | None, max_frames: int | None) -> None:
     """Record DORAN_RELAY_URL (Bearer DORAN_RELAY_API_KEY) to FILE, one frame per line with its receive
-    time, appended and flushed line by line; `doran replay --timed FILE` plays it back with its timing.
+    time, appended and flushed line by line; `doran play --timed FILE` plays it into ingest with its timing.
     Stops on Ctrl-C/SIGTERM, --duration or --max-frames, then prints a one-line summary."""
     from doran.devkit.recording import record_relay
 
     settings = Settings()
-    try:
-        summary = record_relay(
-            settings.relay_url,
-            file,
-            api_key=settings.relay_api_key,
-            max_frames=max_frames,
-            duration_s=duration,
-        )
-    except DoranError as exc:
-        exit_with(exc)
+    summary = record_relay(
+        settings.relay_url, file, api_key=settings.relay_api_key, max_frames=max_frames, duration_s=duration
+    )
     click.echo(summary.line())
 
 
@@ -70,24 +62,20 @@ def record(file: Path, duration: float | None, max_frames: int | None) -> None:
     show_default=True,
     help="With --timed: play this many times faster than recorded.",
 )
-def replay(recording: Path, timed: bool, speed: float) -> None:
-    """Feed a JSONL recording of relay frames through the ingest stage to DORAN_BROKER_ADDRESS."""
+def play(recording: Path, timed: bool, speed: float) -> None:
+    """Play a JSONL recording of relay frames through the ingest stage to DORAN_BROKER_ADDRESS."""
     from doran.devkit.recording import RecordingFeed
     from doran.stages.ingest import STAGE, run_ingest
     from doran.stages.launch import BrokerNotConfigured
     from doran.stages.metrics import StageMetrics
 
     if speed != 1.0 and not timed:
-        raise click.UsageError("--speed paces a --timed replay; add --timed, or drop --speed.")
+        raise click.UsageError("--speed paces a --timed play; add --timed, or drop --speed.")
     settings = Settings()
     metrics = StageMetrics(STAGE)
-    try:
-        if not settings.broker_address:
-            raise BrokerNotConfigured("doran replay needs a broker: set DORAN_BROKER_ADDRESS.")
-        feed = RecordingFeed(recording, pace=timed, speed=speed)
-        run_ingest(settings, settings.broker_address, feed, metrics)
-    except DoranError as exc:
-        exit_with(exc)
+    if not settings.broker_address:
+        raise BrokerNotConfigured("doran play needs a broker: set DORAN_BROKER_ADDRESS.")
+    run_ingest(settings, settings.broker_address, RecordingFeed(recording, pace=timed, speed=speed), metrics)
     click.echo(json.dumps(metrics.snapshot()))
 
 
@@ -118,8 +106,6 @@ def broker(port: int | None) -> None:
                 time.sleep(3600)
     except KeyboardInterrupt:
         pass
-    except DoranError as exc:
-        exit_with(exc)
 
 
 @click.command()
@@ -157,7 +143,4 @@ def demo(recording: Path, work_dir: Path, rate: float, min_deadline_ms: int) -> 
     from doran.devkit.demo.run import run_demo
 
     options = DemoOptions(rate_per_s=rate, min_deadline_ms=min_deadline_ms)
-    try:
-        sys.exit(run_demo(recording, work_dir, Settings(), options))
-    except DoranError as exc:
-        exit_with(exc)
+    sys.exit(run_demo(recording, work_dir, Settings(), options))

@@ -1,7 +1,7 @@
 """The `doran` command: contract toolchain, schema publication, pipeline stages, operator tools.
 
 Commands of installed extensions join it through the entry-point group `doran.commands`: the
-development kit (`devkit/`, not in the image) contributes `doran demo`, `broker`, `record` and `replay`.
+development kit (`devkit/`, not in the image) contributes `doran demo`, `broker`, `record` and `play`.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import click
 from doran.cli.contracts import contracts
 from doran.cli.dlq import dlq
 from doran.cli.executor import executor
+from doran.cli.failure import OneLineErrors
 from doran.cli.schemas import schemas
 from doran.cli.settings import settings
 from doran.cli.stage import stage
@@ -22,7 +23,7 @@ __all__ = ["main"]
 EXTENSION_GROUP = "doran.commands"
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="doran", prog_name="doran")
 def main() -> None:
     """doran: a contract-first event pipeline for trading on NEAR Intents.

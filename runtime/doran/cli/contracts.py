@@ -5,20 +5,20 @@ Generating and linting the contracts is the toolchain's own command, `doran-code
 
 from __future__ import annotations
 
+import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import click
 
-from doran.errors import DoranError
+if TYPE_CHECKING:
+    from doran.contracts import Envelope
+    from doran.schema_source.registry import TopicSpec
+    from doran.wire import ContractViolation
 
 __all__ = ["contracts"]
-
-
-def _fail(exc: DoranError) -> None:
-    click.secho(f"error: {exc}", fg="red", err=True)
-    sys.exit(2)
 
 
 @click.group()
@@ -30,26 +30,75 @@ def contracts() -> None:
 @click.argument("topic")
 @click.argument("files", nargs=-1, type=click.File("rb"))
 def validate(topic: str, files: tuple[IO[bytes], ...]) -> None:
-    """Validate messages (one JSON document per FILE, or JSON lines on stdin) against TOPIC."""
-    from doran.wire import ContractViolation, decode
+    """Validate messages against TOPIC: each FILE holds one message; `-` reads one per line from stdin.
+
+    A golden example (schemas/examples/: {"description", "message"}) is checked as the message it
+    holds. A message larger than DORAN_MAX_MESSAGE_BYTES is invalid (message_too_large): no broker
+    takes it. Exit code 0 when every message is valid, 1 when one is not, 2 when there is nothing to
+    validate.
+    """
+    from doran.settings import Settings
     from doran.wire import topic as topic_spec
 
-    sources = [(f.name, f.read()) for f in files] or [
-        (f"<stdin>:{n}", line) for n, line in enumerate(sys.stdin.buffer, 1) if line.strip()
-    ]
-    bad = 0
-    for name, data in sources:
-        try:
-            decode(topic_spec(topic), data)
-        except ContractViolation as exc:
+    if not files:
+        raise click.UsageError("name the FILEs to validate, or - to read one message per line from stdin")
+    spec = topic_spec(topic)
+    limit = Settings().max_message_bytes
+    checked = bad = 0
+    for name, data in _messages(files):
+        checked += 1
+        refusal = _refusal(spec, data, limit)
+        if refusal is not None:
             bad += 1
-            click.echo(f"{name}: {exc.reason}")
-            for violation in exc.violations:
+            click.echo(f"{name}: {refusal.reason}")
+            for violation in refusal.violations:
                 click.echo(f"  {violation.pointer or '(message)'}: {violation.message}")
-        except DoranError as exc:
-            _fail(exc)
-    click.echo(f"{len(sources) - bad} valid, {bad} invalid")
+    if not checked:
+        raise click.BadParameter("stdin holds no message to validate", param_hint="'-'")
+    click.echo(f"{checked - bad} valid, {bad} invalid")
     sys.exit(1 if bad else 0)
+
+
+def _messages(files: tuple[IO[bytes], ...]) -> Iterator[tuple[str, bytes]]:
+    """(name, message bytes) of every message in the inputs; a golden example gives its message."""
+    for file in files:
+        name = getattr(file, "name", "-")
+        if name in ("-", "<stdin>"):
+            lines = ((f"<stdin>:{n}", line.rstrip(b"\r\n")) for n, line in enumerate(file, 1))
+            yield from ((where, _unwrapped(line)) for where, line in lines if line.strip())
+            continue
+        data = file.read()
+        if not data.strip():
+            raise click.BadParameter(f"{name} is empty: it holds no message", param_hint="FILES")
+        yield name, _unwrapped(data)
+
+
+def _unwrapped(data: bytes) -> bytes:
+    """The message of a golden example; any other input as it is."""
+    from doran.schema_source.golden import golden_example
+
+    if not data.lstrip().startswith(b"{"):
+        return data
+    try:
+        example = golden_example(json.loads(data))
+    except ValueError:
+        return data
+    return example.data if example is not None else data
+
+
+def _refusal(spec: TopicSpec[Envelope], data: bytes, limit: int) -> ContractViolation | None:
+    """Why the topic refuses the message, its size included; None when it takes it."""
+    from doran.contracts import DeadLetterReason
+    from doran.wire import ContractViolation, decode, size_violation
+
+    if len(data) > limit:
+        violation = size_violation("The message", len(data), limit)
+        return ContractViolation(spec.name, DeadLetterReason.MESSAGE_TOO_LARGE, [violation])
+    try:
+        decode(spec, data)
+    except ContractViolation as refused:
+        return refused
+    return None
 
 
 @contracts.command("check")
@@ -82,15 +131,7 @@ def check_against(against: tuple[str, ...], pattern: str | None, error_format: s
 
     if not against and pattern is None:
         raise click.UsageError("give --against REF/FOLDER (repeatable) or --history PATTERN")
-    try:
-        sys.exit(
-            run_check(
-                list(against),
-                history=pattern,
-                error_format=error_format,
-                repo_root=repo.resolve(),
-                out=sys.stdout,
-            )
-        )
-    except DoranError as exc:
-        _fail(exc)
+    code = run_check(
+        list(against), history=pattern, error_format=error_format, repo_root=repo.resolve(), out=sys.stdout
+    )
+    sys.exit(code)

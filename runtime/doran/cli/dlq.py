@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import UTC, datetime
 
 import click
 
 from doran.contracts import DeadLetterReason, DeadLetterStage
-from doran.errors import DoranError
 from doran.settings import Settings
 
 __all__ = ["dlq"]
@@ -62,18 +60,10 @@ def replay(
         frozenset(DeadLetterStage(stage) for stage in stages),
         frozenset(DeadLetterReason(reason) for reason in reasons),
     )
-    try:
-        prepared = prepare_replay(Settings(), selection, timeout_s=timeout_s, now=datetime.now(UTC))
-        for line in render_plan(
-            prepared.plan,
-            broker=prepared.broker,
-            unreadable=prepared.unreadable,
-            selection=selection,
-            each=each,
-        ):
-            click.echo(line)
-        written = None if dry_run else execute_replay(prepared, timeout_s=timeout_s)
-    except DoranError as exc:
-        click.secho(f"error: {exc}", fg="red", err=True)
-        sys.exit(2)
+    prepared = prepare_replay(Settings(), selection, timeout_s=timeout_s, now=datetime.now(UTC))
+    for line in render_plan(
+        prepared.plan, broker=prepared.broker, unreadable=prepared.unreadable, selection=selection, each=each
+    ):
+        click.echo(line)
+    written = None if dry_run else execute_replay(prepared, timeout_s=timeout_s)
     click.echo(render_counts(prepared.plan, written=written))

@@ -7,8 +7,6 @@ from pathlib import Path
 
 import click
 
-from doran.errors import DoranError
-
 __all__ = ["schemas"]
 
 
@@ -18,19 +16,29 @@ def schemas() -> None:
 
 
 @schemas.command()
+@click.option("--registry", help="Schema registry URL (Redpanda serves the Confluent REST API).")
 @click.option(
-    "--registry", required=True, help="Schema registry URL (Redpanda serves the Confluent REST API)."
+    "--snapshot",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="Plan offline against an export snapshot (`doran schemas export DIR` of what is registered) "
+    "instead of a registry; implies --dry-run.",
 )
 @click.option("--dry-run", is_flag=True, help="Print the plan and check compatibility; register nothing.")
-def publish(registry: str, dry_run: bool) -> None:
-    """Register each topic's value schema under <topic>-value, with its compatibility level."""
-    from doran.publish import publish as publish_schemas
+def publish(registry: str | None, snapshot: Path | None, dry_run: bool) -> None:
+    """Register each topic's value schema under <topic>-value, with its compatibility level.
 
-    try:
-        sys.exit(publish_schemas(registry, dry_run=dry_run, out=sys.stdout))
-    except DoranError as exc:
-        click.secho(f"error: {exc}", fg="red", err=True)
-        sys.exit(2)
+    With --snapshot, show the plan against an export snapshot without a registry: doran's gate judges
+    each change against the snapshot's version (the registry's own check cannot run offline).
+    """
+    from doran.publish import publish as publish_schemas
+    from doran.publish.publication import plan_against_snapshot
+
+    if (registry is None) == (snapshot is None):
+        raise click.UsageError("give --registry URL, or --snapshot DIR for an offline plan")
+    if snapshot is not None:
+        sys.exit(plan_against_snapshot(snapshot))
+    assert registry is not None
+    sys.exit(publish_schemas(registry, dry_run=dry_run, out=sys.stdout))
 
 
 @schemas.command()
@@ -39,9 +47,5 @@ def export(directory: Path) -> None:
     """Write the bundled schemas, topics.json and an AsyncAPI 3.0 document to DIRECTORY."""
     from doran.publish import export as export_bundle
 
-    try:
-        export_bundle(directory)
-    except DoranError as exc:
-        click.secho(f"error: {exc}", fg="red", err=True)
-        sys.exit(2)
+    export_bundle(directory)
     click.echo(f"exported to {directory}")

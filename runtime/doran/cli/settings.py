@@ -1,34 +1,48 @@
-"""`doran settings`: every DORAN_* setting with its default and what it does, read from `Settings` itself."""
+"""`doran settings`: every setting with the value in effect (secrets masked), read from `Settings` itself."""
 
 from __future__ import annotations
 
 import click
-from pydantic import AliasChoices, SecretStr
+from pydantic import SecretStr
 
+from doran.cli.failure import exit_with
+from doran.environment import InvalidSettings, variable
 from doran.settings import Settings
 
 __all__ = ["settings"]
 
+_MASK = "********"
 
-def _variable(name: str, alias: object) -> str:
-    if isinstance(alias, AliasChoices):
-        return str(alias.choices[0])
-    prefix = str(Settings.model_config.get("env_prefix", ""))
-    return f"{prefix}{name}".upper()
+
+def _shown(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, SecretStr):
+        return _MASK
+    return str(value)
 
 
 @click.command()
-@click.option("--markdown", is_flag=True, help="A Markdown table instead of plain text.")
+@click.option(
+    "--markdown",
+    is_flag=True,
+    help="The reference table (variable, default, description) in Markdown, whatever the environment.",
+)
 def settings(markdown: bool) -> None:
-    """List every setting: its environment variable, default and description."""
+    """List every setting: its environment variable, the value in effect (secrets masked) and what it
+    does. Exits 2, naming the variable, when the environment holds a value a setting does not allow."""
     if markdown:
         click.echo("| variable | default | description |\n|---|---|---|")
+        for name, field in Settings.model_fields.items():
+            made = field.get_default(call_default_factory=True)
+            default = f"`{_shown(made)}`" if made is not None else ""
+            click.echo(f"| `{variable(Settings, name)}` | {default} | {field.description} |")
+        return
+    try:
+        effective = Settings()
+    except InvalidSettings as exc:
+        exit_with(exc)
     for name, field in Settings.model_fields.items():
-        variable = _variable(name, field.validation_alias)
-        default = field.get_default(call_default_factory=True)
-        shown = "(secret)" if isinstance(default, SecretStr) else ("" if default is None else str(default))
-        description = field.description or ""
-        if markdown:
-            click.echo(f"| `{variable}` | {f'`{shown}`' if shown else ''} | {description} |")
-        else:
-            click.echo(f"{variable}={shown}\n    {description}")
+        value, made = getattr(effective, name), field.get_default(call_default_factory=True)
+        note = "" if value == made else f"  (default: {_shown(made) or 'unset'})"
+        click.echo(f"{variable(Settings, name)}={_shown(value)}{note}\n    {field.description}")

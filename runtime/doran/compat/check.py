@@ -9,6 +9,7 @@ version has and schemas/ lacks is breaking. Semantic breaks get a witness instan
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
@@ -22,6 +23,7 @@ from doran.compat.render_ci import FORMATS, render_ci
 from doran.compat.report import BREAKING, MODES, CompatReport, compare
 from doran.compat.versions import lineage, new_major_version, retired_versions
 from doran.compat.witness import find_witness
+from doran.schema_source.source_map import SourceLocation, locate, locate_entry
 
 __all__ = ["FORMATS", "check_outcome", "run_check"]
 
@@ -60,6 +62,7 @@ def check_outcome(
 ) -> CheckOutcome:
     """Judge every version of every topic of current against the versions (oldest first)."""
     reports: list[CompatReport] = []
+    lineages: dict[str, tuple[str, int]] = {}  # report label -> (topic, version)
     compared: dict[str, list[str]] = {}
     added: list[str] = []
     found: dict[int, Any] = {}
@@ -89,8 +92,19 @@ def check_outcome(
                 retired = tuple(retired_versions(topic, current, having[-1]))
                 report = CompatReport(report.topic, report.mode, report.findings + retired, report.policy)
             reports.append(report)
+            lineages[label] = (topic, version)
     latest = versions[-1]
     removed = [(t, latest.compatibility[t]) for t in latest.schemas if t not in current.schemas]
+    locations: dict[int, SourceLocation] = {}
+    if current.source is not None:
+        for report in reports:
+            topic, version = lineages[report.topic]
+            for f in report.findings:
+                if f.rule_id in RULES:
+                    where = locate(current.source, topic, f.pointer, _keyword(f.message), version)
+                else:  # a version added or dropped: the topic's versions in topics.json
+                    where = locate_entry(current.source, topic, "schema_version")
+                locations[id(f)] = where
     return CheckOutcome(
         current="schemas/ of the working tree",
         versions=[v.label for v in versions],
@@ -99,7 +113,17 @@ def check_outcome(
         added=added,
         removed=removed,
         witnesses=found,
+        locations=locations,
     )
+
+
+_KEYWORD = re.compile(r"`([$A-Za-z]+)`")
+
+
+def _keyword(message: str) -> str | None:
+    """The keyword a finding's message names first (`maxLength` was tightened ...), if any."""
+    match = _KEYWORD.search(message)
+    return match.group(1) if match else None
 
 
 def run_check(

@@ -21,6 +21,7 @@ from typing import Any
 from doran.compat.errors import CompatError
 from doran.errors import DoranError
 from doran.schema_source.registry import REGISTRY_FILE, TopicRegistry, load_topic_registry
+from doran.schema_source.schema_set import SchemaSet
 
 __all__ = ["BUNDLE_MANIFEST", "TopicSchemas", "extract_schemas_at_ref", "git_tags", "load_topic_schemas"]
 
@@ -32,7 +33,8 @@ class TopicSchemas:
     """Bundled schema, compatibility mode and Confluent policy of every topic of one contract version.
 
     `schemas` holds each topic's newest version; `versions` every version it reads (newest included),
-    `downgrades` the versions whose migration to the next has a downgrade.
+    `downgrades` the versions whose migration to the next has a downgrade; `source`, the schema files
+    it was bundled from (None for an export bundle).
     """
 
     label: str
@@ -41,6 +43,7 @@ class TopicSchemas:
     policy: Mapping[str, str]
     versions: Mapping[str, Mapping[int, dict[str, Any]]]
     downgrades: Mapping[str, frozenset[int]]
+    source: SchemaSet | None = None
 
     def newest(self, topic: str) -> int:
         return max(self.versions[topic])
@@ -106,12 +109,12 @@ def _from_export(folder: Path, registry: TopicRegistry, label: str) -> _Versions
     return found
 
 
-def _from_source(folder: Path, registry: TopicRegistry, label: str) -> _Versions:
+def _from_source(folder: Path, registry: TopicRegistry, label: str) -> tuple[_Versions, SchemaSet]:
     from doran.schema_source.schema_set import load_schema_set
 
     try:
         schema_set = load_schema_set(folder)
-        return {
+        found: _Versions = {
             t.name: (
                 {v: schema_set.bundle(t.name, v) for v in t.versions},
                 frozenset(
@@ -120,6 +123,7 @@ def _from_source(folder: Path, registry: TopicRegistry, label: str) -> _Versions
             )
             for t in registry.topics
         }
+        return found, schema_set
     except DoranError as exc:
         raise CompatError(label, str(exc)) from None
     except KeyError as exc:
@@ -134,8 +138,11 @@ def load_topic_schemas(folder: Path, label: str) -> TopicSchemas:
         raise CompatError(label, f"{folder} is not a folder")
     root = _registry_folder(folder, label)
     registry = _registry(root, label)
-    exported = (root / BUNDLE_MANIFEST).is_file()
-    found = _from_export(root, registry, label) if exported else _from_source(root, registry, label)
+    source = None
+    if (root / BUNDLE_MANIFEST).is_file():
+        found = _from_export(root, registry, label)
+    else:
+        found, source = _from_source(root, registry, label)
     return TopicSchemas(
         label=label,
         schemas={t.name: found[t.name][0][t.schema_version] for t in registry.topics},
@@ -143,6 +150,7 @@ def load_topic_schemas(folder: Path, label: str) -> TopicSchemas:
         policy={t.name: t.compatibility_policy.upper() for t in registry.topics},
         versions={name: versions for name, (versions, _) in found.items()},
         downgrades={name: downgrades for name, (_, downgrades) in found.items()},
+        source=source,
     )
 
 

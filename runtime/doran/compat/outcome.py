@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from doran.compat.report import CompatReport, Finding
+from doran.schema_source.source_map import SourceLocation
 
 __all__ = ["CheckOutcome"]
 
@@ -15,7 +16,9 @@ __all__ = ["CheckOutcome"]
 class CheckOutcome:
     """The gate's result. `compared[topic]` lists the labels of the versions compared, oldest first
     (a finding's `previous_version` indexes it); `removed` holds (topic, its previous mode);
-    `witnesses` maps id(finding) to an instance proving its semantic break, where one was found."""
+    `witnesses` maps id(finding) to an instance proving its semantic break, where one was found;
+    `locations` maps id(finding) to where the change is in the source files (under `source_folder`),
+    when the current version is a source tree."""
 
     current: str
     versions: Sequence[str]
@@ -24,9 +27,16 @@ class CheckOutcome:
     added: Sequence[str]
     removed: Sequence[tuple[str, str]]
     witnesses: Mapping[int, Any] = field(default_factory=dict)
+    locations: Mapping[int, SourceLocation] = field(default_factory=dict)
+    source_folder: str = "schemas"
 
     def version_of(self, finding: Finding) -> str:
         return self.compared[finding.topic][finding.previous_version - 1]
+
+    def source_of(self, finding: Finding) -> tuple[str, int] | None:
+        """The file (relative to the repository) and line a person edits to change what `finding` is about."""
+        location = self.locations.get(id(finding))
+        return None if location is None else (f"{self.source_folder}/{location.file}", location.line)
 
     def judged_against(self, report: CompatReport) -> Sequence[str]:
         """The versions a topic was compared with: all it appears in when transitive, else the newest."""

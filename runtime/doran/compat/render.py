@@ -26,6 +26,9 @@ def _rows(outcome: CheckOutcome) -> list[tuple[tuple[str, ...], list[str]]]:
             detail = [f.message.removesuffix(f" at {f.pointer or 'the root'}")]
             if several:
                 detail[0] += f" (against {outcome.version_of(f)})"
+            source = outcome.source_of(f)
+            if source is not None:
+                detail.append(f"in {source[0]}:{source[1]}")
             witness = outcome.witnesses.get(id(f))
             if witness is not None:
                 instance = json.dumps(witness["instance"], ensure_ascii=False)

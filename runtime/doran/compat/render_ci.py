@@ -1,7 +1,8 @@
 """Print the gate's outcome for CI: JSON, JUnit XML, or GitHub Actions workflow commands.
 
 Every format has one entry per finding carrying topic, pointer, rule ID, both verdicts, the version
-compared with and, for a semantic break, the witness instance when one was found.
+compared with, the source file and line to edit (`file`, `line`: the schema under schemas/ that holds
+what changed) and, for a semantic break, the witness instance when one was found.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ def _topic_entry(topic: str, rule: str, message: str, version: str | None) -> di
     return {
         "topic": topic, "pointer": "", "rule": rule, "message": message, "confluent_verdict": verdict,
         "semantic_verdict": verdict, "breaking": bool(version), "previous_version": version, "witness": None,
+        "file": None, "line": None,
     }  # fmt: skip
 
 
@@ -31,11 +33,12 @@ def entries(outcome: CheckOutcome) -> list[dict[str, Any]]:
     for report in outcome.reports:
         for f in report.findings:
             witness = outcome.witnesses.get(id(f))
+            file, line = outcome.source_of(f) or (None, None)
             rows.append({
                 "topic": f.topic, "mode": report.mode, "policy": report.policy, "pointer": f.pointer,
                 "rule": f.rule_id, "message": f.message, "confluent_verdict": f.confluent_verdict,
                 "semantic_verdict": f.semantic_verdict, "breaking": f.breaking,
-                "previous_version": outcome.version_of(f), "witness": witness,
+                "previous_version": outcome.version_of(f), "witness": witness, "file": file, "line": line,
             })  # fmt: skip
     for topic in outcome.added:
         rows.append(_topic_entry(topic, "TOPIC_ADDED", "New topic: nothing to compare", None))
@@ -78,8 +81,13 @@ def _junit(outcome: CheckOutcome, out: TextIO) -> None:
             suite, "testcase", classname=report.topic, name=f"{report.mode} {report.policy}"
         )
     for entry in rows:
+        where = {"file": entry["file"], "line": str(entry["line"])} if entry["file"] else {}
         case = ElementTree.SubElement(
-            suite, "testcase", classname=entry["topic"], name=f"{entry['rule']} at {entry['pointer'] or '/'}"
+            suite,
+            "testcase",
+            classname=entry["topic"],
+            name=f"{entry['rule']} at {entry['pointer'] or '/'}",
+            **where,
         )
         if entry["breaking"]:
             failure = ElementTree.SubElement(case, "failure", type=entry["rule"], message=entry["message"])
@@ -100,7 +108,10 @@ def _github(outcome: CheckOutcome, out: TextIO) -> None:
     for entry in entries(outcome):
         command = "error" if entry["breaking"] else "notice"
         title = _escape(f"{entry['topic']} {entry['pointer'] or '/'} {entry['rule']}", property_value=True)
-        out.write(f"::{command} title={title}::{_escape(_text(entry))}\n")
+        where = ""
+        if entry["file"]:  # the annotation attaches to the line of the schema that changed
+            where = f"file={_escape(entry['file'], property_value=True)},line={entry['line']},"
+        out.write(f"::{command} {where}title={title}::{_escape(_text(entry))}\n")
     verdict = "breaking changes" if outcome.breaking_topics else "nothing breaks"
     out.write(f"doran contracts check: {verdict} ({len(outcome.reports)} topic(s) compared)\n")
 

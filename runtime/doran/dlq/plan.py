@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from doran.contracts import DEAD_LETTER_TOPIC, DeadLetter, DeadLetterEvent, DeadLetterReason, DeadLetterStage
-from doran.stages.ingest import FrameOutcome
+from doran.stages.handling import Handled
 from doran.wire import KafkaRecord, decode
 
 __all__ = [
@@ -40,7 +40,7 @@ __all__ = [
 REPLAY_HEADER = "doran_replay_of"
 
 #: The ingest verdict on one original frame of a feed (doran.dlq.reingest.FrameReingest).
-Reingest = Callable[[str, bytes], FrameOutcome]
+Reingest = Callable[[str, bytes], Handled]
 
 
 class Disposition(StrEnum):
@@ -181,17 +181,18 @@ def _decide(letter: DeadLetterEvent, replayed: Collection[str], reingest: Reinge
         return replace(item, why=original.why, detail=original.detail)
     key, value = original
     if payload.stage is DeadLetterStage.INGEST:
-        outcome = reingest(payload.source_topic, value)
-        if outcome.kind == "protocol":
-            detail = f"ingest now reads the frame as protocol traffic ({outcome.protocol}), not a message"
+        handled = reingest(payload.source_topic, value)
+        if handled.protocol is not None:
+            detail = f"ingest now reads the frame as protocol traffic ({handled.protocol}), not a message"
             return replace(
                 item, disposition=Disposition.STILL_REJECTED, why="protocol traffic", detail=detail
             )
-        if outcome.kind == "dead_letter" or outcome.record is None:
-            why = outcome.reason.value if outcome.reason is not None else "no record"
-            detail = f"ingest rejects the frame again{_first_violation(outcome.record)}; nothing is produced"
+        if handled.dead_letter is not None or not handled.records:
+            why = handled.dead_letter or "no record"
+            first = _first_violation(handled.records[0] if handled.records else None)
+            detail = f"ingest rejects the frame again{first}; nothing is produced"
             return replace(item, disposition=Disposition.STILL_REJECTED, why=why, detail=detail)
-        record = outcome.record
+        (record,) = handled.records
         refeed = Refeed(record.topic, None, record.key.encode(), record.value, tuple(record.headers))
     else:
         refeed = Refeed(payload.source_topic, payload.source_partition, key, value)

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from doran.relay import ReceivedFrame
-from doran.stages.ingest import FrameIngest, FrameOutcome
+from doran.stages.handling import Handled
+from doran.stages.ingest import FrameIngest
 
 __all__ = ["FrameReingest"]
 
@@ -23,7 +24,7 @@ class FrameReingest:
     max_record_bytes: int
     now: datetime
 
-    def __call__(self, feed: str, frame: bytes) -> FrameOutcome:
+    def __call__(self, feed: str, frame: bytes) -> Handled:
         # A fresh FrameIngest per frame: it remembers subscription acks, and one dead letter's verdict must
         # not depend on which others were judged before it. Without acks it routes an event by its shape.
         ingest = FrameIngest(

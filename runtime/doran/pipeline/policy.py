@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Self
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from doran.contracts import ExecuteTrade
+from doran.json_pointer import pointer
 from doran.pipeline.errors import PolicyError
 from doran.pipeline.pricing import BPS, BaseUnitPrice
 from doran.wire import contract_type
@@ -154,7 +155,11 @@ def load_policy(path: Path) -> Policy:
         # strict: a JSON number with a fraction (or 3.0) is never taken for an integer.
         return Policy.model_validate_json(text, strict=True)
     except ValidationError as exc:
-        raise PolicyError(f"Policy file {path} is not a valid policy: {exc}") from exc
+        problems = "; ".join(
+            f"{pointer(list(error['loc'])) or '(the file)'}: {error['msg']}"
+            for error in exc.errors(include_url=False)
+        )
+        raise PolicyError(f"Policy file {path} is not a valid policy: {problems}") from exc
 
 
 # Demo reference prices in USD per whole token (as fractions) and decimals: the real NEAR Intents

@@ -1,23 +1,30 @@
-"""Schema registry credentials, read from DORAN_REGISTRY_USERNAME / DORAN_REGISTRY_PASSWORD."""
+"""Schema registry credentials: DORAN_REGISTRY_USERNAME / DORAN_REGISTRY_PASSWORD, read by `Settings`."""
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, SecretStr
 
-__all__ = ["RegistryCredentials", "registry_credentials_from_env"]
+from doran.settings import Settings
+
+__all__ = ["RegistryCredentials", "registry_credentials", "registry_credentials_from_env"]
 
 
-class RegistryCredentials(BaseSettings):
+class RegistryCredentials(BaseModel):
     """HTTP basic credentials of the schema registry; the password is revealed only to build the request."""
 
-    model_config = SettingsConfigDict(env_prefix="DORAN_REGISTRY_", frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True)
 
-    username: str | None = Field(default=None, description="Registry user (Redpanda SASL/basic-auth user).")
-    password: SecretStr | None = Field(default=None, description="Password of that user.")
+    username: str | None = None
+    password: SecretStr | None = None
+
+
+def registry_credentials(settings: Settings) -> RegistryCredentials | None:
+    """The credentials `settings` give, or None when no username is set (anonymous access)."""
+    if not settings.registry_username:
+        return None
+    return RegistryCredentials(username=settings.registry_username, password=settings.registry_password)
 
 
 def registry_credentials_from_env() -> RegistryCredentials | None:
-    """Credentials from the environment, or None when no username is set (anonymous access)."""
-    credentials = RegistryCredentials()
-    return credentials if credentials.username else None
+    """Credentials from the environment (DORAN_REGISTRY_USERNAME / DORAN_REGISTRY_PASSWORD), or None."""
+    return registry_credentials(Settings())

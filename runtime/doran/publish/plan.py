@@ -93,10 +93,11 @@ def _describe(plan: SubjectPlan) -> str:
     return f"{what}; {rule}"
 
 
-def render_plan(registry_url: str, plans: Sequence[SubjectPlan]) -> str:
-    """Human-readable plan: one line per subject, findings under blocked ones, then totals."""
+def render_plan(where: str, plans: Sequence[SubjectPlan]) -> str:
+    """Human-readable plan against `where` (`Schema registry <url>`, or a snapshot): one line per
+    subject, findings under blocked ones, then totals."""
     width = max((len(p.source.subject) for p in plans), default=0)
-    lines = [f"Schema registry {registry_url}: {len(plans)} subjects (TopicNameStrategy, schemaType JSON)"]
+    lines = [f"{where}: {len(plans)} subjects (TopicNameStrategy, schemaType JSON)"]
     for plan in plans:
         label = "BLOCKED" if plan.blocked else plan.action
         lines.append(f"  {label:<10} {plan.source.subject:<{width}}  {_describe(plan)}")

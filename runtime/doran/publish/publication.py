@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
-from typing import TextIO
+from pathlib import Path
+from typing import Protocol, TextIO
 
 from doran.contracts import TOPICS, bundled_schema
 from doran.publish.credentials import RegistryCredentials, registry_credentials_from_env
@@ -24,13 +25,39 @@ from doran.publish.errors import (
 )
 from doran.publish.inline import inline_schema
 from doran.publish.plan import Action, SubjectPlan, SubjectSource, gate_versions, render_plan
-from doran.publish.registry_http import SCHEMA_NOT_FOUND, RegisteredVersion, SchemaRegistryHttp
+from doran.publish.registry_http import (
+    SCHEMA_NOT_FOUND,
+    Compatibility,
+    RegisteredVersion,
+    SchemaRegistryHttp,
+    SubjectConfig,
+)
+from doran.publish.snapshot import SnapshotRegistry
 
-__all__ = ["EXIT_BLOCKED", "EXIT_OK", "EXIT_REGISTRY", "contract_sources", "plan_subject", "publish"]
+__all__ = [
+    "EXIT_BLOCKED",
+    "EXIT_OK",
+    "EXIT_REGISTRY",
+    "RegistryReads",
+    "contract_sources",
+    "plan_against_snapshot",
+    "plan_subject",
+    "publish",
+]
 
 EXIT_OK = 0
 EXIT_BLOCKED = 1  # a gate rejected a change, or a schema is unusable: fix the contract
 EXIT_REGISTRY = 2  # the registry could not be used: fix the URL, network or credentials
+
+
+class RegistryReads(Protocol):
+    """What planning a publication reads of a registry: a live one, or an export snapshot offline."""
+
+    def lookup(self, subject: str, schema: str) -> RegisteredVersion | int: ...
+    def versions(self, subject: str) -> list[int]: ...
+    def version(self, subject: str, version: int | str) -> RegisteredVersion: ...
+    def subject_config(self, subject: str) -> SubjectConfig: ...
+    def check_compatibility(self, subject: str, schema: str) -> Compatibility: ...
 
 
 def contract_sources() -> list[SubjectSource]:
@@ -59,7 +86,7 @@ def _parse_registered(version: RegisteredVersion) -> dict[str, object]:
     return parsed
 
 
-def _gate_findings(registry: SchemaRegistryHttp, source: SubjectSource, versions: list[int]) -> list[str]:
+def _gate_findings(registry: RegistryReads, source: SubjectSource, versions: list[int]) -> list[str]:
     """doran's breaking findings against the registered versions the subject's rule covers."""
     # Imported here: only a changed subject needs the gate, and rendering manifests must not.
     from doran.compat import compare
@@ -76,7 +103,7 @@ def _gate_findings(registry: SchemaRegistryHttp, source: SubjectSource, versions
     ]
 
 
-def plan_subject(registry: SchemaRegistryHttp, source: SubjectSource) -> SubjectPlan:
+def plan_subject(registry: RegistryReads, source: SubjectSource) -> SubjectPlan:
     """Look a subject up and, for a changed schema, run both compatibility gates; reads only."""
     found = registry.lookup(source.subject, source.text)
     config = registry.subject_config(source.subject)
@@ -140,13 +167,8 @@ def publish(
         chosen = list(sources) if sources is not None else contract_sources()
         with SchemaRegistryHttp(registry_url, auth=auth) as registry:
             plans = [plan_subject(registry, source) for source in chosen]
-            out.write(render_plan(registry_url, plans))
-            blocked = [plan.source.subject for plan in plans if plan.blocked]
-            if blocked:
-                err.write(
-                    f"error: incompatible schema change for {', '.join(blocked)}; nothing was published. "
-                    "Make the change compatible, or introduce a new topic for a breaking one.\n"
-                )
+            out.write(render_plan(f"Schema registry {registry_url}", plans))
+            if _blocked(plans, err):
                 return EXIT_BLOCKED
             if dry_run:
                 out.write("Dry run: nothing was changed.\n")
@@ -162,3 +184,40 @@ def publish(
     except PublishError as exc:
         err.write(f"error: {exc}\n")
         return EXIT_REGISTRY
+
+
+def _blocked(plans: Sequence[SubjectPlan], err: TextIO) -> bool:
+    blocked = [plan.source.subject for plan in plans if plan.blocked]
+    if blocked:
+        err.write(
+            f"error: incompatible schema change for {', '.join(blocked)}; nothing was published. "
+            "Make the change compatible, or introduce a new topic for a breaking one.\n"
+        )
+    return bool(blocked)
+
+
+def plan_against_snapshot(
+    snapshot: Path,
+    *,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+    sources: Sequence[SubjectSource] | None = None,
+) -> int:
+    """The dry run of a publication against an export snapshot (`doran schemas export DIR`), offline:
+    the plan, each change judged by doran's gate against the snapshot's version. Writes nothing;
+    EXIT_BLOCKED when a change would be refused. CompatError when DIR is no export snapshot."""
+    out = out if out is not None else sys.stdout
+    err = err if err is not None else sys.stderr
+    registry = SnapshotRegistry(snapshot)
+    try:
+        chosen = list(sources) if sources is not None else contract_sources()
+        plans = [plan_subject(registry, source) for source in chosen]
+    except (InvalidSchemaError, InliningError) as exc:
+        err.write(f"error: {exc}\n")
+        return EXIT_BLOCKED
+    where = f"Export snapshot {snapshot} (offline: doran's gate only; the registry's own check is not run)"
+    out.write(render_plan(where, plans))
+    if _blocked(plans, err):
+        return EXIT_BLOCKED
+    out.write("Dry run against a snapshot: nothing was changed.\n")
+    return EXIT_OK

@@ -1,4 +1,4 @@
-"""A small client for the Confluent Schema Registry REST API (as served by Redpanda), over httpx.
+"""A small client for the Confluent Schema Registry REST API (as served by Redpanda), over httpx2.
 
 Only what publication needs. Every non-success answer becomes a specific `PublishError` whose
 message names the registry, the request and what to do about it.
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-import httpx
+import httpx2
 
 from doran.publish.credentials import RegistryCredentials
 from doran.publish.errors import (
@@ -76,8 +76,8 @@ class SchemaRegistryHttp:
         basic = None
         if auth is not None and auth.username:
             password = auth.password.get_secret_value() if auth.password else ""
-            basic = httpx.BasicAuth(auth.username, password)
-        self._client = httpx.Client(
+            basic = httpx2.BasicAuth(auth.username, password)
+        self._client = httpx2.Client(
             base_url=self.base_url,
             auth=basic,
             timeout=timeout_s,
@@ -91,11 +91,11 @@ class SchemaRegistryHttp:
     def __exit__(self, *exc: object) -> None:
         self._client.close()
 
-    def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> httpx.Response:
+    def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> httpx2.Response:
         where = f"{method} {self.base_url}{path}"
         try:
             response = self._client.request(method, path, json=body)
-        except httpx.TransportError as exc:
+        except httpx2.TransportError as exc:
             raise RegistryUnreachableError(
                 f"schema registry unreachable at {self.base_url} ({where}: {exc or type(exc).__name__}); "
                 "check --registry and that the registry listens there (Redpanda: port 8081)"
@@ -109,7 +109,7 @@ class SchemaRegistryHttp:
         return response
 
     @staticmethod
-    def _error(response: httpx.Response) -> tuple[int | None, str]:
+    def _error(response: httpx2.Response) -> tuple[int | None, str]:
         try:
             body = response.json()
         except ValueError:
@@ -119,7 +119,7 @@ class SchemaRegistryHttp:
             return (code if isinstance(code, int) else None), str(body.get("message", ""))
         return None, str(body)[:200]
 
-    def _unexpected(self, response: httpx.Response) -> RegistryResponseError:
+    def _unexpected(self, response: httpx2.Response) -> RegistryResponseError:
         code, message = self._error(response)
         request = response.request
         return RegistryResponseError(

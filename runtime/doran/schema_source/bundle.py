@@ -24,15 +24,17 @@ def bundle_document(
     document: dict[str, Any],
     base_uri: str,
     extra_defs: dict[str, dict[str, Any]] | None = None,
+    origins: dict[str, tuple[str, str]] | None = None,
 ) -> dict[str, Any]:
     """Return document (whose relative `$ref`s resolve against base_uri) with every reachable `$ref`
     rewritten to `#/$defs/<Name>`; extra_defs are added as definitions of their own.
 
     Names come from `/$defs/<Name>` fragments or the referenced document's title; two different
-    targets with one name are an error rather than a silent overwrite.
+    targets with one name are an error rather than a silent overwrite. `origins`, when given, gets
+    where each definition came from: name -> (the $id of its document, its JSON pointer there).
     """
     defs: dict[str, Any] = {}
-    origins: dict[str, tuple[str, str]] = {}
+    origins = {} if origins is None else origins
 
     def rewrite(node: Any, base: str) -> Any:
         if isinstance(node, list):

@@ -104,12 +104,15 @@ class SchemaSet:
         """Every schema file by `$id`, for resolving `$ref`s across files."""
         return schema_registry((f.id, f.document) for f in self.files.values())
 
-    def bundle(self, topic: str, version: int | None = None) -> dict[str, Any]:
+    def bundle(
+        self, topic: str, version: int | None = None, origins: dict[str, tuple[str, str]] | None = None
+    ) -> dict[str, Any]:
         """Self-contained schema of one topic's messages of one version (the newest when None): the
-        envelope with that version's payload inlined."""
+        envelope with that version's payload inlined. `origins` gets where each definition came from
+        (see `bundle_document`)."""
         entry = self.topic(topic)
         document = _topic_document(self, entry, entry.schema_version if version is None else version)
-        return bundle_document(self.refs, document, self.envelope.id)
+        return bundle_document(self.refs, document, self.envelope.id, origins=origins)
 
     def bundle_venue_message(self, name: str) -> dict[str, Any]:
         """Self-contained schema of one venue message."""

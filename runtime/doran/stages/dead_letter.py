@@ -5,30 +5,19 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from doran.contracts import DEAD_LETTER_TOPIC, DeadLetter, DeadLetterReason, DeadLetterStage, Violation
+from doran.stages.consumed import Consumed
 from doran.wire import KafkaRecord, build, content_id, kafka_record, max_length, utc_timestamp
 
-__all__ = ["ORIGINAL_KEPT_BYTES", "Origin", "dead_letter"]
+__all__ = ["ORIGINAL_KEPT_BYTES", "dead_letter"]
 
 _MAX_VIOLATIONS = max_length(DeadLetter, "violations")
 _MAX_SOURCE = max_length(DeadLetter, "source_topic")
 # The head of the original that fits original_value_b64 once base64-encoded (4 characters per 3
 # bytes); a larger original keeps that head, its size and its hash.
 ORIGINAL_KEPT_BYTES = max_length(DeadLetter, "original_value_b64") // 4 * 3
-
-
-@dataclass(frozen=True, slots=True)
-class Origin:
-    """Where a rejected message was read: a topic's partition and offset, or a venue feed (no offsets)."""
-
-    topic: str
-    partition: int | None
-    offset: int | None
-    key: bytes | None
-    value: bytes
 
 
 def _b64(data: bytes | None) -> str | None:
@@ -39,7 +28,7 @@ def dead_letter(
     stage: DeadLetterStage,
     reason: DeadLetterReason,
     violations: Sequence[Violation],
-    origin: Origin,
+    message: Consumed,
     *,
     now: datetime,
     max_record_bytes: int,
@@ -51,8 +40,8 @@ def dead_letter(
     A hostile message can carry violations and bytes larger than a record may be: then the
     violations are cut (saying how many were left out) and a shorter head of the original kept.
     """
-    where = f"{stage.value}|{origin.topic}|{origin.partition}|{origin.offset}|".encode()
-    event_id = content_id("dlq-", where, origin.value if origin.offset is None else b"")
+    where = f"{stage.value}|{message.topic}|{message.partition}|{message.offset}|".encode()
+    event_id = content_id("dlq-", where, message.value if message.offset is None else b"")
     count, kept = min(len(violations), _MAX_VIOLATIONS), ORIGINAL_KEPT_BYTES
     while True:
         listed = list(violations[:count])
@@ -60,7 +49,7 @@ def dead_letter(
             listed[-1] = Violation(
                 pointer="", message=f"{len(violations) - count + 1} more violations left out"
             )
-        record = _record(stage, reason, listed, origin, kept, event_id, now)
+        record = _record(stage, reason, listed, message, kept, event_id, now)
         if record.size <= max_record_bytes or (count <= 1 and kept == 0):
             return record
         if count > 1:
@@ -73,24 +62,24 @@ def _record(
     stage: DeadLetterStage,
     reason: DeadLetterReason,
     violations: list[Violation],
-    origin: Origin,
+    message: Consumed,
     kept: int,
     event_id: str,
     now: datetime,
 ) -> KafkaRecord:
-    key = origin.key
+    key = message.key
     payload = {
         "stage": stage,
         "reason": reason,
         "violations": violations,
-        "source_topic": origin.topic[:_MAX_SOURCE],
-        "source_partition": origin.partition,
-        "source_offset": origin.offset,
+        "source_topic": message.topic[:_MAX_SOURCE],
+        "source_partition": message.partition,
+        "source_offset": message.offset,
         "original_key_b64": _b64(key[:kept] if key is not None else None),
-        "original_value_b64": _b64(origin.value[:kept]),
-        "original_truncated": len(origin.value) > kept,
-        "original_size_bytes": len(origin.value),
-        "original_sha256": hashlib.sha256(origin.value).hexdigest(),
+        "original_value_b64": _b64(message.value[:kept]),
+        "original_truncated": len(message.value) > kept,
+        "original_size_bytes": len(message.value),
+        "original_sha256": hashlib.sha256(message.value).hexdigest(),
     }
     event = build(
         DEAD_LETTER_TOPIC,

@@ -1,7 +1,9 @@
-"""The contract of every consuming stage: one consumed record in, records out, nothing lost.
+"""The contract of every stage: one consumed message in, one `Handled` out, nothing lost.
 
 A handler never raises for bad input: a message it cannot use becomes a dead letter, a demand it
-will not trade becomes a counted decline, an output too large for the broker a dead letter.
+will not trade becomes a counted decline, an output too large for the broker a dead letter. Every
+stage says what became of each message with the one type `Handled`, and counts it with the one
+rule `StageMetrics.count`: consumed = published + declined + dead-lettered + skipped.
 """
 
 from __future__ import annotations
@@ -14,24 +16,33 @@ from typing import Any, Generic, TypeVar
 from doran.contracts import DeadLetterReason, DeadLetterStage, Envelope, Violation
 from doran.pipeline import Declined
 from doran.schema_source.registry import TopicSpec
-from doran.stages.dead_letter import Origin, dead_letter
-from doran.wire import ContractViolation, KafkaRecord, decode, derived_object, object_record
+from doran.stages.consumed import Consumed
+from doran.stages.dead_letter import dead_letter
+from doran.wire import ContractViolation, KafkaRecord, decode, derived_object, object_record, size_violation
 
 __all__ = ["Consumed", "Handled", "RecordHandler", "oversize_violation", "reject"]
 
 In = TypeVar("In", bound=Envelope)
 Out = TypeVar("Out", bound=Envelope)
-#: What a consumed record is, for a dead letter: where it was read, its key and bytes.
-Consumed = Origin
 
 
 @dataclass(frozen=True, slots=True)
 class Handled:
-    """What became of one consumed record: what to produce, and why nothing was when so."""
+    """What became of one consumed message: the records to produce, and how it ended, exactly one of
+
+    - published: `records` hold its outputs (none of them a dead letter);
+    - `declined`: the policy's reason, nothing produced;
+    - `dead_letter`: the reason, `records` hold its one dead letter;
+    - `skipped`: why nothing is produced again (a duplicate whose output is already published);
+    - `protocol`: not a message of the pipeline at all (ingest: relay protocol traffic, by kind),
+      so not counted as consumed.
+    """
 
     records: tuple[KafkaRecord, ...]
     declined: str | None = None
     dead_letter: str | None = None
+    skipped: str | None = None
+    protocol: str | None = None
 
 
 def reject(
@@ -49,11 +60,7 @@ def reject(
 
 def oversize_violation(record: KafkaRecord, limit: int) -> Violation:
     """Why a record a stage built cannot be produced."""
-    return Violation(
-        pointer="",
-        message=f"The {record.topic} record built from this message has {record.size} bytes; "
-        f"records are limited to {limit} (DORAN_MAX_MESSAGE_BYTES, the broker's message size)",
-    )
+    return size_violation(f"The {record.topic} record built from this message", record.size, limit)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,9 +1,10 @@
 """Ingest stage: relay frames -> raw.near_intents.quote; malformed frames and quotes -> dlq.doran.
 
-Core: `FrameIngest` maps one received frame to its outcome (pure, time injected, never raises).
-JSON-RPC protocol traffic (answers to our requests, other notifications) is counted by kind,
-not dead-lettered. Shell: `run_ingest` pumps a frame feed (the live relay, or a recording) into
-a Quix-configured producer in this process, so counting, readiness and liveness need no IPC.
+Core: `FrameIngest` maps one received frame to what became of it, a `Handled` as in every stage
+(pure, time injected, never raises). JSON-RPC protocol traffic (answers to our requests, other
+notifications) is counted by kind, not dead-lettered. Shell: `run_ingest` pumps a frame feed (the
+live relay, or a recording) into a Quix-configured producer in this process, so counting, readiness
+and liveness need no IPC.
 """
 
 from __future__ import annotations
@@ -13,9 +14,8 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from contextlib import aclosing
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from doran.broker import create_topics
 from doran.contracts import (
@@ -46,8 +46,8 @@ from doran.relay import (
 )
 from doran.schema_source.registry import TopicSpec, VenueMessageSpec
 from doran.settings import Settings
-from doran.stages.dead_letter import Origin, dead_letter
-from doran.stages.handling import oversize_violation
+from doran.stages.consumed import Consumed
+from doran.stages.handling import Handled, oversize_violation, reject
 from doran.stages.metrics import StageMetrics
 from doran.stages.quix_stage import quix_application
 from doran.wire import (
@@ -65,7 +65,6 @@ from doran.wire import (
 
 __all__ = [
     "FrameIngest",
-    "FrameOutcome",
     "IngestConfigError",
     "quote_event_id",
     "run_ingest",
@@ -84,17 +83,6 @@ _ROUTES: dict[Subscription, tuple[VenueMessageSpec[Any], TopicSpec[Envelope]]] =
 
 class IngestConfigError(DoranError):
     """The ingest stage cannot start: no broker, or a feed whose name cannot be an event source."""
-
-
-@dataclass(frozen=True, slots=True)
-class FrameOutcome:
-    """What one frame became: protocol traffic (its kind), a quote or quote_status record (the venue
-    message on its raw topic), or a dead letter (its reason)."""
-
-    kind: Literal["protocol", "quote", "quote_status", "dead_letter"]
-    record: KafkaRecord | None = None
-    reason: DeadLetterReason | None = None
-    protocol: str | None = None
 
 
 _PREFIXES = {"quote": "nearq-", "quote_status": "nears-"}
@@ -133,8 +121,9 @@ class FrameIngest:
         self._max_record = max_record_bytes
         self._subscriptions: dict[str, Subscription] = {}  # subscription id -> what it delivers
 
-    def __call__(self, frame: ReceivedFrame, now: datetime) -> FrameOutcome:
-        """The outcome of one frame exactly as received; never raises, whatever its content."""
+    def __call__(self, frame: ReceivedFrame, now: datetime) -> Handled:
+        """What became of one frame exactly as received: protocol traffic (its kind), a quote or
+        quote_status record (the venue message on its raw topic), or a dead letter; never raises."""
         original = frame.text.encode("utf-8", "surrogatepass") if isinstance(frame.text, str) else frame.text
         if len(original) > self._max_frame:
             text = (
@@ -157,21 +146,21 @@ class FrameIngest:
                 parsed.code,
                 parsed.message,
             )
-            return FrameOutcome("protocol", protocol="error_answer")
+            return Handled((), protocol="error_answer")
         return self._notification(parsed, original, frame.observed_at, now)
 
-    def _answer(self, answer: ResultAnswer) -> FrameOutcome:
+    def _answer(self, answer: ResultAnswer) -> Handled:
         position = answer.request_id if isinstance(answer.request_id, int) else -1
         if 1 <= position <= len(SUBSCRIPTIONS) and isinstance(answer.result, str):
             self._subscriptions[answer.result] = SUBSCRIPTIONS[position - 1]
-            return FrameOutcome("protocol", protocol=f"subscribed:{SUBSCRIPTIONS[position - 1]}")
-        return FrameOutcome("protocol", protocol="answer")
+            return Handled((), protocol=f"subscribed:{SUBSCRIPTIONS[position - 1]}")
+        return Handled((), protocol="answer")
 
     def _notification(
         self, note: Notification, original: bytes, observed: datetime | None, now: datetime
-    ) -> FrameOutcome:
+    ) -> Handled:
         if note.subscription is None:
-            return FrameOutcome("protocol", protocol=f"notification:{note.method}"[:64])
+            return Handled((), protocol=f"notification:{note.method}"[:64])
         delivers = self._subscriptions.get(note.subscription) or _shape_of(note.data)
         if delivers is None:
             text = (
@@ -200,17 +189,15 @@ class FrameIngest:
         if record.size > self._max_record:
             violation = oversize_violation(record, self._max_record)
             return self._dead(original, DeadLetterReason.MESSAGE_TOO_LARGE, [violation], now)
-        return FrameOutcome(delivers, record)
+        return Handled((record,))
 
     def _dead(
         self, original: bytes, reason: DeadLetterReason, violations: list[Violation], now: datetime
-    ) -> FrameOutcome:
-        # A venue feed has no partition or offset: the dead letter's id derives from the feed and the bytes.
-        origin = Origin(self.feed, None, None, None, original)
-        record = dead_letter(
-            DeadLetterStage.INGEST, reason, violations, origin, now=now, max_record_bytes=self._max_record
-        )
-        return FrameOutcome("dead_letter", record, reason)
+    ) -> Handled:
+        # A venue feed has no partition or offset: the dead letter's id derives from the feed and the
+        # bytes, so identical frames (the same garbage sent three times) share one dead-letter id.
+        frame = Consumed(self.feed, None, None, None, original)
+        return reject(DeadLetterStage.INGEST, reason, violations, frame, now, self._max_record)
 
 
 def _shape_of(data: Any) -> Subscription | None:
@@ -221,18 +208,6 @@ def _shape_of(data: Any) -> Subscription | None:
         if "quote_hash" in data:
             return "quote_status"
     return None
-
-
-def count(metrics: StageMetrics, outcome: FrameOutcome) -> None:
-    """Count a frame once, as what it became: protocol frames are not messages of the pipeline."""
-    if outcome.kind == "protocol":
-        metrics.protocol[outcome.protocol or "other"] += 1
-        return
-    metrics.consumed += 1
-    if outcome.record is not None:
-        metrics.produced[outcome.record.topic] += 1
-    if outcome.reason is not None:
-        metrics.dead_lettered[outcome.reason.value] += 1
 
 
 async def pump(
@@ -249,10 +224,10 @@ async def pump(
     async with aclosing(feed.frames(should_stop)) as frames:
         async for frame in frames:
             started = time.perf_counter()
-            outcome = ingest(frame, clock())
-            if outcome.record is not None:
-                produce(outcome.record)
-            count(metrics, outcome)
+            handled = ingest(frame, clock())
+            for record in handled.records:
+                produce(record)
+            metrics.count(handled)
             observe(time.perf_counter() - started)
 
 

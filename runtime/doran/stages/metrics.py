@@ -21,6 +21,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.registry import Collector, CollectorRegistry
 
 from doran.contracts import DEAD_LETTER_TOPIC
+from doran.stages.handling import Handled
 
 __all__ = ["ConsumerMonitor", "LatencyHistogram", "StageMetrics", "parse_counts"]
 
@@ -110,12 +111,19 @@ class ConsumerMonitor:
 
 
 class StageMetrics(Collector):
-    """The counts of one stage process: consumed = produced + declined + dead-lettered + skipped."""
+    """The counts of one stage process. Each consumed message ends one way (`count`):
+    consumed = published + declined + dead-lettered + skipped.
+
+    `published` counts messages answered with records; `produced` counts the records, by topic
+    (dead letters included). Relay protocol frames (ingest) are no messages of the pipeline: counted
+    by kind, not consumed.
+    """
 
     def __init__(self, stage: str, monitor: ConsumerMonitor | None = None) -> None:
         self.stage = stage
         self.monitor = monitor
         self.consumed = 0
+        self.published = 0
         self.skipped = 0
         self.produced: Counter[str] = Counter()  # by topic
         self.declined: Counter[str] = Counter()  # by reason
@@ -127,12 +135,29 @@ class StageMetrics(Collector):
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(self)
 
+    def count(self, handled: Handled) -> None:
+        """Count one message by how it ended; the one place the counting rule is kept."""
+        if handled.protocol is not None:
+            self.protocol[handled.protocol] += 1
+            return
+        self.consumed += 1
+        for record in handled.records:
+            self.produced[record.topic] += 1
+        if handled.dead_letter:
+            self.dead_lettered[handled.dead_letter] += 1
+        elif handled.declined:
+            self.declined[handled.declined] += 1
+        elif handled.skipped:
+            self.skipped += 1
+        else:
+            self.published += 1
+
     def snapshot(self) -> dict[str, Any]:
-        """The counts as plain JSON values; `produced` leaves dead letters out, so that
-        consumed = produced + declined + dead-lettered + skipped."""
+        """The counts as plain JSON values; `produced` counts records, dead letters left out."""
         return {
             "stage": self.stage,
             "consumed": self.consumed,
+            "published": self.published,
             "produced": sum(n for topic, n in self.produced.items() if topic != DEAD_LETTER_TOPIC.name),
             "produced_by_topic": dict(self.produced),
             "skipped_duplicates": self.skipped,
@@ -145,6 +170,7 @@ class StageMetrics(Collector):
     def collect(self) -> Iterator[Any]:
         stage = [self.stage]
         yield _counter("doran_consumed", "Messages the stage consumed.", [(stage, self.consumed)])
+        yield _counter("doran_published", "Messages answered with records.", [(stage, self.published)])
         yield _counter("doran_duplicates_skipped", "Messages skipped as duplicates.", [(stage, self.skipped)])
         for name, doc, label, counts in (
             ("doran_produced", "Records produced, by topic (dead letters included).", "topic", self.produced),
@@ -195,7 +221,7 @@ def _counter(
 
 def parse_counts(exposition: str) -> dict[str, Any]:
     """A stage's counts read back from its /metrics text, shaped like `StageMetrics.snapshot()`."""
-    counts: dict[str, Any] = {"consumed": 0, "produced": 0, "skipped_duplicates": 0}
+    counts: dict[str, Any] = {"consumed": 0, "published": 0, "produced": 0, "skipped_duplicates": 0}
     counts.update(
         declined={}, dead_lettered={}, protocol_frames={}, produced_by_topic={}, awaiting_settlement=None
     )
@@ -215,6 +241,6 @@ def parse_counts(exposition: str) -> dict[str, Any]:
                     counts["produced"] += int(sample.value)
             elif name == "duplicates_skipped":
                 counts["skipped_duplicates"] = int(sample.value)
-            elif name == "consumed":
-                counts["consumed"] = int(sample.value)
+            elif name in ("consumed", "published"):
+                counts[name] = int(sample.value)
     return counts

@@ -99,13 +99,7 @@ def build_quix_app(
         started = time.perf_counter()
         context = message_context()
         handled = handler(Consumed(source.name, context.partition, context.offset, key, value), clock())
-        metrics.consumed += 1
-        for record in handled.records:
-            metrics.produced[record.topic] += 1
-        if handled.declined:
-            metrics.declined[handled.declined] += 1
-        if handled.dead_letter:
-            metrics.dead_lettered[handled.dead_letter] += 1
+        metrics.count(handled)
         observe(time.perf_counter() - started)
         return list(handled.records)
 

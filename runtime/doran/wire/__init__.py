@@ -40,7 +40,7 @@ from doran.wire.kafka_binding import (
     message_key,
     object_record,
 )
-from doran.wire.limits import contract_type, max_length
+from doran.wire.limits import contract_type, max_length, size_violation
 from doran.wire.reference import violations
 from doran.wire.versions import UnwritableVersion, check_written_versions, writing
 
@@ -70,6 +70,7 @@ __all__ = [
     "message_key",
     "object_record",
     "parse_timestamp",
+    "size_violation",
     "topic",
     "utc_timestamp",
     "venue_message",

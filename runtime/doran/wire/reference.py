@@ -3,7 +3,9 @@ turns a refusal into violations with RFC 6901 JSON pointers.
 
 It is the oracle the fast path (pydantic) is tested against, and it explains rejections. Patterns
 follow ECMA-262 as 2020-12 asks: `$` matches only at the very end (Python's `re` also matches
-before a trailing newline).
+before a trailing newline). A message quotes the bad value elided in the middle, so the reason always
+shows, and a string breaking a `pattern` is explained in the words of the schema that holds the
+pattern (its title and description), not by the regex.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pydantic_core import to_jsonable_python
 
 from doran.contracts import TOPICS, VENUE_MESSAGES, DeadLetter, DeadLetterReason, Violation
 from doran.json_pointer import pointer
+from doran.quoting import elide, quoted
 from doran.schema_source.registry import BundledSchema
 from doran.wire.errors import ContractViolation, UnknownTopic
 from doran.wire.limits import max_length
@@ -47,7 +50,18 @@ def _ecma_pattern(
     validator: Any, pattern: str, instance: Any, schema: Any
 ) -> Iterator[SchemaValidationError]:
     if validator.is_type(instance, "string") and not _ecma_regex(pattern).search(instance):
-        yield SchemaValidationError(f"{instance!r} does not match {pattern!r}")
+        yield SchemaValidationError(_pattern_message(instance, pattern, schema))
+
+
+def _pattern_message(instance: str, pattern: str, schema: Any) -> str:
+    """What a string breaking `pattern` fails to be, as the schema holding the pattern describes it;
+    the regex (elided) only when that schema has no description."""
+    rule = schema.get("description") if isinstance(schema, dict) else None
+    if not isinstance(rule, str) or not rule:
+        return f"{quoted(instance)} does not match {elide(repr(pattern))}"
+    title = schema.get("title")
+    what = f"a valid {title}" if isinstance(title, str) else "of the form"
+    return f"{quoted(instance)} is not {what}: {rule}"
 
 
 _EcmaDraft202012 = validators.extend(Draft202012Validator, {"pattern": _ecma_pattern})  # type: ignore[no-untyped-call]
@@ -102,7 +116,8 @@ def _leaves(error: SchemaValidationError) -> Iterator[tuple[str, str]]:
         for extra in sorted(k for k in error.instance if k not in allowed):
             yield pointer([*base, extra]), "unexpected property (the object is closed)"
     else:
-        yield pointer(base), error.message
+        # jsonschema quotes the whole instance first: elided, a long one leaves room for the reason.
+        yield pointer(base), error.message.replace(repr(error.instance), quoted(error.instance), 1)
 
 
 def violations(contract: Contract, instance: Any, *, at: str = "") -> list[Violation]:

@@ -1,5 +1,5 @@
 """Recordings with receive times: `doran record` writes what `read_recording`/`RecordingFeed` read, both
-line formats mix, a torn last line costs only itself, and a timed replay keeps the recorded gaps."""
+line formats mix, a torn last line costs only itself, and a timed play keeps the recorded gaps."""
 
 from __future__ import annotations
 
@@ -15,15 +15,15 @@ from click.testing import CliRunner
 
 from doran.cli import main
 from doran.devkit.recording import (
+    PlaySchedule,
     RecordingFeed,
     RecordingFormatError,
     RecordingWriter,
-    ReplaySchedule,
+    play_offsets,
     read_recording,
     record_feed,
     recorded_frames,
     recording_schedule,
-    replay_offsets,
     timed_line,
 )
 from doran.devkit.relay_simulator import RelaySimulator, SimulatorThread
@@ -146,10 +146,10 @@ def test_the_committed_raw_recording_reads_as_before(tmp_path: Path) -> None:
     assert read_recording(SAMPLE) == lines
     assert recorded_frames(SAMPLE) == [ReceivedFrame(line, None) for line in lines]
 
-    async def replayed() -> list[ReceivedFrame]:
+    async def played() -> list[ReceivedFrame]:
         return [frame async for frame in RecordingFeed(SAMPLE).frames(lambda: False)]
 
-    assert asyncio.run(replayed()) == [ReceivedFrame(line, None) for line in lines]
+    assert asyncio.run(played()) == [ReceivedFrame(line, None) for line in lines]
 
 
 @pytest.mark.parametrize(
@@ -209,7 +209,7 @@ def test_recorded_frames_reads_lines_as_well_as_files() -> None:
 # -- pacing ------------------------------------------------------------------------------------------
 
 
-def test_replay_offsets_are_the_recorded_gaps_from_the_first_timed_frame() -> None:
+def test_play_offsets_are_the_recorded_gaps_from_the_first_timed_frame() -> None:
     times = [
         None,
         T0,
@@ -219,18 +219,18 @@ def test_replay_offsets_are_the_recorded_gaps_from_the_first_timed_frame() -> No
         T0 + timedelta(seconds=1),  # the recorder's clock stepped back: no negative gap
         T0 + timedelta(seconds=1, milliseconds=500),
     ]
-    assert replay_offsets(times) == [None, 0.0, 0.25, None, 2.0, 2.0, 2.5]
-    assert replay_offsets([]) == []
+    assert play_offsets(times) == [None, 0.0, 0.25, None, 2.0, 2.0, 2.5]
+    assert play_offsets([]) == []
 
 
-def test_replay_schedule_scales_by_speed_and_never_waits_for_a_late_frame() -> None:
-    schedule = ReplaySchedule(start=100.0, speed=4.0)
+def test_play_schedule_scales_by_speed_and_never_waits_for_a_late_frame() -> None:
+    schedule = PlaySchedule(start=100.0, speed=4.0)
     assert schedule.due(2.0) == 100.5
     assert schedule.wait_s(2.0, now=100.2) == pytest.approx(0.3)
     assert schedule.wait_s(2.0, now=101.0) == 0.0
     for bad in (0.0, -1.0, float("inf"), float("nan")):
         with pytest.raises(ValueError, match="speed"):
-            ReplaySchedule(0.0, bad)
+            PlaySchedule(0.0, bad)
     with pytest.raises(ValueError, match="speed"):
         RecordingFeed(Path("x.jsonl"), pace=True, speed=0.0)
 
@@ -267,10 +267,10 @@ def test_a_paced_feed_keeps_the_recorded_gaps_at_the_given_speed(tmp_path: Path)
     time = _FakeTime()
     feed = RecordingFeed(path, pace=True, speed=2.0, clock=time.clock, sleep=time.sleep)
 
-    async def replay() -> list[tuple[str | bytes, float]]:
+    async def play() -> list[tuple[str | bytes, float]]:
         return [(frame.text, time.now - 1000.0) async for frame in feed.frames(lambda: False)]
 
-    played = asyncio.run(replay())
+    played = asyncio.run(play())
 
     # At speed 2: offsets 0, 1, (raw: no wait), 3, 2.5 -> 3 (no negative gap) become 0, 0.5, 0.5, 1.5, 1.5.
     assert played == [(texts[0], 0.0), (texts[1], 0.5), (b"frame-2", 0.5), (texts[3], 1.5), (texts[4], 1.5)]
@@ -283,10 +283,10 @@ def test_a_fast_feed_never_sleeps_and_keeps_the_receive_times(tmp_path: Path) ->
     time = _FakeTime()
     feed = RecordingFeed(path, clock=time.clock, sleep=time.sleep)
 
-    async def replay() -> list[ReceivedFrame]:
+    async def play() -> list[ReceivedFrame]:
         return [frame async for frame in feed.frames(lambda: False)]
 
-    frames = asyncio.run(replay())
+    frames = asyncio.run(play())
     assert time.sleeps == []
     assert [f.observed_at for f in frames] == [T0, T0 + timedelta(seconds=60), T0 + timedelta(hours=1)]
 
@@ -298,14 +298,14 @@ def test_a_stop_request_ends_a_paced_feed_during_a_long_gap(tmp_path: Path) -> N
     feed = RecordingFeed(path, pace=True, clock=time.clock, sleep=time.sleep)
     stop = threading.Event()
 
-    async def replay() -> list[ReceivedFrame]:
+    async def play() -> list[ReceivedFrame]:
         played = []
         async for frame in feed.frames(stop.is_set):
             played.append(frame)
             stop.set()
         return played
 
-    assert [f.text for f in asyncio.run(replay())] == ["frame-0"]
+    assert [f.text for f in asyncio.run(play())] == ["frame-0"]
     assert sum(time.sleeps) <= 0.25
 
 

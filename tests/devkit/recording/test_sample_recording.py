@@ -35,11 +35,11 @@ def test_the_committed_recording_is_what_the_seeded_script_writes() -> None:
 
 
 def _outcomes() -> list[str]:
-    ingest = FrameIngest("replay:relay-quotes.jsonl", max_frame_bytes=2**18, max_record_bytes=10**6)
+    ingest = FrameIngest("recording:relay-quotes.jsonl", max_frame_bytes=2**18, max_record_bytes=10**6)
     now = datetime(2026, 3, 28, 20, 0, tzinfo=UTC)
     return [
-        outcome.protocol or outcome.reason or outcome.kind
-        for outcome in (ingest(ReceivedFrame(line, None), now) for line in read_recording(RECORDING))
+        handled.protocol or handled.dead_letter or "quote"
+        for handled in (ingest(ReceivedFrame(line, None), now) for line in read_recording(RECORDING))
     ]
 
 

@@ -2,7 +2,7 @@
 
 - `run.run_demo`: orchestration and live progress (imported by the CLI only when the demo runs)
 - `options.DemoOptions`: how it plays
-- `replay`: a recording played through the relay simulator, paced
+- `broadcast`: a recording sent by the relay simulator to its subscribers, paced
 - `solver_identity`: the throwaway key a demo run signs with
 - `topic_tally`, `summary`: the topics read back, the tables and the reconciliation
 """

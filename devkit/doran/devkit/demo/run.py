@@ -21,15 +21,15 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.live import Live
 from rich.table import Table
 
 from doran.broker import create_topics
 from doran.contracts import RAW_NEAR_INTENTS_QUOTE, RAW_NEAR_INTENTS_QUOTE_STATUS, TOPICS
+from doran.devkit.demo.broadcast import Broadcast, broadcast, plan_broadcast
 from doran.devkit.demo.options import DemoOptions
-from doran.devkit.demo.replay import ReplayPlan, plan_replay, replay
+from doran.devkit.demo.screen import demo_console, print_tables, progress
 from doran.devkit.demo.solver_identity import DemoSolver
-from doran.devkit.demo.summary import answer_latencies_ms, reconcile, summary_tables
+from doran.devkit.demo.summary import answer_latencies_ms, counts_endings, reconcile, summary_tables
 from doran.devkit.demo.topic_tally import read_topics
 from doran.devkit.embedded_broker import EMBEDDED_BROKER_SETTINGS, EmbeddedBroker, settings_environment
 from doran.devkit.recording import read_recording
@@ -62,20 +62,26 @@ def _every_fourth(quote_id: str) -> bool:
 
 
 def _progress(counts: Mapping[str, Mapping[str, Any]], started: float) -> Table:
-    table = Table(title=f"doran demo — {time.monotonic() - started:5.1f} s", expand=False)
-    for column in ("stage", "consumed", "produced", "declined", "dead-lettered", "skipped", "awaiting"):
-        table.add_column(column, justify="right" if column != "stage" else "left")
+    """Each stage's counts so far (its /metrics), as the summary's stage table names them."""
+    elapsed = time.monotonic() - started
+    table = Table(title=f"doran demo: each stage's counts after {elapsed:.1f} s", title_justify="left")
+    columns = ("consumed", "published", "declined", "dead-lettered", "skipped", "records written", "awaiting")
+    table.add_column("stage")
+    for column in columns:
+        table.add_column(column, justify="right")
     for stage, c in counts.items():
         awaiting = c.get("awaiting_settlement")
         table.add_row(
             stage,
             str(c.get("consumed", 0)),
-            str(c.get("produced", 0)),
+            str(c.get("published", 0)) if counts_endings(c) else "-",
             str(sum(c.get("declined", {}).values())),
             str(sum(c.get("dead_lettered", {}).values())),
             str(c.get("skipped_duplicates", 0)),
+            str(sum(c.get("produced_by_topic", {}).values())),
             "" if awaiting is None else str(awaiting),
         )
+    table.caption = "awaiting: signed quotes neither filled nor expired yet"
     return table
 
 
@@ -97,10 +103,10 @@ def _drained(counts: Mapping[str, Mapping[str, Any]]) -> bool:
 def run_demo(recording: Path, work_dir: Path, settings: Settings, options: DemoOptions | None = None) -> int:
     """Run the demo; 0 when every identity of the reconciliation holds, 1 otherwise."""
     options = options or DemoOptions()
-    console = Console()
+    console = demo_console()
     shutil.rmtree(work_dir, ignore_errors=True)
     (work_dir / "logs").mkdir(parents=True)
-    plan = plan_replay(read_recording(recording), min_deadline_ms=options.min_deadline_ms)
+    plan = plan_broadcast(read_recording(recording), min_deadline_ms=options.min_deadline_ms)
     solver = DemoSolver.generate()
     simulator = RelaySimulator(duplicate_statuses=_every_fourth)
     with _broker(settings, work_dir) as (address, broker_settings), SimulatorThread(simulator) as relay:
@@ -137,16 +143,15 @@ def run_demo(recording: Path, work_dir: Path, settings: Settings, options: DemoO
                 return 1
             counts = outcome
         tallies = read_topics(address, list(TOPICS))
-        checks = reconcile(relay.summary(), tallies, counts["execute"])
+        checks = reconcile(relay.summary(), tallies, counts)
         latencies = answer_latencies_ms(relay.events(), relay.responses())
-        for table in summary_tables(relay.summary(), tallies, counts, checks, latencies):
-            console.print(table)
+        print_tables(console, summary_tables(relay.summary(), tallies, counts, checks, latencies))
     return 0 if all(check.holds for check in checks) else 1
 
 
 def _play(
     relay: SimulatorThread,
-    plan: ReplayPlan,
+    plan: Broadcast,
     processes: StageProcesses,
     settings: Settings,
     address: str,
@@ -173,20 +178,23 @@ def _play(
             lambda: feed.client.connected and processes.ready(), options.drain_timeout_s, poll_s=0.2
         )
         playing = threading.Thread(
-            target=replay, args=(relay, plan, options.rate_per_s), kwargs={"should_stop": stopping.is_set}
+            target=broadcast, args=(relay, plan, options.rate_per_s), kwargs={"should_stop": stopping.is_set}
         )
         started = time.monotonic()
         playing.start()
-        with Live(console=console, refresh_per_second=4) as live:
+        previous: dict[str, dict[str, Any]] = {}
+        with progress(console) as show:
             while True:
                 counts = {INGEST: ingest.snapshot(), **processes.counts()}
-                live.update(_progress(counts, started))
+                show(_progress(counts, started))
                 crashed = processes.exited()
                 if crashed:
                     console.print(f"[red]stage(s) {', '.join(crashed)} exited; see their logs")
                     return None
-                if not playing.is_alive() and _drained(counts):
+                # Unchanged since the last look: a stage reports a batch's state before its records.
+                if not playing.is_alive() and _drained(counts) and counts == previous:
                     return counts
+                previous = counts
                 if time.monotonic() - started > options.drain_timeout_s:
                     console.print("[red]the pipeline did not drain in time")
                     return None

@@ -1,9 +1,13 @@
-"""The demo's end-of-run summary: what the relay saw against what doran's topics hold, and whether they agree.
+"""The demo's end-of-run summary: what each stage counted, what the topics hold and what the relay saw,
+every number saying what it counts, and the lines that reconcile them.
 
-The checks are the loop's accounting identities, over distinct events (a record published again
-under the same event_id is one event): every quote_response the relay judged is a result doran
-recorded with the same verdict, every quote the relay accepted ends filled or expired exactly
-once, every command has one result, and every duplicate was skipped or republished identically.
+A topic's records and its distinct events differ by the records that repeat an event_id already
+counted (a frame the relay sent again, a result republished after a redelivery, identical bad frames
+sharing one dead-letter id): the tables show both and the repeats between them. The checks are the
+loop's accounting identities, over distinct events: every quote_response the relay judged is a
+result doran recorded with the same verdict, every quote the relay accepted ends filled or expired
+exactly once, every command has one result, each stage's messages end one way each, and every topic
+holds what the stages say they wrote to it.
 """
 
 from __future__ import annotations
@@ -19,6 +23,9 @@ from doran.contracts import (
     DEAD_LETTER_TOPIC,
     EXEC_QUOTE_SETTLEMENT,
     EXEC_TRADE_RESULT,
+    NORM_SWAP_DEMAND,
+    RAW_NEAR_INTENTS_QUOTE,
+    RAW_NEAR_INTENTS_QUOTE_STATUS,
     ResultCode,
     SettlementOutcome,
 )
@@ -26,7 +33,10 @@ from doran.devkit.demo.topic_tally import TopicTally
 from doran.devkit.relay_simulator import PublishedQuote, ReceivedResponse, Summary
 from doran.executor import AWAITS_SETTLEMENT
 
-__all__ = ["Check", "answer_latencies_ms", "reconcile", "summary_tables"]
+__all__ = ["STAGE_RULE", "Check", "answer_latencies_ms", "counts_endings", "reconcile", "summary_tables"]
+
+#: The one counting rule every stage keeps (doran.stages.metrics.StageMetrics.count).
+STAGE_RULE = "consumed = published + declined + dead-lettered + skipped"
 
 # Results of commands whose quote_response left for the relay: it judged each of them.
 _SENT = (
@@ -36,6 +46,17 @@ _SENT = (
     ResultCode.RELAY_TIMEOUT,
     ResultCode.RELAY_DISCONNECTED,
 )
+
+# What a record repeating an event_id already counted is, on each topic.
+_REPEATS = {
+    RAW_NEAR_INTENTS_QUOTE.name: "a quote frame the relay sent again",
+    RAW_NEAR_INTENTS_QUOTE_STATUS.name: "a quote_status the relay delivered twice",
+    NORM_SWAP_DEMAND.name: "the demand of a repeated quote",
+    CMD_EXECUTE_TRADE.name: "the command of a repeated quote",
+    EXEC_TRADE_RESULT.name: "a result republished (its command redelivered)",
+    EXEC_QUOTE_SETTLEMENT.name: "a settlement republished (a duplicate quote_status)",
+    DEAD_LETTER_TOPIC.name: "an identical bad message (same origin and bytes, same dead-letter id)",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,15 +72,38 @@ class Check:
         return self.left == self.right
 
 
-def reconcile(relay: Summary, tallies: Mapping[str, TopicTally], executor: Mapping[str, Any]) -> list[Check]:
-    """The identities between the relay's journal, the topics and the executor's counts."""
+def _ended(counts: Mapping[str, Any]) -> int:
+    """Messages a stage counted by how they ended: published + declined + dead-lettered + skipped."""
+    ended: int = (
+        counts.get("published", 0)
+        + sum(counts.get("declined", {}).values())
+        + sum(counts.get("dead_lettered", {}).values())
+        + counts.get("skipped_duplicates", 0)
+    )
+    return ended
+
+
+def counts_endings(counts: Mapping[str, Any]) -> bool:
+    """Whether a stage counts how each message ended. One that wrote records but counted no message
+    published does not (the executor's batch loop, until it counts with StageMetrics.count)."""
+    wrote = any(
+        n for topic, n in counts.get("produced_by_topic", {}).items() if topic != DEAD_LETTER_TOPIC.name
+    )
+    return counts.get("published", 0) > 0 or not wrote
+
+
+def reconcile(
+    relay: Summary, tallies: Mapping[str, TopicTally], counts: Mapping[str, Mapping[str, Any]]
+) -> list[Check]:
+    """The identities between the relay's journal, the topics and the stages' counts."""
     results = tallies[EXEC_TRADE_RESULT.name].breakdown
     settlements = tallies[EXEC_QUOTE_SETTLEMENT.name].breakdown
     refused = sum(relay.refused.values())
     commands = tallies[CMD_EXECUTE_TRADE.name]
     repeated_commands = commands.count - len(commands.command_ids)  # a quote_id commanded again
     republished = tallies[EXEC_TRADE_RESULT.name].copies + tallies[EXEC_QUOTE_SETTLEMENT.name].copies
-    return [
+    executor = counts.get("execute", {})
+    checks = [
         Check("relay: answered = accepted + refused", relay.responses_received, relay.accepted + refused),
         Check("doran sent = relay answered", sum(results[c] for c in _SENT), relay.responses_received),
         Check("doran QUOTE_ACCEPTED = relay accepted", results[ResultCode.QUOTE_ACCEPTED], relay.accepted),
@@ -80,6 +124,37 @@ def reconcile(relay: Summary, tallies: Mapping[str, TopicTally], executor: Mappi
             repeated_commands + relay.duplicates_sent,
         ),
     ]
+    checks += [
+        Check(f"{stage}: {STAGE_RULE}", c.get("consumed", 0), _ended(c))
+        for stage, c in counts.items()
+        if counts_endings(c)
+    ]
+    if executor and not counts_endings(executor):
+        checks.append(_executor_consumption(executor, tallies[EXEC_QUOTE_SETTLEMENT.name]))
+    checks += [
+        Check(
+            f"records on {topic} = records the stages wrote to it",
+            tally.count,
+            sum(c.get("produced_by_topic", {}).get(topic, 0) for c in counts.values()),
+        )
+        for topic, tally in tallies.items()
+    ]
+    return checks
+
+
+def _executor_consumption(executor: Mapping[str, Any], settlements: TopicTally) -> Check:
+    """The executor's messages, reconciled through what it wrote while its batch loop counts no endings:
+    each command or quote_status is answered by one result or settlement, skipped, or dead-lettered;
+    the expiry settlements its clock makes answer no message."""
+    written = executor.get("produced_by_topic", {})
+    answered = written.get(EXEC_TRADE_RESULT.name, 0) + written.get(EXEC_QUOTE_SETTLEMENT.name, 0)
+    answered -= settlements.records_by_outcome[SettlementOutcome.EXPIRED]
+    ended = answered + sum(executor.get("dead_lettered", {}).values()) + executor.get("skipped_duplicates", 0)
+    return Check(
+        "execute: consumed = results and settlements written - expiries + dead-lettered + skipped",
+        executor.get("consumed", 0),
+        ended,
+    )
 
 
 def answer_latencies_ms(
@@ -105,41 +180,146 @@ def summary_tables(
     checks: list[Check],
     latencies_ms: Sequence[float] = (),
 ) -> list[Table]:
-    topics = _table("records per topic (read_committed)", "topic", "records")
+    """The summary, table by table; every count says what it counts, every total how it adds up."""
+    return [
+        _stages(counts, checks),
+        _topics(tallies),
+        _dead_letters(tallies[DEAD_LETTER_TOPIC.name], counts),
+        _executor(tallies),
+        _relay(relay, latencies_ms),
+        _declined(counts.get("decide", {})),
+        _reconciliation(checks),
+    ]
+
+
+def _stages(counts: Mapping[str, Mapping[str, Any]], checks: list[Check]) -> Table:
+    table = _table(
+        "what each stage counted (its /metrics)",
+        "stage",
+        "consumed",
+        "published",
+        "declined",
+        "dead-lettered",
+        "skipped",
+        "records written",
+        STAGE_RULE,
+        words=(7,),
+    )
+    verdicts = {check.name: check for check in checks}
+    for stage, c in counts.items():
+        check = verdicts.get(f"{stage}: {STAGE_RULE}")
+        verdict = (
+            "not counted by the stage: reconciled through its topics below" if check is None else _mark(check)
+        )
+        table.add_row(
+            stage,
+            str(c.get("consumed", 0)),
+            str(c.get("published", 0)) if check is not None else "-",
+            str(sum(c.get("declined", {}).values())),
+            str(sum(c.get("dead_lettered", {}).values())),
+            str(c.get("skipped_duplicates", 0)),
+            str(sum(c.get("produced_by_topic", {}).values())),
+            verdict,
+        )
+    protocol = sum(counts.get("ingest", {}).get("protocol_frames", {}).values())
+    table.caption = (
+        f"consumed: messages read (ingest: relay frames; {protocol} protocol frames, subscription acks, are "
+        "no messages); published: messages answered with records; records written: dead letters included"
+    )
+    return table
+
+
+def _topics(tallies: Mapping[str, TopicTally]) -> Table:
+    table = _table(
+        "records per topic (read_committed)",
+        "topic",
+        "records",
+        "distinct events",
+        "repeats",
+        "a repeat is",
+        words=(4,),
+    )
     for name, tally in tallies.items():
-        topics.add_row(name, str(tally.count))
-    verdicts = _table("the relay simulator's verdicts on doran's quote_responses", "verdict", "count")
-    verdicts.add_row("accepted (OK)", str(relay.accepted))
+        table.add_row(
+            name, str(tally.count), str(len(tally.outcomes)), str(tally.copies), _REPEATS.get(name, "")
+        )
+    table.caption = "records = distinct events + repeats: a repeat carries an event_id already counted"
+    return table
+
+
+def _dead_letters(tally: TopicTally, counts: Mapping[str, Mapping[str, Any]]) -> Table:
+    table = _table(f"dead letters ({DEAD_LETTER_TOPIC.name})", "stage: reason", "records", "dead-letter ids")
+    records = tally.records_by_outcome
+    for reason, ids in sorted(tally.breakdown.items()):
+        table.add_row(reason, str(records[reason]), str(ids))
+    table.add_row("total", str(tally.count), str(len(tally.outcomes)), end_section=True)
+    written = sum(sum(c.get("dead_lettered", {}).values()) for c in counts.values())
+    table.caption = (
+        f"{tally.count} records = {len(tally.outcomes)} dead-letter ids + {tally.copies} repeats: a dead "
+        "letter's id derives from where its message was read, and a relay frame has no offset, so "
+        f"identical frames share one id. The stages dead-lettered {written} messages."
+    )
+    return table
+
+
+def _executor(tallies: Mapping[str, TopicTally]) -> Table:
+    table = _table("the executor: commands in, results and settlements out", "", "count")
+    commands = tallies[CMD_EXECUTE_TRADE.name]
+    table.add_row(f"{CMD_EXECUTE_TRADE.name}: records", str(commands.count))
+    table.add_row("  distinct command_ids", str(len(commands.command_ids)))
+    repeated = commands.count - len(commands.command_ids)
+    table.add_row("  repeated commands (a quote commanded again)", str(repeated), end_section=True)
+    for topic, what in (
+        (EXEC_TRADE_RESULT, "results (one per command_id)"),
+        (EXEC_QUOTE_SETTLEMENT, "settlements (one per accepted quote)"),
+    ):
+        tally = tallies[topic.name]
+        for outcome, n in sorted(tally.breakdown.items()):
+            table.add_row(f"{topic.name}: {outcome}", str(n))
+        table.add_row(f"  = distinct {what}", str(len(tally.outcomes)))
+        table.add_row("  + republished copies", str(tally.copies))
+        table.add_row(f"  = records on {topic.name}", str(tally.count), end_section=True)
+    return table
+
+
+def _relay(relay: Summary, latencies_ms: Sequence[float]) -> Table:
+    table = _table("the relay simulator's verdicts on doran's quote_responses", "verdict", "count")
+    table.add_row("accepted (OK)", str(relay.accepted))
     for reason, n in sorted(relay.refused.items()):
-        verdicts.add_row(f"refused: {reason}", str(n))
-    verdicts.add_row("settlements sent (quote_status)", str(relay.settlements_sent))
-    verdicts.add_row("  of which delivered twice", str(relay.duplicates_sent))
-    verdicts.add_row("statuses for quotes no one signed", str(relay.unknown_sent))
+        table.add_row(f"refused: {reason}", str(n))
+    table.add_row("  = quote_responses received", str(relay.responses_received), end_section=True)
+    table.add_row("settlements sent (quote_status)", str(relay.settlements_sent))
+    table.add_row("  of which delivered twice", str(relay.duplicates_sent))
+    table.add_row("statuses for quotes no one signed", str(relay.unknown_sent))
     if latencies_ms:
         p50, p99 = _percentile(latencies_ms, 0.5), _percentile(latencies_ms, 0.99)
-        verdicts.add_row("quote event -> quote_response, p50 / p99", f"{p50:.1f} / {p99:.1f} ms")
-    results = _table("trade results and settlements", "outcome", "count")
-    for code, n in sorted(tallies[EXEC_TRADE_RESULT.name].breakdown.items()):
-        results.add_row(f"{EXEC_TRADE_RESULT.name}: {code}", str(n))
-    for outcome, n in sorted(tallies[EXEC_QUOTE_SETTLEMENT.name].breakdown.items()):
-        results.add_row(f"{EXEC_QUOTE_SETTLEMENT.name}: {outcome}", str(n))
-    declined = _table("declined demands (decide)", "reason", "count")
-    for reason, n in sorted(counts.get("decide", {}).get("declined", {}).items()):
-        declined.add_row(reason, str(n))
-    dead = _table("dead letters", "stage: reason", "count")
-    for reason, n in sorted(tallies[DEAD_LETTER_TOPIC.name].breakdown.items()):
-        dead.add_row(reason, str(n))
-    reconciled = Table(title="reconciliation")
-    for column in ("identity", "left", "right", ""):
-        reconciled.add_column(column, justify="left" if column == "identity" else "right")
+        table.add_row("quote event -> quote_response, p50 / p99", f"{p50:.1f} / {p99:.1f} ms")
+    return table
+
+
+def _declined(decide: Mapping[str, Any]) -> Table:
+    table = _table("demands decide declined, by reason", "reason", "demands")
+    declined = decide.get("declined", {})
+    for reason, n in sorted(declined.items()):
+        table.add_row(reason, str(n))
+    table.add_row("  = declined by decide", str(sum(declined.values())), end_section=True)
+    return table
+
+
+def _reconciliation(checks: list[Check]) -> Table:
+    table = _table("reconciliation", "identity", "left", "right", "", words=(3,))
     for check in checks:
-        mark = "[green]ok" if check.holds else "[red]MISMATCH"
-        reconciled.add_row(check.name, str(check.left), str(check.right), mark)
-    return [topics, verdicts, results, declined, dead, reconciled]
+        table.add_row(check.name, str(check.left), str(check.right), _mark(check))
+    return table
 
 
-def _table(title: str, *columns: str) -> Table:
-    table = Table(title=title)
+def _mark(check: Check) -> str:
+    return "[green]ok" if check.holds else "[red]MISMATCH"
+
+
+def _table(title: str, *columns: str, words: tuple[int, ...] = ()) -> Table:
+    """A table whose first column and the `words` columns hold text, the others counts."""
+    table = Table(title=title, title_justify="left", caption_justify="left")
     for n, column in enumerate(columns):
-        table.add_column(column, justify="right" if n else "left")
+        table.add_column(column, justify="left" if n == 0 or n in words else "right")
     return table

@@ -23,6 +23,7 @@ class TopicTally:
 
     count: int = 0
     outcomes: dict[str, str] = field(default_factory=dict)  # event_id -> outcome ("" when none)
+    records_by_outcome: Counter[str] = field(default_factory=Counter)  # repeats included
     command_ids: set[str] = field(default_factory=set)
     samples: list[dict[str, Any]] = field(default_factory=list)
 
@@ -61,6 +62,7 @@ class TopicTally:
         elif topic == DEAD_LETTER_TOPIC.name:
             outcome = f"{payload['stage']}: {payload['reason']}"
         self.outcomes.setdefault(event_id, outcome)
+        self.records_by_outcome[outcome] += 1
 
 
 def read_topics(address: str, topics: list[str], *, timeout_s: float = 60.0) -> dict[str, TopicTally]:

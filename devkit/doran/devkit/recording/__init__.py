@@ -1,9 +1,9 @@
 """Recordings of relay frames: the JSONL format, `doran record` (the live relay to a file) and the feed
-`doran replay` and the demo play them through.
+`doran play` feeds to ingest.
 
 - `lines`: the recording format (raw or timed lines), read and written
 - `recorder`: append what a feed delivers, timed and flushed line by line
-- `timing`: when to replay each frame of a timed recording
+- `timing`: when to play each frame of a timed recording
 - `feed`: a recording as a `doran.relay.FrameFeed`
 """
 
@@ -22,20 +22,20 @@ from doran.devkit.recording.recorder import (
     record_feed,
     record_relay,
 )
-from doran.devkit.recording.timing import ReplaySchedule, replay_offsets
+from doran.devkit.recording.timing import PlaySchedule, play_offsets
 
 __all__ = [
+    "PlaySchedule",
     "RecordingFeed",
     "RecordingFileError",
     "RecordingFormatError",
     "RecordingSummary",
     "RecordingWriter",
-    "ReplaySchedule",
+    "play_offsets",
     "read_recording",
     "record_feed",
     "record_relay",
     "recorded_frames",
     "recording_schedule",
-    "replay_offsets",
     "timed_line",
 ]

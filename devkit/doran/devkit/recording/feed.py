@@ -1,4 +1,4 @@
-"""A JSONL recording played as a frame feed (what `doran replay` ingests), paced or as fast as taken."""
+"""A JSONL recording played as a frame feed (what `doran play` ingests), paced or as fast as taken."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from doran.devkit.recording.lines import recorded_frames
-from doran.devkit.recording.timing import ReplaySchedule, replay_offsets
+from doran.devkit.recording.timing import PlaySchedule, play_offsets
 from doran.relay import ReceivedFrame
 
 __all__ = ["RecordingFeed"]
 
-# The longest a paced replay sleeps before checking for a stop: a long recorded gap must not delay one.
+# The longest a paced feed sleeps before checking for a stop: a long recorded gap must not delay one.
 _STOP_CHECK_S = 0.25
 
 
@@ -34,18 +34,18 @@ class RecordingFeed:
     sleep: Callable[[float], Awaitable[None]] = field(default=asyncio.sleep, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        ReplaySchedule(0.0, self.speed)  # refuses a bad speed here rather than at the first frame
+        PlaySchedule(0.0, self.speed)  # refuses a bad speed here rather than at the first frame
 
     @property
     def name(self) -> str:
-        return f"replay:{self.path.name}"
+        return f"recording:{self.path.name}"
 
     async def frames(self, should_stop: Callable[[], bool]) -> AsyncGenerator[ReceivedFrame, None]:
         frames = recorded_frames(self.path)
         offsets: list[float | None] = [None] * len(frames)
         if self.pace:
-            offsets = replay_offsets([frame.observed_at for frame in frames])
-        schedule = ReplaySchedule(self.clock(), self.speed)
+            offsets = play_offsets([frame.observed_at for frame in frames])
+        schedule = PlaySchedule(self.clock(), self.speed)
         for frame, offset in zip(frames, offsets, strict=True):
             if offset is not None:
                 while (wait_s := schedule.wait_s(offset, self.clock())) > 0:

@@ -10,7 +10,7 @@ A torn line, what a recorder killed mid-write leaves, is not JSON but begins as 
 (`{"received_at"`, or a start of that at least `{"r` long): it is skipped with a warning, wherever it is
 (the next `doran record` run on the file ends it with a newline before appending), and every other line
 stays. A line that is a timed object but whose values are not (a `received_at` that is not a
-timestamp, a `frame` that is not a string) is an error naming the file and line: replaying it as a raw
+timestamp, a `frame` that is not a string) is an error naming the file and line: playing it as a raw
 frame would hide the mistake.
 """
 
@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from doran.devkit.recording.timing import replay_offsets
+from doran.devkit.recording.timing import play_offsets
 from doran.relay import ReceivedFrame
 from doran.relay.errors import RelayError
 
@@ -169,7 +169,7 @@ def read_recording(path: Path) -> list[bytes]:
 def recording_schedule(source: Path | Iterable[str | bytes]) -> list[tuple[float | None, bytes]]:
     """Each frame of a recording (a file or its lines) with when to play it: seconds after the first
     timed frame, as recorded (gaps that run backwards count as zero), or None for a raw line, which has
-    no time; the frame as bytes, as `read_recording` gives it. Scale the offsets to replay faster."""
+    no time; the frame as bytes, as `read_recording` gives it. Scale the offsets to play faster."""
     frames = recorded_frames(source)
-    offsets = replay_offsets([frame.observed_at for frame in frames])
+    offsets = play_offsets([frame.observed_at for frame in frames])
     return [(offset, _frame_bytes(frame.text)) for offset, frame in zip(offsets, frames, strict=True)]

@@ -78,7 +78,7 @@ class RecordingWriter:
                 # A recorder killed mid-write left a torn line: end it, so the next frame gets a line of
                 # its own and only the torn one is lost (readers skip it).
                 logger.warning(
-                    "%s ends with a torn line; it stays on its own line and replays skip it", self.path
+                    "%s ends with a torn line; it stays on its own line and playing skips it", self.path
                 )
                 self._file.write(b"\n")
                 self._file.flush()

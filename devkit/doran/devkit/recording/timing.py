@@ -1,4 +1,4 @@
-"""When to replay each frame of a timed recording: recorded inter-arrival gaps, scaled; pure.
+"""When to play each frame of a timed recording: recorded inter-arrival gaps, scaled; pure.
 
 A frame's offset is the sum of the recorded gaps before it, counted from the first timed frame. A gap
 that runs backwards (the recorder's wall clock stepped back) counts as zero, so offsets never decrease.
@@ -12,12 +12,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-__all__ = ["ReplaySchedule", "replay_offsets"]
+__all__ = ["PlaySchedule", "play_offsets"]
 
 
-def replay_offsets(received_at: Sequence[datetime | None]) -> list[float | None]:
+def play_offsets(received_at: Sequence[datetime | None]) -> list[float | None]:
     """Seconds after the first timed frame at which each frame was received; None for an untimed frame
-    (it carries no time, so it is replayed as soon as it is reached)."""
+    (it carries no time, so it is played as soon as it is reached)."""
     offsets: list[float | None] = []
     elapsed = 0.0
     previous: datetime | None = None
@@ -33,20 +33,20 @@ def replay_offsets(received_at: Sequence[datetime | None]) -> list[float | None]
 
 
 @dataclass(frozen=True, slots=True)
-class ReplaySchedule:
-    """Replays offset 0 at the monotonic time `start`, and every offset `speed` times faster than recorded."""
+class PlaySchedule:
+    """Plays offset 0 at the monotonic time `start`, and every offset `speed` times faster than recorded."""
 
     start: float
     speed: float = 1.0
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.speed) and self.speed > 0):
-            raise ValueError(f"The replay speed must be a positive finite factor, got {self.speed}")
+            raise ValueError(f"The play speed must be a positive finite factor, got {self.speed}")
 
     def due(self, offset_s: float) -> float:
         """The monotonic time at which the frame recorded `offset_s` after the first is due."""
         return self.start + offset_s / self.speed
 
     def wait_s(self, offset_s: float, now: float) -> float:
-        """How long to wait at `now` before replaying that frame; 0 when it is due or late."""
+        """How long to wait at `now` before playing that frame; 0 when it is due or late."""
         return max(0.0, self.due(offset_s) - now)

@@ -1,4 +1,4 @@
-"""Quote requests out of a JSONL recording of relay frames, for replaying them through the simulator."""
+"""Quote requests out of a JSONL recording of relay frames, for broadcasting them through the simulator."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def quotes_from_recording(
     member), in recorded order; other frames (acks, statuses, malformed lines) are skipped.
 
     `source` is a recording file or its lines. With `fresh_ids`, each quote gets `new_id()` as its
-    quote_id (a uuid4 by default), so a replay opens new auctions instead of reusing recorded ids.
+    quote_id (a uuid4 by default), so a broadcast opens new auctions instead of reusing recorded ids.
     """
     lines = read_recording(source) if isinstance(source, Path) else source
     quotes: list[dict[str, Any]] = []

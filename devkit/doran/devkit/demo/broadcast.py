@@ -1,4 +1,5 @@
-"""Play a recording of relay frames through the relay simulator, paced, as the live relay would send them.
+"""The demo's broadcast: a recording of relay frames sent by the relay simulator to its subscribers,
+paced, as the live relay would send them.
 
 A quote event opens an auction at the simulator (its requests then meet the simulator's verdicts);
 every other recorded frame, malformed ones included, goes out as recorded, for ingest to classify
@@ -15,12 +16,12 @@ from typing import Any
 from doran.devkit.relay_simulator import Pacer, SimulatorThread
 from doran.relay import Notification, ResultAnswer, parse_frame
 
-__all__ = ["ReplayPlan", "plan_replay", "replay"]
+__all__ = ["Broadcast", "broadcast", "plan_broadcast"]
 
 
 @dataclass(frozen=True, slots=True)
-class ReplayPlan:
-    """What to send, in recorded order: ("quote", data) or ("raw", frame text)."""
+class Broadcast:
+    """What the simulator sends, in recorded order: ("quote", data) or ("raw", frame text)."""
 
     items: tuple[tuple[str, Any], ...]
 
@@ -29,7 +30,7 @@ class ReplayPlan:
         return sum(kind == "quote" for kind, _ in self.items)
 
 
-def plan_replay(lines: Sequence[bytes], *, min_deadline_ms: int | None) -> ReplayPlan:
+def plan_broadcast(lines: Sequence[bytes], *, min_deadline_ms: int | None) -> Broadcast:
     """The recording as sends. `min_deadline_ms` replaces the quotes' own (the demo shortens them so
     that unfilled quotes expire within the run)."""
     items: list[tuple[str, Any]] = []
@@ -44,12 +45,12 @@ def plan_replay(lines: Sequence[bytes], *, min_deadline_ms: int | None) -> Repla
             items.append(("quote", data))
         else:
             items.append(("raw", line.decode("utf-8", errors="replace")))
-    return ReplayPlan(tuple(items))
+    return Broadcast(tuple(items))
 
 
-def replay(
+def broadcast(
     relay: SimulatorThread,
-    plan: ReplayPlan,
+    plan: Broadcast,
     rate_per_s: float,
     *,
     should_stop: Callable[[], bool] = lambda: False,
