@@ -38,6 +38,7 @@ class AppJob:
     expected: int
     headers: list[tuple[str, bytes]] = field(default_factory=list)  # shell: what it forwards with
     recording: Path | None = None  # ingest: the frames it reads
+    registry: str | None = None  # the schema registry the stages look up their schema ids in
 
     @property
     def path(self) -> Path:
@@ -56,6 +57,7 @@ class AppJob:
             "expected": self.expected,
             "headers": [[name, value.hex()] for name, value in self.headers],
             "recording": None if self.recording is None else str(self.recording),
+            "registry": self.registry,
         }
         self.path.write_text(json.dumps(document))
 
@@ -69,6 +71,7 @@ class AppJob:
             document["expected"],
             [(name, bytes.fromhex(value)) for name, value in document["headers"]],
             None if document["recording"] is None else Path(document["recording"]),
+            document["registry"],
         )
 
 

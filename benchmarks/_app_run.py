@@ -29,7 +29,12 @@ def _ingest(job: AppJob, watch: Stopwatch) -> None:
     """Every frame of the recording through `run_ingest` (in this, the main thread), then a check."""
     assert job.recording is not None
     metrics = TimedMetrics("ingest", watch)
-    run_ingest(app_settings(job.broker, job.run_dir), job.broker, StreamedRecording(job.recording), metrics)
+    run_ingest(
+        app_settings(job.broker, job.run_dir, job.registry),
+        job.broker,
+        StreamedRecording(job.recording),
+        metrics,
+    )
     produced = metrics.produced[RAW_NEAR_INTENTS_QUOTE.name]
     if produced != job.expected or metrics.dead_lettered:
         raise BenchmarkError(
@@ -42,7 +47,9 @@ def _execute(job: AppJob) -> dict[str, Any]:
     """The execute stage as `doran stage execute` runs it, until SIGTERM; its counts for the record."""
     monitor = ConsumerMonitor()
     metrics = StageMetrics("execute", monitor)
-    run_execute_stage(app_settings(job.broker, job.run_dir), job.broker, metrics=metrics, monitor=monitor)
+    run_execute_stage(
+        app_settings(job.broker, job.run_dir, job.registry), job.broker, metrics=metrics, monitor=monitor
+    )
     return metrics.snapshot()
 
 
@@ -54,7 +61,7 @@ def run_job(job: AppJob) -> dict[str, Any]:
     if job.app == "ingest":
         _ingest(job, watch)
     elif job.app in QUIX_APPS:
-        app = build_app(job.app, app_settings(job.broker, job.run_dir), watch, job.headers)
+        app = build_app(job.app, app_settings(job.broker, job.run_dir, job.registry), watch, job.headers)
         run_quix_until(app, watch, job.expected, timeout_s=TIMEOUT_S)
     else:
         raise BenchmarkError(f"no app called {job.app!r}")

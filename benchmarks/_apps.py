@@ -21,8 +21,9 @@ from benchmarks._errors import BenchmarkError
 from benchmarks._kafka import IDENTITY_OUT
 from benchmarks._stopwatch import Stopwatch
 from doran.broker import quix_topic_config
-from doran.contracts import NORM_SWAP_DEMAND, RAW_NEAR_INTENTS_QUOTE
+from doran.contracts import DEAD_LETTER_TOPIC, NORM_SWAP_DEMAND, RAW_NEAR_INTENTS_QUOTE
 from doran.devkit.embedded_broker import EMBEDDED_BROKER_SETTINGS
+from doran.publish import stage_framing
 from doran.settings import Settings
 from doran.stages.decide import build_decide_app
 from doran.stages.handling import Consumed, Handled
@@ -41,10 +42,12 @@ QUIX_APPS = ("identity", "shell", "normalize", "decide")
 BENCH_SETTINGS: dict[str, Any] = {**EMBEDDED_BROKER_SETTINGS, "venue": "simulated"}
 
 
-def app_settings(address: str, run_dir: Path) -> Settings:
-    """A measured app's settings: production's, with BENCH_SETTINGS and its state in run_dir."""
+def app_settings(address: str, run_dir: Path, registry: str | None = None) -> Settings:
+    """A measured app's settings: production's, with BENCH_SETTINGS, its state in run_dir and the
+    schema registry the stages look their schema ids up in."""
     values: dict[str, Any] = {
         "broker_address": address,
+        "registry_url": registry,
         "consumer_group_prefix": f"bench-{run_dir.name}",
         "executor_state_dir": run_dir / "executor-state",
         "quix_state_dir": run_dir / "quix",
@@ -114,6 +117,7 @@ def _shell_app(
         [NORM_SWAP_DEMAND],
         forward,
         TimedMetrics("shell", watch, monitor),
+        stage_framing(settings, [NORM_SWAP_DEMAND, DEAD_LETTER_TOPIC]),  # as normalize frames its output
         monitor=monitor,
     )
 

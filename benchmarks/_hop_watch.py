@@ -25,6 +25,7 @@ import orjson
 from benchmarks._errors import BenchmarkError
 from benchmarks._kafka import read_committed_consumer
 from doran.contracts import CMD_EXECUTE_TRADE, NORM_SWAP_DEMAND
+from doran.wire import unframe
 
 __all__ = ["WATCHED", "HopWatch", "hop_watch", "main"]
 
@@ -105,7 +106,7 @@ def main(argv: list[str] | None = None) -> None:
             for message in [first, *consumer.consume(500, 0)]:
                 value, topic = message.value(), message.topic()
                 if message.error() is None and value and topic:
-                    quote_id = orjson.loads(value)["payload"]["quote_id"]
+                    quote_id = orjson.loads(unframe(topic, value).data)["payload"]["quote_id"]
                     seen[topic].setdefault(quote_id, now)
     finally:
         consumer.close()

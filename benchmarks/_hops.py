@@ -17,6 +17,7 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartiti
 from benchmarks._errors import BenchmarkError
 from doran.contracts import CMD_EXECUTE_TRADE, EXEC_TRADE_RESULT, NORM_SWAP_DEMAND, RAW_NEAR_INTENTS_QUOTE
 from doran.devkit.relay_simulator import PublishedQuote, ReceivedResponse
+from doran.wire import unframe
 
 __all__ = ["HOPS", "hop_latencies"]
 
@@ -36,7 +37,7 @@ _READ_S = 60.0
 
 
 def _quote_id(topic: str, value: bytes) -> str | None:
-    payload = orjson.loads(value)["payload"]
+    payload = orjson.loads(unframe(topic, value).data)["payload"]
     found = payload["message"]["quote_id"] if topic == RAW_NEAR_INTENTS_QUOTE.name else payload["quote_id"]
     return found if isinstance(found, str) else None
 

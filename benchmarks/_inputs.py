@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from doran.contracts import CMD_EXECUTE_TRADE, NORM_SWAP_DEMAND, RAW_NEAR_INTENTS_QUOTE
+from doran.contracts import CMD_EXECUTE_TRADE, NORM_SWAP_DEMAND, RAW_NEAR_INTENTS_QUOTE, TOPICS
 from doran.devkit.recording import read_recording
 from doran.devkit.relay_simulator import quotes_from_recording
 from doran.pipeline import default_policy
@@ -27,13 +27,14 @@ from doran.stages.decide import demand_handler
 from doran.stages.handling import Consumed
 from doran.stages.ingest import FrameIngest
 from doran.stages.normalize import raw_quote_handler
-from doran.wire import KafkaRecord
+from doran.wire import Framing, KafkaRecord
 
 __all__ = [
     "FEED",
     "StageInputs",
     "build_inputs",
     "full_path_frames",
+    "offline_framing",
     "policy_census",
     "relay_quotes",
     "varied_frame",
@@ -63,8 +64,9 @@ class _Path:
         self.ingest = FrameIngest(
             FEED, max_frame_bytes=settings.relay_max_frame_bytes, max_record_bytes=limit
         )
-        self.normalize = raw_quote_handler(limit, settings.relay_auction_window_ms)
-        self.decide = demand_handler(default_policy(), limit)
+        framing = offline_framing()
+        self.normalize = raw_quote_handler(limit, settings.relay_auction_window_ms, framing=framing)
+        self.decide = demand_handler(default_policy(), limit, framing=framing)
 
     def follow(self, frame: bytes, now: datetime) -> tuple[KafkaRecord, KafkaRecord, KafkaRecord] | None:
         """The raw quote, demand and command one frame becomes, or None when it stops on the way."""
@@ -87,6 +89,11 @@ class _Path:
         if len(decided.records) != 1 or decided.records[0].topic != CMD_EXECUTE_TRADE.name:
             return f"decide: {decided.declined or decided.dead_letter or 'no command'}", None
         return "command", (raw, demand, decided.records[0])
+
+
+def offline_framing() -> Framing:
+    """The framing of a stage whose registry gave each topic the id of its place in topics.json."""
+    return Framing.known({name: index for index, name in enumerate(TOPICS, start=1)})
 
 
 def _consumed(record: KafkaRecord) -> Consumed:

@@ -16,11 +16,15 @@ from benchmarks._stopwatch import Stopwatch
 from doran.broker import create_topics
 from doran.contracts import RAW_NEAR_INTENTS_QUOTE, TOPICS
 from doran.devkit.embedded_broker import EmbeddedBroker
-from doran.wire import KafkaRecord
+from doran.devkit.schema_registry import published_registry
+from doran.publish import stage_framing
+from doran.settings import Settings
+from doran.wire import Framing, KafkaRecord
 
 __all__ = [
     "IDENTITY_OUT",
     "BenchTopic",
+    "FreshBroker",
     "fresh_broker",
     "produce_records",
     "read_committed_consumer",
@@ -47,22 +51,43 @@ class BenchTopic:
 IDENTITY_OUT = BenchTopic("bench.identity.out", RAW_NEAR_INTENTS_QUOTE.partitions)
 
 
+@dataclass(frozen=True, slots=True)
+class FreshBroker:
+    """An embedded broker, and the schema registry its stages look their schema ids up in."""
+
+    broker: EmbeddedBroker
+    registry: str
+    framing: Framing  # what a stage resolves from the registry: inputs are framed as stages frame them
+
+    @property
+    def address(self) -> str:
+        return self.broker.address
+
+    @property
+    def pid(self) -> int | None:
+        return self.broker.pid
+
+
 @contextmanager
-def fresh_broker(log: Path) -> Iterator[EmbeddedBroker]:
-    """A new embedded broker with every registry topic and the identity output topic."""
-    with EmbeddedBroker(log_path=log) as broker:
+def fresh_broker(log: Path) -> Iterator[FreshBroker]:
+    """A new embedded broker with every registry topic and the identity output topic, and a registry
+    holding this build's schemas (the stages refuse to start without it)."""
+    with EmbeddedBroker(log_path=log) as broker, published_registry() as registry:
         create_topics(broker.address, [*TOPICS.values(), IDENTITY_OUT])
-        yield broker
+        framing = stage_framing(Settings(registry_url=registry), list(TOPICS.values()))
+        yield FreshBroker(broker, registry, framing)
 
 
-def produce_records(address: str, records: Iterable[KafkaRecord]) -> int:
-    """Produce records (key, value, headers) and wait until the broker has them all; returns the count."""
+def produce_records(address: str, records: Iterable[KafkaRecord], framing: Framing) -> int:
+    """Produce records (key, value framed as `framing` frames them, headers) and wait until the broker
+    has them all; returns the count."""
     producer = Producer({"bootstrap.servers": address, "linger.ms": 5, "log_level": 0})
     count = 0
     for record in records:
         while True:
             try:
-                producer.produce(record.topic, record.value, record.key, headers=record.headers)
+                value = framing.frame(record.topic, record.value)
+                producer.produce(record.topic, value, record.key, headers=record.headers)
                 break
             except BufferError:  # the local queue is full: let deliveries drain it
                 producer.poll(0.05)

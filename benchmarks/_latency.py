@@ -167,6 +167,7 @@ def measure_latency(
             **stage_environment(),
             **(what_if or {}),
             "DORAN_BROKER_ADDRESS": broker.address,
+            "DORAN_REGISTRY_URL": broker.registry,
             "DORAN_RELAY_URL": relay.url,
             "DORAN_CONSUMER_GROUP_PREFIX": f"bench-latency-{run_dir.name}",
             "DORAN_QUIX_STATE_DIR": str(run_dir / "quix"),

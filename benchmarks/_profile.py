@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from benchmarks._inputs import StageInputs
+from benchmarks._inputs import StageInputs, offline_framing
 from doran.contracts import CMD_EXECUTE_TRADE, NORM_SWAP_DEMAND, RAW_NEAR_INTENTS_QUOTE, Envelope
 from doran.contracts import NearIntentsQuoteRawEvent as RawQuote
 from doran.contracts import SwapDemandEvent as Demand
@@ -109,13 +109,14 @@ def profile_handler(stage: str, inputs: StageInputs, limit: int) -> HandlerProfi
     now = datetime.now(UTC)
     policy = default_policy()
     settings = Settings()  # the stages' limits, as they read them
+    framing = offline_framing()
     records: tuple[KafkaRecord, ...]
     in_topic: TopicSpec[Envelope]
     out_topic: TopicSpec[Envelope]
     if stage == "normalize":
         records, in_topic, out_topic = inputs.raw, RAW_NEAR_INTENTS_QUOTE, NORM_SWAP_DEMAND
         handler: Callable[[Consumed, datetime], Handled] = raw_quote_handler(
-            settings.max_message_bytes, settings.relay_auction_window_ms
+            settings.max_message_bytes, settings.relay_auction_window_ms, framing=framing
         )
 
         def logic(event: Envelope) -> Envelope:
@@ -123,7 +124,7 @@ def profile_handler(stage: str, inputs: StageInputs, limit: int) -> HandlerProfi
             return normalize(event, auction_window_ms=settings.relay_auction_window_ms)
     else:
         records, in_topic, out_topic = inputs.demands, NORM_SWAP_DEMAND, CMD_EXECUTE_TRADE
-        handler = demand_handler(policy, settings.max_message_bytes)
+        handler = demand_handler(policy, settings.max_message_bytes, framing=framing)
 
         def logic(event: Envelope) -> Envelope:
             assert isinstance(event, Demand)
@@ -132,7 +133,11 @@ def profile_handler(stage: str, inputs: StageInputs, limit: int) -> HandlerProfi
             return decided
 
     records = records[:limit]
-    consumed = [Consumed(in_topic.name, 0, i, r.key.encode(), r.value) for i, r in enumerate(records)]
+    # As the stage consumes them: framed as their producer frames them.
+    consumed = [
+        Consumed(in_topic.name, 0, i, r.key.encode(), framing.frame(r.topic, r.value))
+        for i, r in enumerate(records)
+    ]
     handler_us = _us_per_item(lambda message: handler(message, now), consumed)
     parts = _parts(in_topic, out_topic, [r.value for r in records], logic)
     top = _top_functions(lambda: [handler(message, now) for message in consumed], len(consumed))

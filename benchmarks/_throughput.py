@@ -53,10 +53,10 @@ def _timed_in_app(name: str, job: AppJob, timed_at: str) -> Throughput:
 def _quix(inputs: StageInputs, run_dir: Path, name: str) -> Throughput:
     records = {"identity": inputs.raw, "shell": inputs.raw, "normalize": inputs.raw, "decide": inputs.demands}
     with fresh_broker(run_dir / "tansu.log") as broker:
-        produce_records(broker.address, records[name])
+        produce_records(broker.address, records[name], broker.framing)
         # The shell forwards each raw quote with a demand's headers: as many as a stage sends.
         headers = list(inputs.demands[0].headers) if name == "shell" else []
-        job = AppJob(name, broker.address, run_dir, len(inputs.frames), headers)
+        job = AppJob(name, broker.address, run_dir, len(inputs.frames), headers, registry=broker.registry)
         return _timed_in_app(name, job, "consumed (in the app)")
 
 
@@ -64,8 +64,8 @@ def _execute(inputs: StageInputs, run_dir: Path) -> Throughput:
     n = len(inputs.commands)
     with fresh_broker(run_dir / "tansu.log") as broker:
         address = broker.address
-        produce_records(address, inputs.commands)
-        with app_process(AppJob("execute", address, run_dir, n)) as process:
+        produce_records(address, inputs.commands, broker.framing)
+        with app_process(AppJob("execute", address, run_dir, n, registry=broker.registry)) as process:
             # Timed here, but the CPU is the execute process's (read from /proc at each tick).
             watch = Stopwatch(cpu=lambda: cpu_seconds(process.pid))
             try:
@@ -103,7 +103,7 @@ def _ingest(inputs: StageInputs, run_dir: Path) -> Throughput:
     recording = run_dir / "recording.jsonl"
     recording.write_bytes(b"".join(frame + b"\n" for frame in inputs.frames))
     with fresh_broker(run_dir / "tansu.log") as broker:
-        job = AppJob("ingest", broker.address, run_dir, n, recording=recording)
+        job = AppJob("ingest", broker.address, run_dir, n, recording=recording, registry=broker.registry)
         found = _timed_in_app("ingest", job, "frames counted (its StageMetrics)")
         # Everything ingest counted must also have reached the broker.
         watch_output(broker.address, RAW_NEAR_INTENTS_QUOTE.name, n, Stopwatch(), timeout_s=TIMEOUT_S)

@@ -170,6 +170,13 @@ class Settings(BaseSettings):
         description="How long after a quote's deadline a quote_status may still come before the quote is "
         "declared expired (covers the time from execution on chain to the notification).",
     )
+    registry_url: str | None = Field(
+        default=None,
+        description="Schema registry (the Confluent REST API; Redpanda's: http://redpanda:8081). A stage "
+        "looks up there, when it starts, the schema id of each topic it writes framed `confluent` "
+        "(schemas/topics.json) and refuses to start when it cannot; consumed records naming a schema are "
+        "checked against it. Also the default of `doran schemas publish --registry`.",
+    )
     registry_username: str | None = Field(
         default=None, description="Schema registry user (HTTP basic auth), if the registry needs one."
     )

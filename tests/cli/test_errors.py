@@ -65,6 +65,14 @@ CASES: list[tuple[str, list[str], dict[str, str], str]] = [
     ),
     ("no-broker", ["dlq", "replay", "--dry-run"], {}, "DORAN_BROKER_ADDRESS"),
     ("no-broker-stage", ["stage", "decide"], {}, "DORAN_BROKER_ADDRESS"),
+    # A stage writing topics framed `confluent` looks up their schema ids before anything else.
+    ("no-registry-stage", ["stage", "normalize"], {"DORAN_BROKER_ADDRESS": NO_BROKER}, "DORAN_REGISTRY_URL"),
+    (
+        "registry-unreachable",
+        ["stage", "ingest"],
+        {"DORAN_BROKER_ADDRESS": NO_BROKER, "DORAN_REGISTRY_URL": "http://127.0.0.1:1"},
+        "schema registry unreachable at http://127.0.0.1:1",
+    ),
     # Bad files: the file, and what is wrong in it.
     (
         "policy-invalid",

@@ -97,8 +97,9 @@ def test_same_images_and_bootstrap_script(base: Objects, compose: dict[str, Any]
     assert bootstrap["environment"]["RPK_BROKERS"] == _config(base)["DORAN_BROKER_ADDRESS"]
 
 
-def test_stages_start_after_the_topics_exist(compose: dict[str, Any]) -> None:
+def test_stages_start_after_the_topics_and_their_schemas_exist(compose: dict[str, Any]) -> None:
     for stage in STAGES:
         assert compose["services"][stage]["depends_on"] == {
-            "topic-bootstrap": {"condition": "service_completed_successfully"}
+            "topic-bootstrap": {"condition": "service_completed_successfully"},
+            "schemas-publish": {"condition": "service_completed_successfully"},
         }

@@ -219,10 +219,17 @@ def test_stage_env_vars_are_settings_fields(objects: Objects) -> None:
         assert not unknown, f"{stage} sets {sorted(unknown)}, which doran.settings.Settings does not read"
 
 
-def test_publish_job_env_vars_are_registry_credentials(objects: Objects) -> None:
-    (container,) = _one(objects, "Job", "schemas-publish")["spec"]["template"]["spec"]["containers"]
-    credentials = {"DORAN_REGISTRY_USERNAME", "DORAN_REGISTRY_PASSWORD"}
-    assert _env_names(objects, container) == credentials <= settings_env_names(Settings)
+def test_publish_job_and_stages_reach_the_registry_with_its_credentials(objects: Objects) -> None:
+    registry = {"DORAN_REGISTRY_URL", "DORAN_REGISTRY_USERNAME", "DORAN_REGISTRY_PASSWORD"}
+    assert registry <= settings_env_names(Settings)
+    (job,) = _one(objects, "Job", "schemas-publish")["spec"]["template"]["spec"]["containers"]
+    stages = [_one(objects, "Deployment", f"doran-{stage}")["spec"]["template"]["spec"] for stage in STAGES]
+    workloads = [job, *(container for spec in stages for container in spec["containers"])]
+    for container in workloads:
+        assert registry <= _env_names(objects, container) <= settings_env_names(Settings), container["name"]
+        secrets = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in container["env"] if "valueFrom" in e}
+        assert secrets["DORAN_REGISTRY_USERNAME"]["key"] == "registry-username"
+        assert secrets["DORAN_REGISTRY_PASSWORD"]["key"] == "registry-password"
 
 
 def test_bootstrap_job_creates_the_registry_topics(objects: Objects) -> None:
@@ -250,10 +257,10 @@ def test_clients_and_broker_agree_on_addresses(objects: Objects) -> None:
     assert f"--advertise-kafka-addr=internal://{kafka}" in args
     (registry_addr,) = [a for a in args if a.startswith("--schema-registry-addr=")]
     assert registry_addr.endswith(f":{ports['schema-registry']}")
-    assert _one(objects, "ConfigMap", "doran-config")["data"]["DORAN_BROKER_ADDRESS"] == kafka
-    (publish,) = _one(objects, "Job", "schemas-publish")["spec"]["template"]["spec"]["containers"]
-    registry_url = publish["args"][publish["args"].index("--registry") + 1]
-    assert registry_url == f"http://{service['metadata']['name']}:{ports['schema-registry']}"
+    config = _one(objects, "ConfigMap", "doran-config")["data"]
+    assert config["DORAN_BROKER_ADDRESS"] == kafka
+    # The stages and the schemas-publish Job read it there.
+    assert config["DORAN_REGISTRY_URL"] == f"http://{service['metadata']['name']}:{ports['schema-registry']}"
 
 
 def _quantity_mi(quantity: str) -> float:

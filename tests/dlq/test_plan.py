@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.framing import TEST_FRAMING
 
 from doran.contracts import (
     DEAD_LETTER_TOPIC,
@@ -86,7 +87,9 @@ def _quote_frame() -> tuple[bytes, Any]:
 
 
 def _plan(*letters: DeadLetterEvent, replayed: frozenset[str] = frozenset(), **selection: Any) -> ReplayPlan:
-    return plan_replay(list(letters), replayed, selection=Selection(**selection), reingest=REINGEST)
+    return plan_replay(
+        list(letters), replayed, selection=Selection(**selection), reingest=REINGEST, frame=TEST_FRAMING.frame
+    )
 
 
 def test_a_stage_dead_letter_goes_back_to_its_partition_with_its_key_and_bytes_marked_with_its_id() -> None:
@@ -188,10 +191,11 @@ def test_an_ingest_frame_ingest_now_accepts_yields_the_raw_record_ingest_would_m
         ReceivedFrame(frame, None), NOW
     ).records
     assert (item.disposition, item.target) == (Disposition.REPLAY, RAW_NEAR_INTENTS_QUOTE.name)
-    assert (record.topic, record.partition, record.value) == (expected.topic, None, expected.value)
+    framed = TEST_FRAMING.frame(expected.topic, expected.value)  # as ingest writes it
+    assert (record.topic, record.partition, record.value) == (expected.topic, None, framed)
     assert record.key == quote_event_id(data).encode() == expected.key.encode()
     assert record.headers == (*expected.headers, (REPLAY_HEADER, letter.event_id.encode()))
-    assert decode(RAW_NEAR_INTENTS_QUOTE, record.value).source == FEED
+    assert TEST_FRAMING.decode(RAW_NEAR_INTENTS_QUOTE, record.value).source == FEED
 
 
 def test_a_frame_too_large_for_the_old_limit_replays_once_the_limit_is_raised() -> None:
@@ -202,7 +206,9 @@ def test_a_frame_too_large_for_the_old_limit_replays_once_the_limit_is_raised() 
     letter = decode(DEAD_LETTER_TOPIC, handled.records[0].value)
 
     still = FrameReingest(max_frame_bytes=len(frame) - 1, max_record_bytes=1_000_000, now=NOW)
-    before = plan_replay([letter], frozenset(), selection=EVERYTHING, reingest=still).items[0]
+    before = plan_replay(
+        [letter], frozenset(), selection=EVERYTHING, reingest=still, frame=TEST_FRAMING.frame
+    ).items[0]
     after = _plan(letter).items[0]
 
     assert (before.disposition, before.why) == (Disposition.STILL_REJECTED, "message_too_large")

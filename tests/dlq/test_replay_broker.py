@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import json
-import threading
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from confluent_kafka import Consumer, Message, Producer, TopicPartition
-from support.broker import consumer_config, stage_settings
+from confluent_kafka import Producer
+from support.broker import read_records, run_until, stage_settings
+from support.registry import produced_event, registry_framing
 
 from doran.cli import main
 from doran.contracts import (
@@ -31,7 +30,6 @@ from doran.stages.dead_letter import ORIGINAL_KEPT_BYTES
 from doran.stages.decide import build_decide_app
 from doran.stages.ingest import FrameIngest, quote_event_id
 from doran.stages.metrics import StageMetrics
-from doran.wire import decode
 
 pytestmark = pytest.mark.integration
 
@@ -39,48 +37,9 @@ SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "relay-quotes.jsonl"
 FEED = "wss://relay.example/ws"
 
 
-def _read_all(address: str, topic: str, expected: int) -> list[Message]:
-    """Every committed record of `topic`: read until `expected` arrived, then 2 s more to catch extras.
-
-    Not to the high watermark: tansu reports the last batch's base offset + 1 there.
-    """
-    consumer = Consumer(
-        {
-            "bootstrap.servers": address,
-            "group.id": "t",
-            "isolation.level": "read_committed",
-            **consumer_config(),
-        }
-    )
-    try:
-        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
-        consumer.assign([TopicPartition(topic, p, 0) for p in partitions])
-        messages: list[Message] = []
-        deadline, quiet_until = time.monotonic() + 60, None
-        while time.monotonic() < (quiet_until or deadline):
-            message = consumer.poll(0.1)
-            if message is not None and not message.error():
-                messages.append(message)
-            if quiet_until is None and len(messages) >= expected:
-                quiet_until = time.monotonic() + 2.0
-        return messages
-    finally:
-        consumer.close()
-
-
-def _run_decide_until(settings: Settings, broker: str, consumed: int, timeout_s: float = 120) -> None:
+def _run_decide_until(settings: Settings, broker: str, consumed: int) -> None:
     metrics = StageMetrics("decide")
-    app = build_decide_app(settings, broker, metrics)
-    started = time.monotonic()
-
-    def watch() -> None:
-        while metrics.snapshot()["consumed"] < consumed and time.monotonic() - started < timeout_s:
-            time.sleep(0.1)
-        app.stop()
-
-    threading.Thread(target=watch, daemon=True).start()
-    app.run()  # Quix wants the main thread; the watcher stops it
-    assert metrics.snapshot()["consumed"] == consumed
+    run_until(build_decide_app(settings, broker, metrics), metrics, consumed)
 
 
 def _replay(settings: Settings, *, dry_run: bool = False, **selection: Any) -> tuple[Any, int | None]:
@@ -94,9 +53,9 @@ def test_a_demand_decide_rejected_goes_back_to_its_partition_once(fresh_broker: 
     producer.produce(NORM_SWAP_DEMAND.name, b"{not a demand", key=b"near_intents:a->b")
     producer.flush(30)
     _run_decide_until(settings, fresh_broker, consumed=1)
-    (original,) = _read_all(fresh_broker, NORM_SWAP_DEMAND.name, 1)
-    (letter_record,) = _read_all(fresh_broker, DEAD_LETTER_TOPIC.name, 1)
-    letter = decode(DEAD_LETTER_TOPIC, letter_record.value())
+    (original,) = read_records(fresh_broker, NORM_SWAP_DEMAND.name, 1, settle_s=2.0)
+    (letter_record,) = read_records(fresh_broker, DEAD_LETTER_TOPIC.name, 1, settle_s=2.0)
+    letter = produced_event(DEAD_LETTER_TOPIC, letter_record.value())
     assert (letter.payload.stage, letter.payload.reason) == (
         DeadLetterStage.DECIDE,
         DeadLetterReason.NOT_JSON,
@@ -104,12 +63,14 @@ def test_a_demand_decide_rejected_goes_back_to_its_partition_once(fresh_broker: 
 
     dry_plan, _ = _replay(settings, dry_run=True)
     assert [item.disposition for item in dry_plan.items] == [Disposition.REPLAY]
-    assert len(_read_all(fresh_broker, NORM_SWAP_DEMAND.name, 1)) == 1  # a dry run writes nothing
+    assert (
+        len(read_records(fresh_broker, NORM_SWAP_DEMAND.name, 1, settle_s=2.0)) == 1
+    )  # a dry run writes nothing
 
     plan, written = _replay(settings)
 
     assert written == 1 and plan.count(Disposition.REPLAY) == 1
-    demands = _read_all(fresh_broker, NORM_SWAP_DEMAND.name, 2)
+    demands = read_records(fresh_broker, NORM_SWAP_DEMAND.name, 2, settle_s=2.0)
     assert len(demands) == 2
     replayed = demands[1] if demands[0].offset() == original.offset() else demands[0]
     assert (replayed.partition(), replayed.key(), replayed.value()) == (
@@ -127,7 +88,7 @@ def test_a_demand_decide_rejected_goes_back_to_its_partition_once(fresh_broker: 
         "selected 1 = replayed 0 + already replayed 1 + not replayable 0 + still rejected 0; "
         "nothing new to replay, no record written"
     )
-    assert len(_read_all(fresh_broker, NORM_SWAP_DEMAND.name, 2)) == 2
+    assert len(read_records(fresh_broker, NORM_SWAP_DEMAND.name, 2, settle_s=2.0)) == 2
 
 
 def test_ingest_dead_letters_are_re_ingested_with_the_current_code(fresh_broker: str, tmp_path: Path) -> None:
@@ -141,10 +102,12 @@ def test_ingest_dead_letters_are_re_ingested_with_the_current_code(fresh_broker:
     for each in frames:
         (record,) = strict(ReceivedFrame(each, None), datetime.now(UTC)).records
         assert record.topic == DEAD_LETTER_TOPIC.name
-        producer.produce(record.topic, record.value, key=record.key, headers=record.headers)
+        value = registry_framing().frame(record.topic, record.value)  # as ingest writes it
+        producer.produce(record.topic, value, key=record.key, headers=record.headers)
     producer.flush(30)
     letters = [
-        decode(DEAD_LETTER_TOPIC, m.value()) for m in _read_all(fresh_broker, DEAD_LETTER_TOPIC.name, 3)
+        produced_event(DEAD_LETTER_TOPIC, m.value())
+        for m in read_records(fresh_broker, DEAD_LETTER_TOPIC.name, 3, settle_s=2.0)
     ]
     settings = stage_settings(tmp_path, fresh_broker)  # the default frame limit: the fix
 
@@ -157,8 +120,8 @@ def test_ingest_dead_letters_are_re_ingested_with_the_current_code(fresh_broker:
         "still rejected: not_json",
     ]
     assert written == 1
-    (raw,) = _read_all(fresh_broker, RAW_NEAR_INTENTS_QUOTE.name, 1)
-    event = decode(RAW_NEAR_INTENTS_QUOTE, raw.value())
+    (raw,) = read_records(fresh_broker, RAW_NEAR_INTENTS_QUOTE.name, 1, settle_s=2.0)
+    event = produced_event(RAW_NEAR_INTENTS_QUOTE, raw.value())
     (minted,) = FrameIngest(FEED, max_frame_bytes=2**18, max_record_bytes=10**6)(
         ReceivedFrame(frame, None), datetime.now(UTC)
     ).records
@@ -168,7 +131,9 @@ def test_ingest_dead_letters_are_re_ingested_with_the_current_code(fresh_broker:
     headers = dict(raw.headers() or [])
     assert headers[REPLAY_HEADER] == letters[0].event_id.encode()
     assert headers["ce_id"] == event.event_id.encode()
-    assert len(_read_all(fresh_broker, DEAD_LETTER_TOPIC.name, 3)) == 3  # still rejected: no new dead letter
+    assert (
+        len(read_records(fresh_broker, DEAD_LETTER_TOPIC.name, 3, settle_s=2.0)) == 3
+    )  # still rejected: no new dead letter
 
     plan_again, written_again = _replay(settings, stages=frozenset({DeadLetterStage.INGEST}))
 
@@ -179,4 +144,4 @@ def test_ingest_dead_letters_are_re_ingested_with_the_current_code(fresh_broker:
         Disposition.NOT_REPLAYABLE: 1,
         Disposition.STILL_REJECTED: 1,
     }
-    assert len(_read_all(fresh_broker, RAW_NEAR_INTENTS_QUOTE.name, 1)) == 1
+    assert len(read_records(fresh_broker, RAW_NEAR_INTENTS_QUOTE.name, 1, settle_s=2.0)) == 1

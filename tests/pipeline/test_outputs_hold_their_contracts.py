@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
+from support.framing import TEST_FRAMING
 
 from doran.contracts import (
     CMD_EXECUTE_TRADE,
@@ -48,7 +49,7 @@ def _same_record(fast: KafkaRecord, checked: KafkaRecord) -> None:
 def test_normalize_outputs_are_the_validated_events_bytes(instance: dict[str, Any]) -> None:
     value = json_bytes(instance)
     event = decode(RAW_NEAR_INTENTS_QUOTE, value)
-    handled = raw_quote_handler(LIMIT, WINDOW_MS)(
+    handled = raw_quote_handler(LIMIT, WINDOW_MS, framing=TEST_FRAMING)(
         Consumed(RAW_NEAR_INTENTS_QUOTE.name, 0, 1, b"k", value), NOW
     )
     if handled.dead_letter is not None:  # a date no calendar has: the validated path refuses it alike
@@ -103,7 +104,9 @@ def test_decide_outputs_are_the_validated_events_bytes() -> None:
     @given(_demands())
     def check(demand: SwapDemandEvent) -> None:
         value = json_bytes(demand.model_dump(mode="json"))
-        handled = demand_handler(POLICY, LIMIT)(Consumed(NORM_SWAP_DEMAND.name, 0, 1, b"k", value), NOW)
+        handled = demand_handler(POLICY, LIMIT, framing=TEST_FRAMING)(
+            Consumed(NORM_SWAP_DEMAND.name, 0, 1, b"k", value), NOW
+        )
         decision = decide(demand, POLICY)
         if isinstance(decision, Declined):
             assert (handled.records, handled.declined) == ((), decision.reason_code.value)

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from doran.devkit.ports import free_port
 from doran.devkit.schema_registry import FakeRegistry, running_registry
 
 
@@ -27,3 +28,9 @@ def registry_url(registry: FakeRegistry) -> Iterator[str]:
     """Base URL of the fake registry, served on a free 127.0.0.1 port for the test's duration."""
     with running_registry(registry) as url:
         yield url
+
+
+@pytest.fixture
+def unused_url() -> str:
+    """An http URL on 127.0.0.1 where nothing listens."""
+    return f"http://127.0.0.1:{free_port()}"

@@ -1,8 +1,9 @@
 """What doran publishes works with confluent-kafka's own registry client and JSON serdes.
 
-Two round trips: the client's in-process `mock://` backend (register, latest, serialise and
-deserialise the golden examples), and the client's real REST path reading back from the
-recording stand-in after `doran schemas publish` (latest, lookup, compatibility, config).
+Round trips: the client's in-process `mock://` backend (register, latest, serialise and deserialise
+the golden examples); the client's real REST path reading back from the recording stand-in after
+`doran schemas publish` (latest, lookup, compatibility, config); and JSONDeserializer over HTTP
+reading every golden example as doran's producers write it (framed with the registry's id).
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ from confluent_kafka.serialization import MessageField, SerializationContext, Se
 from support import golden
 
 from doran.contracts import TOPICS
-from doran.publish import publish
+from doran.publish import publish, stage_framing
 from doran.publish.publication import contract_sources
+from doran.settings import Settings
+from doran.wire import decode, kafka_record
 
 
 def _json_examples(kind: str) -> list[Any]:
@@ -92,3 +95,29 @@ def test_rest_client_reads_back_what_doran_published(registry: Any, registry_url
         assert (
             client.get_config(source.subject).compatibility_level.value == TOPICS[source.topic].compatibility
         )
+
+
+def test_confluents_deserializer_reads_every_golden_example_as_doran_produces_it(
+    registry: Any, registry_url: str
+) -> None:
+    """doran's producer path (the record `kafka_record` builds, framed with the id a stage looks up at
+    start), then confluent-kafka's JSONDeserializer over HTTP: the writer schema it fetches by the
+    record's id is the topic's, and the instance it returns is the event, validated against it."""
+    assert publish(registry_url, out=io.StringIO(), err=io.StringIO()) == 0
+    framing = stage_framing(Settings(registry_url=registry_url), list(TOPICS.values()))
+    deserializer = JSONDeserializer(None, schema_registry_client=SchemaRegistryClient({"url": registry_url}))
+    seen: set[str] = set()
+    for example in golden.golden_examples():
+        if example.kind != "valid":
+            continue
+        spec = example.spec
+        record = kafka_record(spec, decode(spec, example.data))
+        value = framing.frame(spec.name, record.value)
+        context = SerializationContext(spec.name, MessageField.VALUE, record.headers)
+        assert value[0] == 0, example.id
+        assert deserializer(value, context) == json.loads(record.value), example.id
+        seen.add(spec.name)
+    assert seen == set(TOPICS)
+    fetched = {r.path for r in registry.requests if r.path.startswith("/schemas/ids/")}
+    ids = {registry.subjects[spec.value_subject][-1].schema_id for spec in TOPICS.values()}
+    assert fetched == {f"/schemas/ids/{schema_id}" for schema_id in ids}

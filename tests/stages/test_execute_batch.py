@@ -10,6 +10,7 @@ from pathlib import Path
 import orjson
 import pytest
 from support.commands import command
+from support.framing import SCHEMA_IDS, TEST_FRAMING
 from support.venues import ScriptedVenue, quote_hash_of, quote_status
 
 from doran.contracts import (
@@ -30,7 +31,7 @@ from doran.executor import CommandState, ExecutorStore, Ticket, Venue
 from doran.stages.execute_batch import BatchOutput, execute_batch
 from doran.stages.handling import Consumed
 from doran.venues import SimulatedVenue
-from doran.wire import KafkaRecord, decode, encode
+from doran.wire import KafkaRecord, decode, encode, schema_prefix
 
 NOW = datetime(2026, 3, 28, 20, 0, 8, tzinfo=UTC)
 
@@ -41,7 +42,9 @@ GRACE = timedelta(seconds=30)
 def run_batch_of(
     messages: list[Consumed], store: ExecutorStore, venue: Venue, *, now: datetime
 ) -> BatchOutput:
-    return execute_batch(messages, store, venue, now=now, grace=GRACE, max_record_bytes=1_000_000)
+    return execute_batch(
+        messages, store, venue, now=now, grace=GRACE, max_record_bytes=1_000_000, framing=TEST_FRAMING
+    )
 
 
 def consumed(value: bytes, offset: int, partition: int = 1, topic: str = CMD_EXECUTE_TRADE.name) -> Consumed:
@@ -76,6 +79,20 @@ def results_of(records: Iterable[KafkaRecord]) -> list[TradeResultEvent]:
 
 def settlements_of(records: Iterable[KafkaRecord]) -> list[QuoteSettlementEvent]:
     return [decode(EXEC_QUOTE_SETTLEMENT, r.value) for r in records if r.topic == EXEC_QUOTE_SETTLEMENT.name]
+
+
+def test_commands_are_read_in_every_framing(store: ExecutorStore, venue: SimulatedVenue) -> None:
+    own_id = schema_prefix(SCHEMA_IDS[CMD_EXECUTE_TRADE.name])
+    messages = [
+        consumed(encode(command(1)), 0),
+        consumed(own_id + encode(command(2)), 1),
+        Consumed(CMD_EXECUTE_TRADE.name, 1, 2, b"key", encode(command(3)), [("__value_schema_id", own_id)]),
+    ]
+
+    output = run_batch_of(messages, store, venue, now=NOW)
+
+    assert (produced(output), output.dead_letters) == (3, [])
+    assert venue.execution_counts() == {"cmd-q-00001": 1, "cmd-q-00002": 1, "cmd-q-00003": 1}
 
 
 def test_new_commands_get_one_result_each_in_input_order(store: ExecutorStore, venue: SimulatedVenue) -> None:
@@ -182,8 +199,13 @@ def test_a_command_left_processing_is_recovered_without_calling_the_venue(
             "schema_violation",
             "/payload/amount_in",
         ),
+        (
+            schema_prefix(SCHEMA_IDS[EXEC_TRADE_RESULT.name]) + encode(command(6)),
+            "schema_id_of_other_subject",
+            "",
+        ),
     ],
-    ids=["not-json", "wrong-event-type", "schema-violation"],
+    ids=["not-json", "wrong-event-type", "schema-violation", "schema-id-of-another-topic"],
 )
 def test_a_malformed_command_becomes_a_dead_letter_and_the_rest_of_the_batch_runs(
     store: ExecutorStore, venue: SimulatedVenue, value: bytes, reason: str, pointer: str

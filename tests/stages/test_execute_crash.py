@@ -42,6 +42,7 @@ from confluent_kafka import (
 from quixstreams.kafka import Producer as QuixProducer
 from support.broker import stage_settings
 from support.commands import command
+from support.registry import produced_event
 from support.solver import near_settings, quote_request, registered_simulator
 
 from doran.broker import create_topics
@@ -61,7 +62,7 @@ from doran.settings import Settings
 from doran.stages.execute import consumer_group, run_execute_stage
 from doran.stages.metrics import StageMetrics, parse_counts
 from doran.venues import read_execution_log, simulated_venue_log
-from doran.wire import decode, kafka_record
+from doran.wire import kafka_record
 
 pytestmark = pytest.mark.integration
 
@@ -221,6 +222,7 @@ def start_executor(
         **os.environ,
         **settings_environment(EMBEDDED_BROKER_SETTINGS),
         "DORAN_BROKER_ADDRESS": str(settings.broker_address),
+        "DORAN_REGISTRY_URL": str(settings.registry_url),
         "EXECUTOR_STATE_DIR": str(settings.executor_state_dir),
         "DORAN_QUIX_STATE_DIR": str(settings.quix_state_dir),
         "DORAN_CONSUMER_GROUP_PREFIX": settings.consumer_group_prefix,
@@ -424,7 +426,7 @@ def _sigkill_and_restart(fresh_broker: str, relay: SimulatorThread, tmp_path: Pa
     committed_bytes: dict[str, bytes] = {}
     aborted_copies: dict[str, list[bytes]] = defaultdict(list)
     for message in read_results(fresh_broker):
-        event = decode(EXEC_TRADE_RESULT, message.value())
+        event = produced_event(EXEC_TRADE_RESULT, message.value())
         assert isinstance(event, TradeResultEvent)
         if (message.partition(), message.offset()) in aborted:
             aborted_copies[event.payload.command_id].append(message.value())
@@ -503,7 +505,7 @@ def test_an_aborted_transaction_is_rewound_and_its_results_published_once(
     committed: Counter[str] = Counter()
     for message in read_results(fresh_broker):
         if (message.partition(), message.offset()) not in aborted:
-            event = decode(EXEC_TRADE_RESULT, message.value())
+            event = produced_event(EXEC_TRADE_RESULT, message.value())
             assert isinstance(event, TradeResultEvent)
             committed[event.payload.command_id] += 1
     assert committed == {command(i, execution_keys=7).payload.command_id: 1 for i in range(300)}

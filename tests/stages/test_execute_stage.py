@@ -20,8 +20,12 @@ from typing import Any
 import orjson
 import pytest
 from confluent_kafka import Producer
+from confluent_kafka.schema_registry import SchemaRegistryClient, header_schema_id_serializer
+from confluent_kafka.schema_registry.json_schema import JSONDeserializer, JSONSerializer
+from confluent_kafka.serialization import MessageField, SerializationContext
 from support.broker import stage_settings
 from support.commands import command
+from support.registry import produced_event
 
 from doran.broker import LogRecord, TopicReader
 from doran.contracts import (
@@ -37,12 +41,13 @@ from doran.contracts import (
 from doran.devkit.embedded_broker import EMBEDDED_BROKER_SETTINGS, settings_environment
 from doran.devkit.ports import free_port
 from doran.executor import ExecutorStore, IdempotencyHistoryLost, Ticket
+from doran.publish.publication import contract_source
 from doran.settings import Settings
 from doran.stages.execute import run_execute_stage
 from doran.stages.health import HealthServer
 from doran.stages.metrics import ConsumerMonitor, StageMetrics
 from doran.venues import SimulatedVenue, simulated_venue_log
-from doran.wire import CONTRACT_HEADER, decode, encode, kafka_record
+from doran.wire import CONTRACT_HEADER, encode, encoded_object, kafka_record
 
 pytestmark = pytest.mark.integration
 
@@ -71,7 +76,7 @@ def read_topic(broker: str, topic: str) -> list[LogRecord]:
 def results_by_command(broker: str) -> dict[str, list[tuple[LogRecord, TradeResultEvent]]]:
     found: dict[str, list[tuple[LogRecord, TradeResultEvent]]] = {}
     for message in read_topic(broker, EXEC_TRADE_RESULT.name):
-        event = decode(EXEC_TRADE_RESULT, message.value or b"")
+        event = produced_event(EXEC_TRADE_RESULT, message.value)
         assert isinstance(event, TradeResultEvent)
         found.setdefault(event.payload.command_id, []).append((message, event))
     return found
@@ -292,7 +297,7 @@ def test_malformed_commands_are_dead_lettered_and_the_stage_keeps_running(
     assert counters["produced"] == 3
     assert sorted(results_by_command(fresh_broker)) == ["cmd-q-00000", "cmd-q-00001", "cmd-q-00002"]
     letters = [
-        decode(DEAD_LETTER_TOPIC, m.value or b"") for m in read_topic(fresh_broker, DEAD_LETTER_TOPIC.name)
+        produced_event(DEAD_LETTER_TOPIC, m.value) for m in read_topic(fresh_broker, DEAD_LETTER_TOPIC.name)
     ]
     assert all(isinstance(letter, DeadLetterEvent) for letter in letters)
     found = {
@@ -317,6 +322,7 @@ def child_env(settings: Settings) -> dict[str, str]:
     return {
         **settings_environment(EMBEDDED_BROKER_SETTINGS),
         "DORAN_BROKER_ADDRESS": str(settings.broker_address),
+        "DORAN_REGISTRY_URL": str(settings.registry_url),
         "EXECUTOR_STATE_DIR": str(settings.executor_state_dir),
         "DORAN_QUIX_STATE_DIR": str(settings.quix_state_dir),
         "DORAN_CONSUMER_GROUP_PREFIX": settings.consumer_group_prefix,
@@ -371,3 +377,46 @@ def test_a_lost_state_rebuilt_from_the_results_runs_nothing_twice(fresh_broker: 
     assert all(len({m.value for m, _ in found}) == 1 and len(found) == 2 for found in copies.values())
     with pytest.raises(Exception, match="already holds a history"):
         rebuild_state(settings.executor_state_dir, fresh_broker, settings.consumer_group_prefix, timeout_s=60)
+
+
+def test_commands_confluents_serializer_made_are_executed_and_confluent_reads_the_results(
+    fresh_broker: str, tmp_path: Path
+) -> None:
+    settings = settings_for(fresh_broker, tmp_path)
+    client = SchemaRegistryClient({"url": settings.registry_url})
+    conf: dict[str, Any] = {"auto.register.schemas": False, "use.latest.version": True}
+    schema = contract_source(CMD_EXECUTE_TRADE).text
+    prefix = JSONSerializer(schema, client, conf=conf)
+    header = JSONSerializer(
+        schema, client, conf={**conf, "schema.id.serializer": header_schema_id_serializer}
+    )
+    commands = [command(n) for n in range(6)]
+    producer = Producer({"bootstrap.servers": fresh_broker})
+    for n, event in enumerate(commands):
+        headers: list[tuple[str, bytes]] = []
+        context = SerializationContext(CMD_EXECUTE_TRADE.name, MessageField.VALUE, headers)
+        value = (prefix, header)[n % 2](encoded_object(event), context)
+        producer.produce(
+            CMD_EXECUTE_TRADE.name, value, kafka_record(CMD_EXECUTE_TRADE, event).key, headers=headers
+        )
+    assert producer.flush(30) == 0
+
+    with running_executor(settings) as metrics:
+        counts = wait_for_consumed(metrics, len(commands))
+
+    assert (counts["produced"], counts["dead_lettered"]) == (6, {})
+    results = read_topic(fresh_broker, EXEC_TRADE_RESULT.name)
+    deserialize = JSONDeserializer(None, schema_registry_client=client)
+    read = [
+        deserialize(
+            r.value, SerializationContext(EXEC_TRADE_RESULT.name, MessageField.VALUE, list(r.headers))
+        )
+        for r in results
+    ]
+    assert read == [
+        produced_event(EXEC_TRADE_RESULT, r.value).model_dump(mode="json", exclude_unset=True)
+        for r in results
+    ]
+    assert sorted(result["payload"]["command_id"] for result in read) == sorted(
+        c.payload.command_id for c in commands
+    )

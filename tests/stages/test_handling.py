@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.framing import SCHEMA_IDS, TEST_FRAMING
 from support.generated import generated_package, walkthrough_tree
 
 from doran.contracts import (
@@ -25,13 +26,14 @@ from doran.stages.dead_letter import ORIGINAL_KEPT_BYTES
 from doran.stages.decide import demand_handler
 from doran.stages.handling import Consumed, RecordHandler
 from doran.stages.normalize import raw_quote_handler
-from doran.wire import decode, derive, writing
+from doran.wire import decode, derive, schema_prefix, writing
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "schemas" / "examples"
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 LIMIT = 1_000_000
 WINDOW_MS = 3_000
-handle_raw_quote = raw_quote_handler(LIMIT, WINDOW_MS)
+handle_raw_quote = raw_quote_handler(LIMIT, WINDOW_MS, framing=TEST_FRAMING)
+handle_demand = demand_handler(default_policy(), LIMIT, framing=TEST_FRAMING)
 
 
 def _example(topic: str, name: str) -> dict[str, Any]:
@@ -44,6 +46,7 @@ def _consumed(topic: str, value: bytes, offset: int = 7) -> Consumed:
 
 
 RAW = RAW_NEAR_INTENTS_QUOTE.name
+RAW_QUOTE = json.dumps(_example(RAW, "exact_in")).encode()
 
 
 def test_a_raw_quote_becomes_a_validated_swap_demand_keyed_by_pair() -> None:
@@ -58,7 +61,12 @@ def test_a_raw_quote_becomes_a_validated_swap_demand_keyed_by_pair() -> None:
 @pytest.mark.parametrize(
     ("value", "reason", "pointer"),
     [
-        (b"\x00not json", "not_json", ""),
+        (b"not json", "not_json", ""),
+        (schema_prefix(SCHEMA_IDS[RAW]) + b"not json", "not_json", ""),
+        (b"\x07" + RAW_QUOTE, "wrong_magic_byte", ""),
+        (b"\x00\x00\x01", "truncated_schema_prefix", ""),
+        (schema_prefix(4711) + RAW_QUOTE, "unknown_schema_id", ""),
+        (schema_prefix(SCHEMA_IDS[NORM_SWAP_DEMAND.name]) + RAW_QUOTE, "schema_id_of_other_subject", ""),
         (
             json.dumps({**_example(RAW, "exact_in"), "event_type": "swap_demand"}).encode(),
             "wrong_event_type",
@@ -107,7 +115,13 @@ def test_a_transform_that_refuses_its_own_output_is_an_output_violation_with_poi
         return derive(NORM_SWAP_DEMAND, event, payload, source="doran.normalize").payload.model_dump()
 
     handler = RecordHandler(
-        DeadLetterStage.NORMALIZE, RAW_NEAR_INTENTS_QUOTE, NORM_SWAP_DEMAND, broken, "doran.normalize", LIMIT
+        DeadLetterStage.NORMALIZE,
+        RAW_NEAR_INTENTS_QUOTE,
+        NORM_SWAP_DEMAND,
+        broken,
+        "doran.normalize",
+        LIMIT,
+        TEST_FRAMING,
     )
     handled = handler(_consumed(RAW, json.dumps(_example(RAW, "exact_in")).encode()), NOW)
     assert handled.dead_letter == "output_violation"
@@ -119,7 +133,7 @@ def test_a_transform_that_refuses_its_own_output_is_an_output_violation_with_poi
 def test_an_output_larger_than_the_broker_takes_is_dead_lettered_not_produced() -> None:
     raw = _example(RAW, "exact_in")
     raw["raw"] = {"padding": "x" * 200_000}  # carried over to the demand's raw
-    handler = raw_quote_handler(150_000, WINDOW_MS)
+    handler = raw_quote_handler(150_000, WINDOW_MS, framing=TEST_FRAMING)
     handled = handler(_consumed(RAW, json.dumps(raw).encode()), NOW)
     assert handled.dead_letter == "message_too_large"
     (record,) = handled.records
@@ -138,9 +152,7 @@ def test_a_redelivered_record_yields_byte_identical_output_whenever_it_is_handle
         (r.key, r.value, r.headers) for r in later.records
     ]
     demand = _consumed(NORM_SWAP_DEMAND.name, first.records[0].value)
-    decided = [
-        demand_handler(default_policy(), LIMIT)(demand, at).records for at in (NOW, NOW + timedelta(days=1))
-    ]
+    decided = [handle_demand(demand, at).records for at in (NOW, NOW + timedelta(days=1))]
     assert decided[0] and [(r.key, r.value, r.headers) for r in decided[0]] == [
         (r.key, r.value, r.headers) for r in decided[1]
     ]
@@ -155,9 +167,7 @@ def test_dead_letter_ids_are_deterministic_per_origin() -> None:
 
 def test_decide_issues_a_command_keyed_by_execution_key() -> None:
     demand = _example(NORM_SWAP_DEMAND.name, "exact_in")
-    handled = demand_handler(default_policy(), LIMIT)(
-        _consumed(NORM_SWAP_DEMAND.name, json.dumps(demand).encode()), NOW
-    )
+    handled = handle_demand(_consumed(NORM_SWAP_DEMAND.name, json.dumps(demand).encode()), NOW)
     (record,) = handled.records
     command = decode(CMD_EXECUTE_TRADE, record.value).payload
     assert record.topic == CMD_EXECUTE_TRADE.name and record.key == command.execution_key
@@ -168,9 +178,7 @@ def test_decide_issues_a_command_keyed_by_execution_key() -> None:
 def test_decide_counts_a_declined_demand_and_produces_nothing() -> None:
     demand = _example(NORM_SWAP_DEMAND.name, "exact_in")
     demand["payload"]["asset_out"] = "nep141:not-a-listed-token.near"
-    handled = demand_handler(default_policy(), LIMIT)(
-        _consumed(NORM_SWAP_DEMAND.name, json.dumps(demand).encode()), NOW
-    )
+    handled = handle_demand(_consumed(NORM_SWAP_DEMAND.name, json.dumps(demand).encode()), NOW)
     assert handled.records == () and handled.declined == "pair_not_allowed"
 
 
@@ -197,7 +205,7 @@ def test_a_stage_writes_the_version_it_is_told_and_a_failing_downgrade_is_a_dead
 ) -> None:
     raw = _consumed(RAW, json.dumps(_example(RAW, "exact_in")).encode())
     pinned = writing(generated_package(walkthrough_tree(tmp_path / "a")).TOPICS["norm.swap_demand"], 1)
-    (record,) = raw_quote_handler(LIMIT, WINDOW_MS, pinned)(raw, NOW).records
+    (record,) = raw_quote_handler(LIMIT, WINDOW_MS, framing=TEST_FRAMING, target=pinned)(raw, NOW).records
     assert json.loads(record.value)["schema_version"] == 1
     assert dict(record.headers)["ce_dataschema"].decode() == pinned.schema_id
 
@@ -209,7 +217,7 @@ def test_a_stage_writes_the_version_it_is_told_and_a_failing_downgrade_is_a_dead
     pinned = writing(
         generated_package(walkthrough_tree(tmp_path / "b", broken)).TOPICS["norm.swap_demand"], 1
     )
-    handled = raw_quote_handler(LIMIT, WINDOW_MS, pinned)(raw, NOW)
+    handled = raw_quote_handler(LIMIT, WINDOW_MS, framing=TEST_FRAMING, target=pinned)(raw, NOW)
     assert handled.dead_letter == "migration_failed"
     letter = decode(DEAD_LETTER_TOPIC, handled.records[0].value).payload
     assert [v.pointer for v in letter.violations] == ["/payload/no/where"]

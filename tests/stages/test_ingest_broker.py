@@ -17,6 +17,7 @@ import pytest
 from confluent_kafka import OFFSET_BEGINNING, Consumer, Message, TopicPartition
 from pydantic import SecretStr
 from support.broker import stage_settings
+from support.registry import produced_event
 
 from doran.contracts import (
     DEAD_LETTER_TOPIC,
@@ -32,7 +33,7 @@ from doran.schema_source.registry import TopicSpec
 from doran.stages.handling import Handled
 from doran.stages.ingest import FrameIngest, run_ingest
 from doran.stages.metrics import StageMetrics
-from doran.wire import decode
+from doran.wire import unframe
 
 pytestmark = pytest.mark.integration
 
@@ -71,7 +72,7 @@ def _mine(address: str, topic: TopicSpec[EventT], feed: str) -> list[tuple[Messa
     """
     mine: list[tuple[Message, EventT]] = []
     for message in _read_all(address, topic.name):
-        event = decode(topic, message.value())
+        event = produced_event(topic, message.value())
         origin = event.payload.source_topic if isinstance(event, DeadLetterEvent) else event.source
         if origin == feed:
             mine.append((message, event))
@@ -121,7 +122,8 @@ def test_replay_produces_every_quote_and_dead_letter_and_a_second_replay_mints_n
             message, event = by_id[record.key]
             assert message.key() == event.event_id.encode()
             # The bytes the core built, but for the time of ingestion.
-            produced, built = json.loads(message.value()), json.loads(record.value)
+            produced = json.loads(unframe(RAW_NEAR_INTENTS_QUOTE.name, message.value()).data)
+            built = json.loads(record.value)
             assert produced | {"ingested_at": None} == built | {"ingested_at": None}
             assert event.observed_at is None  # a recording carries no receive times
             headers = dict(message.headers() or [])

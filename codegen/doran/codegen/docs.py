@@ -9,6 +9,7 @@ from typing import Any
 from doran.compat.growth import CONTENT_MODELS, can_grow, growth_table
 from doran.schema_source.migration import Migration
 from doran.schema_source.refs import resolve
+from doran.schema_source.registry import value_subject
 from doran.schema_source.schema_set import SchemaFile, SchemaSet
 
 __all__ = ["docs_context"]
@@ -184,7 +185,12 @@ def _versions(schemas: SchemaSet, name: str) -> list[dict[str, Any]]:
                 "downgrade": _operations(migration.downgrade),
             }
         versions.append(
-            {"version": version, "payload_schema": topic.payload_schema_of(version), "migration": step}
+            {
+                "version": version,
+                "payload_schema": topic.payload_schema_of(version),
+                "value_subject": value_subject(name, version),
+                "migration": step,
+            }
         )
     return versions
 
@@ -205,6 +211,7 @@ def docs_context(schemas: SchemaSet, bundle_ids: dict[str, str]) -> dict[str, An
         topics.append(
             {
                 **topic.as_json(),
+                "value_subject": topic.value_subject,
                 "retention": _retention(topic.retention_ms),
                 "payload_title": payload.document["title"],
                 "payload_description": payload.document["description"],

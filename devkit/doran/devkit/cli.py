@@ -87,16 +87,19 @@ def _exit_on_sigterm(signum: int, _frame: FrameType | None) -> None:
 @click.command()
 @click.option("--port", type=int, default=None, help="Port to listen on (default: a free one).")
 def broker(port: int | None) -> None:
-    """Run the embedded Kafka-protocol broker (tansu, memory only) with the registry's topics."""
+    """Run the embedded Kafka-protocol broker (tansu, memory only) with the registry's topics, and a dev
+    schema registry holding their schemas, where the stages look up their schema ids."""
     from doran.broker import create_topics
     from doran.contracts import TOPICS
     from doran.devkit.embedded_broker import EMBEDDED_BROKER_SETTINGS, EmbeddedBroker, settings_environment
+    from doran.devkit.schema_registry import published_registry
 
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
-        with EmbeddedBroker(port=port) as embedded:
+        with EmbeddedBroker(port=port) as embedded, published_registry() as registry_url:
             create_topics(embedded.address, TOPICS.values())
             click.echo(f"DORAN_BROKER_ADDRESS={embedded.address}")
+            click.echo(f"DORAN_REGISTRY_URL={registry_url}")
             for name, value in settings_environment(EMBEDDED_BROKER_SETTINGS).items():
                 click.echo(f"{name}={value}")
             click.echo(

@@ -1,8 +1,9 @@
 """A Confluent-compatible schema registry on 127.0.0.1 that records every request.
 
 A stand-in, because no registry server (Redpanda, Confluent, Karapace) can run on this machine.
-It implements the subset `doran schemas publish` and confluent-kafka's REST client use, with the
-status codes and error codes of the Confluent Schema Registry API reference; its compatibility
+It implements the subset `doran schemas publish`, the stages' schema id lookups and confluent-kafka's
+REST client and JSON serdes use (schemas by id and by GUID, as Confluent 8 and Redpanda 26.3 serve
+them), with the status codes and error codes of the Confluent Schema Registry API reference; its compatibility
 verdict is whatever the test sets (`incompatible`), since judging JSON schemas is the registry's
 business, not the client's.
 """
@@ -10,16 +11,21 @@ business, not the client's.
 from __future__ import annotations
 
 import base64
+import io
 import json
 import threading
+import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-__all__ = ["FakeRegistry", "RecordedRequest", "running_registry"]
+from doran.publish import PublishError, publish
+from doran.publish.publication import EXIT_OK
+
+__all__ = ["FakeRegistry", "RecordedRequest", "guid_of", "published_registry", "running_registry"]
 
 LEVELS = {
     "NONE",
@@ -89,6 +95,19 @@ class FakeRegistry:
     def schema_id(self, schema: str) -> int:
         return self.ids.setdefault(schema, len(self.ids) + 1)
 
+    def schema_of(self, schema_id: int) -> str | None:
+        """The schema registered with this id, if any."""
+        return next((schema for schema, found in self.ids.items() if found == schema_id), None)
+
+    def subject_versions(self, schema_id: int) -> list[tuple[str, int]]:
+        """(subject, version) of every registered version with this schema id."""
+        return [
+            (subject, v.version)
+            for subject, versions in self.subjects.items()
+            for v in versions
+            if v.schema_id == schema_id
+        ]
+
     def level(self, subject: str) -> str:
         return self.configs.get(subject, self.global_level)
 
@@ -107,14 +126,44 @@ def _error(status: int, code: int, message: str) -> tuple[int, Any]:
     return status, {"error_code": code, "message": message}
 
 
+def guid_of(schema: str) -> str:
+    """The schema's GUID: derived from its content, as Confluent's (8.0 on) and Redpanda's (26.3 on) are."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, schema))
+
+
 def _version_body(subject: str, v: Version) -> dict[str, Any]:
     return {
         "subject": subject,
         "version": v.version,
         "id": v.schema_id,
+        "guid": guid_of(v.schema),
         "schema": v.schema,
         "schemaType": v.schema_type,
     }
+
+
+def _schema_body(reg: FakeRegistry, schema: str) -> dict[str, Any]:
+    types = {v.schema_type for versions in reg.subjects.values() for v in versions if v.schema == schema}
+    return {"schema": schema, "schemaType": next(iter(types), "JSON"), "guid": guid_of(schema)}
+
+
+def _schemas(reg: FakeRegistry, parts: list[str]) -> tuple[int, Any]:
+    """GET /schemas/ids/{id}, /schemas/ids/{id}/versions and /schemas/guids/{guid}."""
+    if parts[1] == "guids" and len(parts) == 3:
+        schema = next((s for s in reg.ids if guid_of(s) == parts[2]), None)
+        if schema is None:
+            return _error(404, 40403, f"Schema {parts[2]} not found")
+        return 200, _schema_body(reg, schema)
+    if parts[1] == "ids" and len(parts) in (3, 4) and parts[2].isdigit():
+        schema_id = int(parts[2])
+        schema = reg.schema_of(schema_id)
+        if schema is None:
+            return _error(404, 40403, f"Schema {schema_id} not found")
+        if len(parts) == 3:
+            return 200, _schema_body(reg, schema)
+        if parts[3] == "versions":
+            return 200, [{"subject": s, "version": n} for s, n in reg.subject_versions(schema_id)]
+    return _error(404, 404, f"HTTP 404 Not Found: GET /{'/'.join(parts)}")
 
 
 def _route(
@@ -143,6 +192,8 @@ def _route(
                 reg.policies[subject] = body["compatibilityPolicy"]
             reg.configs[subject] = level
             return 200, {"compatibility": level}
+    if parts[:1] == ["schemas"] and len(parts) >= 3 and method == "GET":
+        return _schemas(reg, parts)
     if parts[:1] == ["subjects"] and len(parts) >= 2:
         subject, versions = parts[1], reg.subjects.get(parts[1])
         if len(parts) == 2 and method == "POST":
@@ -160,7 +211,7 @@ def _route(
             schema, schema_type = body["schema"], body.get("schemaType", "AVRO")
             existing = next((v for v in versions or [] if v.schema == schema), None)
             if existing is not None:
-                return 200, {"id": existing.schema_id}
+                return 200, {"id": existing.schema_id, "guid": guid_of(schema)}
             reasons = reg.reasons(subject, schema, reg.previous_for_check(subject))
             if subject in reg.conflicts:
                 reasons.append("a concurrent registration changed the subject")
@@ -172,7 +223,7 @@ def _route(
                 )
             new = Version(len(versions or []) + 1, reg.schema_id(schema), schema, schema_type)
             reg.subjects.setdefault(subject, []).append(new)
-            return 200, {"id": new.schema_id}
+            return 200, {"id": new.schema_id, "guid": guid_of(schema)}
         if len(parts) == 4 and parts[2] == "versions" and method == "GET":
             if versions is None:
                 return _error(404, 40401, f"Subject '{subject}' not found.")
@@ -258,3 +309,17 @@ def running_registry(reg: FakeRegistry) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+@contextmanager
+def published_registry(registry_url: str | None = None) -> Iterator[str]:
+    """A registry holding this build's schemas, as `doran schemas publish` registers them: the one at
+    `registry_url` (published to first; nothing changes when it already holds them), else one served on
+    127.0.0.1 for the block. What the stages of the demo, the benchmarks and the tests look up their
+    schema ids in."""
+    with ExitStack() as stack:
+        url = registry_url or stack.enter_context(running_registry(FakeRegistry()))
+        out, err = io.StringIO(), io.StringIO()
+        if publish(url, out=out, err=err) != EXIT_OK:
+            raise PublishError(f"publishing the schemas to {url} failed: {err.getvalue().strip()}")
+        yield url

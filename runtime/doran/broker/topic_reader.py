@@ -21,6 +21,7 @@ from typing import Any, Self
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
 from doran.broker.errors import TopicReadError
+from doran.wire import Unframed, unframe
 
 __all__ = ["LogRecord", "TopicReader"]
 
@@ -40,6 +41,11 @@ class LogRecord:
     key: bytes | None
     value: bytes | None
     headers: tuple[tuple[str, bytes | None], ...]
+
+    def unframed(self) -> Unframed:
+        """The schema the value names (Confluent prefix or `__value_schema_id` header; None when plain)
+        and its JSON bytes; ContractViolation when the framing is broken. The schema is not checked."""
+        return unframe(self.topic, self.value or b"", self.headers)
 
 
 class TopicReader:

@@ -16,7 +16,8 @@ import click
 if TYPE_CHECKING:
     from doran.contracts import Envelope
     from doran.schema_source.registry import TopicSpec
-    from doran.wire import ContractViolation
+    from doran.settings import Settings
+    from doran.wire import ContractViolation, Framing
 
 __all__ = ["contracts"]
 
@@ -33,26 +34,32 @@ def validate(topic: str, files: tuple[IO[bytes], ...]) -> None:
     """Validate messages against TOPIC: each FILE holds one message; `-` reads one per line from stdin.
 
     A golden example (schemas/examples/: {"description", "message"}) is checked as the message it
-    holds. A message larger than DORAN_MAX_MESSAGE_BYTES is invalid (message_too_large): no broker
-    takes it. Exit code 0 when every message is valid, 1 when one is not, 2 when there is nothing to
-    validate.
+    holds. A message may be bare JSON or Confluent-framed (0x00 + 4-byte schema id + JSON, as a topic
+    framed `confluent` carries it); with DORAN_REGISTRY_URL set, the schema id must be one the registry
+    holds under the topic's subject, without it is reported as not checked. A message larger than
+    DORAN_MAX_MESSAGE_BYTES is invalid (message_too_large): no broker takes it. Exit code 0 when every
+    message is valid, 1 when one is not, 2 when there is nothing to validate.
     """
     from doran.settings import Settings
+    from doran.wire import describe, unframe
     from doran.wire import topic as topic_spec
 
     if not files:
         raise click.UsageError("name the FILEs to validate, or - to read one message per line from stdin")
     spec = topic_spec(topic)
-    limit = Settings().max_message_bytes
+    settings = Settings()
+    framing = _registry_framing(settings)
     checked = bad = 0
     for name, data in _messages(files):
         checked += 1
-        refusal = _refusal(spec, data, limit)
+        refusal = _refusal(spec, data, settings.max_message_bytes, framing)
         if refusal is not None:
             bad += 1
             click.echo(f"{name}: {refusal.reason}")
             for violation in refusal.violations:
                 click.echo(f"  {violation.pointer or '(message)'}: {violation.message}")
+        elif framing is None and (named := unframe(spec.name, data).schema) is not None:
+            click.echo(f"{name}: {describe(named)} not checked (no DORAN_REGISTRY_URL)")
     if not checked:
         raise click.BadParameter("stdin holds no message to validate", param_hint="'-'")
     click.echo(f"{checked - bad} valid, {bad} invalid")
@@ -86,19 +93,37 @@ def _unwrapped(data: bytes) -> bytes:
     return example.data if example is not None else data
 
 
-def _refusal(spec: TopicSpec[Envelope], data: bytes, limit: int) -> ContractViolation | None:
-    """Why the topic refuses the message, its size included; None when it takes it."""
+def _refusal(
+    spec: TopicSpec[Envelope], data: bytes, limit: int, framing: Framing | None
+) -> ContractViolation | None:
+    """Why the topic refuses the message, its size and framing included; None when it takes it."""
     from doran.contracts import DeadLetterReason
-    from doran.wire import ContractViolation, decode, size_violation
+    from doran.wire import ContractViolation, decode, size_violation, unframe
 
     if len(data) > limit:
         violation = size_violation("The message", len(data), limit)
         return ContractViolation(spec.name, DeadLetterReason.MESSAGE_TOO_LARGE, [violation])
     try:
-        decode(spec, data)
+        if framing is None:
+            decode(spec, unframe(spec.name, data).data)
+        else:
+            framing.decode(spec, data)
     except ContractViolation as refused:
         return refused
     return None
+
+
+def _registry_framing(settings: Settings) -> Framing | None:
+    """The framing that checks schema ids against DORAN_REGISTRY_URL's registry, if one is set."""
+    if not settings.registry_url:
+        return None
+    from doran.publish import RegistrySchemas
+    from doran.publish.credentials import registry_credentials
+    from doran.publish.registry_http import SchemaRegistryHttp
+    from doran.wire import Framing
+
+    client = SchemaRegistryHttp(settings.registry_url, auth=registry_credentials(settings))
+    return Framing({}, RegistrySchemas(client))
 
 
 @contracts.command("check")

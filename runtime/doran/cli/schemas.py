@@ -16,7 +16,10 @@ def schemas() -> None:
 
 
 @schemas.command()
-@click.option("--registry", help="Schema registry URL (Redpanda serves the Confluent REST API).")
+@click.option(
+    "--registry",
+    help="Schema registry URL (Redpanda serves the Confluent REST API); default: DORAN_REGISTRY_URL.",
+)
 @click.option(
     "--snapshot",
     type=click.Path(file_okay=False, exists=True, path_type=Path),
@@ -32,13 +35,19 @@ def publish(registry: str | None, snapshot: Path | None, dry_run: bool) -> None:
     """
     from doran.publish import publish as publish_schemas
     from doran.publish.publication import plan_against_snapshot
+    from doran.settings import Settings
 
-    if (registry is None) == (snapshot is None):
-        raise click.UsageError("give --registry URL, or --snapshot DIR for an offline plan")
     if snapshot is not None:
+        if registry is not None:
+            raise click.UsageError("give --registry URL or --snapshot DIR, not both")
         sys.exit(plan_against_snapshot(snapshot))
-    assert registry is not None
-    sys.exit(publish_schemas(registry, dry_run=dry_run, out=sys.stdout))
+    url = registry or Settings().registry_url
+    if not url:
+        raise click.UsageError(
+            "give --registry URL, or --snapshot DIR for an offline plan "
+            "(DORAN_REGISTRY_URL stands for --registry)"
+        )
+    sys.exit(publish_schemas(url, dry_run=dry_run, out=sys.stdout))
 
 
 @schemas.command()

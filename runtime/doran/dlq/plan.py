@@ -41,6 +41,8 @@ REPLAY_HEADER = "doran_replay_of"
 
 #: The ingest verdict on one original frame of a feed (doran.dlq.reingest.FrameReingest).
 Reingest = Callable[[str, bytes], Handled]
+#: The bytes a record of a topic goes on the wire as, from its JSON (doran.wire.Framing.frame).
+Frame = Callable[[str, bytes], bytes]
 
 
 class Disposition(StrEnum):
@@ -147,12 +149,15 @@ def plan_replay(
     *,
     selection: Selection,
     reingest: Reingest,
+    frame: Frame,
 ) -> ReplayPlan:
     """Decide, for each distinct dead letter of `selection`, what replaying it does.
 
     `replayed` holds the event ids of dead letters whose replay is already on a target topic (their
     REPLAY_HEADER values). A truncated original cannot be replayed; an ingest dead letter is judged
-    by `reingest` and is "still rejected" when the ingest code refuses its frame again.
+    by `reingest` and is "still rejected" when the ingest code refuses its frame again; what it yields
+    is written as ingest writes it, framed by `frame` (`doran.wire.Framing.frame`). Other originals go
+    back byte for byte, in whatever framing they came.
     """
     seen: set[str] = set()
     items: list[PlanItem] = []
@@ -161,11 +166,11 @@ def plan_replay(
             continue
         seen.add(letter.event_id)
         if letter.payload in selection:
-            items.append(_decide(letter, replayed, reingest))
+            items.append(_decide(letter, replayed, reingest, frame))
     return ReplayPlan(tuple(items), read=len(letters), repeated=len(letters) - len(seen))
 
 
-def _decide(letter: DeadLetterEvent, replayed: Collection[str], reingest: Reingest) -> PlanItem:
+def _decide(letter: DeadLetterEvent, replayed: Collection[str], reingest: Reingest, frame: Frame) -> PlanItem:
     payload = letter.payload
     item = PlanItem(
         letter_id=letter.event_id,
@@ -193,7 +198,8 @@ def _decide(letter: DeadLetterEvent, replayed: Collection[str], reingest: Reinge
             detail = f"ingest rejects the frame again{first}; nothing is produced"
             return replace(item, disposition=Disposition.STILL_REJECTED, why=why, detail=detail)
         (record,) = handled.records
-        refeed = Refeed(record.topic, None, record.key.encode(), record.value, tuple(record.headers))
+        value = frame(record.topic, record.value)
+        refeed = Refeed(record.topic, None, record.key.encode(), value, tuple(record.headers))
     else:
         refeed = Refeed(payload.source_topic, payload.source_partition, key, value)
     if letter.event_id in replayed:

@@ -14,7 +14,13 @@ from typing import Any
 from confluent_kafka import KafkaException, Producer
 
 from doran.broker import TopicReader, TopicReadError
-from doran.contracts import DEAD_LETTER_TOPIC, DeadLetterEvent
+from doran.contracts import (
+    DEAD_LETTER_TOPIC,
+    RAW_NEAR_INTENTS_QUOTE,
+    RAW_NEAR_INTENTS_QUOTE_STATUS,
+    DeadLetterEvent,
+    DeadLetterStage,
+)
 from doran.dlq.errors import ReplayConfigError, ReplayTargetError, ReplayWriteError
 from doran.dlq.plan import (
     REPLAY_HEADER,
@@ -27,8 +33,9 @@ from doran.dlq.plan import (
     replay_search_starts,
 )
 from doran.dlq.reingest import FrameReingest
+from doran.publish import stage_framing
 from doran.settings import Settings
-from doran.wire import ContractViolation, decode
+from doran.wire import ContractViolation, Framing, KnownSchemas, decode
 
 __all__ = ["PreparedReplay", "execute_replay", "prepare_replay"]
 
@@ -59,11 +66,22 @@ def prepare_replay(
     reingest = FrameReingest(settings.relay_max_frame_bytes, settings.max_message_bytes, now)
     with TopicReader(broker, timeout_s=timeout_s, group_id="doran-dlq-replay") as reader:
         letters, unreadable = _read_dead_letters(reader)
+        frame = _ingest_framing(settings, letters, selection).frame
         # First without earlier replays: which targets would be written, hence where to look for them.
-        draft = plan_replay(letters, frozenset(), selection=selection, reingest=reingest)
+        draft = plan_replay(letters, frozenset(), selection=selection, reingest=reingest, frame=frame)
         replayed = _find_replayed(reader, draft)
-    plan = plan_replay(letters, replayed, selection=selection, reingest=reingest)
+    plan = plan_replay(letters, replayed, selection=selection, reingest=reingest, frame=frame)
     return PreparedReplay(broker, plan, unreadable)
+
+
+def _ingest_framing(settings: Settings, letters: list[DeadLetterEvent], selection: Selection) -> Framing:
+    """How re-ingested records are written: as the ingest stage writes them, with the schema ids of the
+    registry (a replay without ingest dead letters writes originals only, and needs no registry)."""
+    if not any(
+        letter.payload.stage is DeadLetterStage.INGEST and letter.payload in selection for letter in letters
+    ):
+        return Framing({}, KnownSchemas({}))
+    return stage_framing(settings, [RAW_NEAR_INTENTS_QUOTE, RAW_NEAR_INTENTS_QUOTE_STATUS])
 
 
 def _read_dead_letters(reader: TopicReader) -> tuple[list[DeadLetterEvent], int]:
@@ -78,7 +96,7 @@ def _read_dead_letters(reader: TopicReader) -> tuple[list[DeadLetterEvent], int]
     unreadable = 0
     for record in reader.read({(topic, partition): 0 for partition in partitions}):
         try:
-            letters.append(decode(DEAD_LETTER_TOPIC, record.value or b""))
+            letters.append(decode(DEAD_LETTER_TOPIC, record.unframed().data))
         except ContractViolation:
             unreadable += 1  # not a dead letter doran wrote: nothing in it says where to re-feed
     return letters, unreadable

@@ -142,7 +142,7 @@ def _decoded(records: Iterable[LogRecord], kind: type[E], report: RebuildReport)
 def _decode_one(record: LogRecord, kind: type[E], report: RebuildReport) -> E | None:
     """The record's event, or None (counted) when it does not hold its topic's contract."""
     try:
-        event = decode(TOPICS[record.topic], record.value or b"")
+        event = decode(TOPICS[record.topic], record.unframed().data)
     except ContractViolation:
         report.unreadable[record.topic] += 1
         return None

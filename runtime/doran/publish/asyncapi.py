@@ -13,7 +13,6 @@ from typing import Any
 
 from doran.contracts import CONTRACT_SHA256, TOPICS, VENUE, Envelope, bundled_schema
 from doran.publish.inline import inline_schema
-from doran.publish.plan import subject_name
 from doran.schema_source.registry import TopicSpec
 from doran.wire import kafka_headers
 
@@ -90,17 +89,25 @@ def _message(spec: TopicSpec[Envelope]) -> dict[str, Any]:
                     "type": "string",
                     "description": f"Rendered from the envelope by the registry's key template {spec.key}.",
                 },
+                **_schema_id_binding(spec),
                 "schemaLookupStrategy": "TopicNameStrategy",
                 "bindingVersion": KAFKA_BINDING_VERSION,
             }
         },
         "x-doran-key-template": spec.key,
-        "x-doran-registry-subject": subject_name(spec.name),
+        "x-doran-registry-subject": spec.value_subject,
         "x-doran-schema-version": spec.schema_version,
         "x-doran-schema-id": spec.schema_id,
         "x-doran-schema-sha256": spec.schema_sha256,
         "x-doran-compatibility": spec.compatibility,
     }
+
+
+def _schema_id_binding(spec: TopicSpec[Envelope]) -> dict[str, str]:
+    """Where a record names its schema: the Confluent prefix of the payload on a confluent-framed topic."""
+    if spec.framing == "confluent":
+        return {"schemaIdLocation": "payload", "schemaIdPayloadEncoding": "confluent"}
+    return {}
 
 
 def _channel(spec: TopicSpec[Envelope], message_id: str) -> dict[str, Any]:

@@ -7,7 +7,9 @@ DoranError
       ├── RegistryResponseError      any other unexpected answer (status + registry error_code)
       ├── IncompatibleSchemaError    a gate (doran's or the registry's) rejected a schema change
       ├── InvalidSchemaError         the registry refused the schema itself (422)
-      └── InliningError              a bundled schema cannot be made self-contained
+      ├── InliningError              a bundled schema cannot be made self-contained
+      ├── RegistryNotConfigured      a stage writes a topic framed `confluent` but has no DORAN_REGISTRY_URL
+      └── SchemaNotRegistered        the registry does not hold this build's schema of a topic a stage writes
 """
 
 from __future__ import annotations
@@ -20,8 +22,10 @@ __all__ = [
     "InvalidSchemaError",
     "PublishError",
     "RegistryAuthError",
+    "RegistryNotConfigured",
     "RegistryResponseError",
     "RegistryUnreachableError",
+    "SchemaNotRegistered",
 ]
 
 
@@ -56,3 +60,11 @@ class InvalidSchemaError(PublishError):
 
 class InliningError(PublishError):
     """A schema cannot be turned into one document without `$ref`/`$defs`."""
+
+
+class RegistryNotConfigured(PublishError):
+    """A stage writes a topic framed `confluent` and no schema registry is configured."""
+
+
+class SchemaNotRegistered(PublishError):
+    """The registry does not hold this build's schema under the subject of a topic a stage writes."""

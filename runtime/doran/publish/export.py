@@ -18,8 +18,7 @@ import yaml
 
 from doran.contracts import CONTRACT_SHA256, TOPICS, VENUE_MESSAGES, Envelope, bundled_schema
 from doran.publish.asyncapi import build_asyncapi
-from doran.publish.plan import subject_name
-from doran.schema_source.registry import REGISTRY_FILE, REGISTRY_SCHEMA_FILE, TopicSpec
+from doran.schema_source.registry import REGISTRY_FILE, REGISTRY_SCHEMA_FILE, TopicSpec, value_subject
 
 __all__ = ["BUNDLE_FILE", "bundle_manifest", "export", "schema_file"]
 
@@ -41,6 +40,7 @@ def _earlier(spec: TopicSpec[Envelope]) -> list[dict[str, Any]]:
     return [
         {
             "schema_version": version.schema_version,
+            "subject": value_subject(spec.name, version.schema_version),
             "schema": schema_file(spec.name, version.schema_version),
             "schema_id": version.schema_id,
             "schema_sha256": version.schema_sha256,
@@ -57,7 +57,7 @@ def bundle_manifest() -> dict[str, Any]:
         "contract_sha256": CONTRACT_SHA256,
         "topics": {
             spec.name: {
-                "subject": subject_name(spec.name),
+                "subject": spec.value_subject,
                 "schema": schema_file(spec.name),
                 "schema_id": spec.schema_id,
                 "schema_sha256": spec.schema_sha256,

@@ -7,30 +7,28 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from doran.publish.inline import canonical_text
+from doran.schema_source.registry import value_subject
 
-__all__ = ["Action", "SubjectPlan", "SubjectSource", "gate_versions", "render_plan", "subject_name"]
+__all__ = ["Action", "SubjectPlan", "SubjectSource", "gate_versions", "render_plan"]
 
 Action = Literal["new", "changed", "unchanged"]
 
 
-def subject_name(topic: str) -> str:
-    """The registry subject of a topic's message values (Confluent TopicNameStrategy)."""
-    return f"{topic}-value"
-
-
 @dataclass(frozen=True)
 class SubjectSource:
-    """One topic's contract as it is to be registered: self-contained schema and compatibility rule."""
+    """One version of a topic's contract as it is to be registered: self-contained schema and
+    compatibility rule, under the subject of that version (`value_subject`)."""
 
     topic: str
     compatibility: str
     schema: dict[str, Any]
     # The rule set doran's gate judges with; the registry's own check keeps its configured one.
     policy: str = "STRICT"
+    version: int = 1
 
     @property
     def subject(self) -> str:
-        return subject_name(self.topic)
+        return value_subject(self.topic, self.version)
 
     @property
     def text(self) -> str:

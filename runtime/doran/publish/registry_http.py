@@ -25,7 +25,7 @@ __all__ = ["CONTENT_TYPE", "Compatibility", "RegisteredVersion", "SchemaRegistry
 
 CONTENT_TYPE = "application/vnd.schemaregistry.v1+json"
 _ACCEPT = "application/vnd.schemaregistry.v1+json, application/vnd.schemaregistry+json, application/json"
-# Registry error codes (Confluent API): subject not found, schema not found in subject.
+# Registry error codes (Confluent API): subject not found, schema not found in subject or by id.
 SUBJECT_NOT_FOUND = 40401
 SCHEMA_NOT_FOUND = 40403
 
@@ -98,13 +98,15 @@ class SchemaRegistryHttp:
         except httpx2.TransportError as exc:
             raise RegistryUnreachableError(
                 f"schema registry unreachable at {self.base_url} ({where}: {exc or type(exc).__name__}); "
-                "check --registry and that the registry listens there (Redpanda: port 8081)"
+                "check the registry URL (--registry, DORAN_REGISTRY_URL) and that the registry listens "
+                "there (Redpanda: port 8081)"
             ) from exc
         if response.status_code in (401, 403):
             verdict = "rejected the credentials" if response.status_code == 401 else "denied access"
             raise RegistryAuthError(
                 f"schema registry at {self.base_url} {verdict} (HTTP {response.status_code} on {where}); "
-                "set DORAN_REGISTRY_USERNAME and DORAN_REGISTRY_PASSWORD to a user allowed to write subjects"
+                "set DORAN_REGISTRY_USERNAME and DORAN_REGISTRY_PASSWORD to a user allowed to read "
+                "(stages) or write (schemas publish) subjects"
             )
         return response
 
@@ -147,6 +149,24 @@ class SchemaRegistryHttp:
         if response.status_code == 404 and code in (SUBJECT_NOT_FOUND, SCHEMA_NOT_FOUND):
             return code
         raise self._unexpected(response)
+
+    def subjects_of(self, schema_id: int) -> frozenset[str] | None:
+        """The subjects that hold the schema with this id, or None when the registry has no such id."""
+        response = self._call("GET", f"/schemas/ids/{schema_id}/versions")
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise self._unexpected(response)
+        return frozenset(str(entry["subject"]) for entry in response.json())
+
+    def schema_by_guid(self, guid: str) -> str | None:
+        """The schema whose content has this GUID (Confluent 8, Redpanda 26.3), or None when unknown."""
+        response = self._call("GET", f"/schemas/guids/{quote(guid, safe='')}")
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise self._unexpected(response)
+        return str(response.json()["schema"])
 
     def versions(self, subject: str) -> list[int]:
         """Registered version numbers of subject, oldest first; [] when the subject does not exist."""

@@ -1,7 +1,7 @@
 """An export snapshot (`doran schemas export DIR`) read as the registry a publication would meet, offline.
 
-`doran schemas publish --snapshot DIR` plans against it: each topic of the snapshot is a subject
-holding one version, its schema as exported, under the compatibility rule of the snapshot's
+`doran schemas publish --snapshot DIR` plans against it: each version of each topic of the snapshot
+is a subject holding one version, its schema as exported, under the compatibility rule of the snapshot's
 topics.json. doran's own gate judges every change; the registry's check cannot run offline and is
 reported as not run.
 """
@@ -11,7 +11,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from doran.publish.inline import canonical_text, inline_schema
-from doran.publish.plan import subject_name
 from doran.publish.registry_http import (
     SCHEMA_NOT_FOUND,
     SUBJECT_NOT_FOUND,
@@ -19,6 +18,7 @@ from doran.publish.registry_http import (
     RegisteredVersion,
     SubjectConfig,
 )
+from doran.schema_source.registry import value_subject
 
 __all__ = ["SnapshotRegistry"]
 
@@ -34,12 +34,16 @@ class SnapshotRegistry:
         snapshot = load_topic_schemas(directory, f"export snapshot {directory}")
         self.location = str(directory)
         self._texts = {
-            subject_name(topic): canonical_text(inline_schema(schema))
-            for topic, schema in snapshot.schemas.items()
+            value_subject(topic, version): canonical_text(inline_schema(schema))
+            for topic, versions in snapshot.versions.items()
+            for version, schema in versions.items()
         }
         self._configs = {
-            subject_name(topic): SubjectConfig(snapshot.compatibility[topic], snapshot.policy[topic], True)
-            for topic in snapshot.schemas
+            value_subject(topic, version): SubjectConfig(
+                snapshot.compatibility[topic], snapshot.policy[topic], True
+            )
+            for topic, versions in snapshot.versions.items()
+            for version in versions
         }
 
     def lookup(self, subject: str, schema: str) -> RegisteredVersion | int:

@@ -35,6 +35,7 @@ __all__ = [
     "VersionSpec",
     "load_topic_registry",
     "parse_topic_registry",
+    "value_subject",
 ]
 
 REGISTRY_FILE = "topics.json"
@@ -43,6 +44,13 @@ MIGRATION_SCHEMA_FILE = "migration.schema.json"
 
 EventT = TypeVar("EventT", covariant=True)
 MessageT = TypeVar("MessageT")
+
+
+def value_subject(topic: str, version: int = 1) -> str:
+    """The schema registry subject of one version of a topic's message values: `<topic>-value`
+    (Confluent's TopicNameStrategy) for version 1, `<topic>.v<N>-value` for version N >= 2. A subject
+    per major version, as Redpanda has no compatibilityGroup (docs/operations.md)."""
+    return f"{topic}-value" if version == 1 else f"{topic}.v{version}-value"
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +86,7 @@ class TopicEntry:
     retention_ms: int
     compatibility: str
     compatibility_policy: str
+    framing: str
     description: str
     frozen: str | None  # why no field may be added without a new major version; None: it has room
 
@@ -94,6 +103,16 @@ class TopicEntry:
             if earlier.schema_version == version:
                 return earlier.payload_schema
         raise SchemaSourceError(REGISTRY_FILE, "/topics", f"{self.name} has no version {version}")
+
+    @property
+    def value_subject(self) -> str:
+        """The schema registry subject of the topic's values of the version this spec writes."""
+        return value_subject(self.name, self.schema_version)
+
+    @property
+    def value_subjects(self) -> tuple[str, ...]:
+        """The subjects of every version consumers read, oldest first."""
+        return tuple(value_subject(self.name, version) for version in self.versions)
 
     def as_json(self) -> dict[str, Any]:
         """The entry as topics.json writes it."""
@@ -208,6 +227,7 @@ class TopicRegistry:
 # Fields a registry written before they existed lacks (the gate reads past versions): their meaning then.
 _ADDED_LATER: dict[str, Any] = {
     "compatibility_policy": "STRICT",  # Confluent's default rule set
+    "framing": "json",  # doran wrote bare JSON before topics declared their framing
     "frozen": None,
     "earlier_versions": (),
 }

@@ -32,6 +32,7 @@ from doran.executor import (
     executor_group,
     history_horizon,
 )
+from doran.publish import stage_framing
 from doran.settings import Settings
 from doran.stages.execute_batch import INPUTS
 from doran.stages.execute_loop import ExecuteLoop
@@ -112,6 +113,7 @@ def run_execute_stage(
         logger.info("executor state %s: %s (%d commands known)", store.path, verdict.value, len(store))
         if venue is None:
             venue = venue_from_settings(settings, stack)
+        framing = stage_framing(settings, [EXEC_TRADE_RESULT, EXEC_QUOTE_SETTLEMENT, DEAD_LETTER_TOPIC])
         create_topics(broker, [*INPUTS, EXEC_TRADE_RESULT, EXEC_QUOTE_SETTLEMENT, DEAD_LETTER_TOPIC])
         # A fixed transactional.id: a restart's init_transactions aborts what a killed run left open
         # (a random one would hold read_committed readers back until the transaction timed out).
@@ -132,6 +134,7 @@ def run_execute_stage(
             exactly_once=exactly_once,
             max_record_bytes=settings.max_message_bytes,
             settlement_grace=timedelta(milliseconds=settings.settlement_grace_ms),
+            framing=framing,
             history=history,
             max_batch=max_batch or settings.executor_max_batch,
             poll_timeout_s=settings.poll_timeout_s,

@@ -28,7 +28,7 @@ from doran.executor import ExecutorStore, OutcomeKind, SettlementKind, Venue, ru
 from doran.schema_source.registry import TopicSpec
 from doran.stages.dead_letter import dead_letter
 from doran.stages.handling import Consumed, oversize_violation
-from doran.wire import ContractViolation, KafkaRecord, decode, kafka_record
+from doran.wire import ContractViolation, Framing, KafkaRecord, kafka_record
 
 __all__ = ["BatchOutput", "execute_batch"]
 
@@ -75,11 +75,13 @@ class _Batch:
         return False
 
 
-def _decode(message: Consumed) -> ExecuteTradeEvent | NearIntentsQuoteStatusRawEvent | _Rejected:
+def _decode(
+    message: Consumed, framing: Framing
+) -> ExecuteTradeEvent | NearIntentsQuoteStatusRawEvent | _Rejected:
     try:
         if message.topic == CMD_EXECUTE_TRADE.name:
-            return decode(CMD_EXECUTE_TRADE, message.value)
-        return decode(RAW_NEAR_INTENTS_QUOTE_STATUS, message.value)
+            return framing.decode(CMD_EXECUTE_TRADE, message.value, message.headers)
+        return framing.decode(RAW_NEAR_INTENTS_QUOTE_STATUS, message.value, message.headers)
     except ContractViolation as exc:
         return _Rejected(exc.reason, exc.violations)
 
@@ -92,14 +94,16 @@ def execute_batch(
     now: datetime,
     grace: timedelta,
     max_record_bytes: int,
+    framing: Framing,
 ) -> BatchOutput:
     """Decode, run (`run_batch`), and turn every outcome into records, in input order.
 
     A duplicate command is published again only when it is a redelivery of the very command event
     whose result is stored (its earlier transaction was aborted) and not already published in this
-    batch; the same holds for a quote_status and the settlement it made.
+    batch; the same holds for a quote_status and the settlement it made. `framing` reads the consumed
+    records in any framing; the records returned hold bare JSON, framed by the producer.
     """
-    decoded = [_decode(message) for message in messages]
+    decoded = [_decode(message, framing) for message in messages]
     commands = [d for d in decoded if isinstance(d, ExecuteTradeEvent)]
     statuses = [d for d in decoded if isinstance(d, NearIntentsQuoteStatusRawEvent)]
     outcome = run_batch(commands, store, venue, now=now, statuses=statuses, grace=grace)

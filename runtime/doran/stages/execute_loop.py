@@ -30,7 +30,7 @@ from doran.executor import ExecutorStore, Venue
 from doran.stages.execute_batch import INPUTS, BatchOutput, execute_batch
 from doran.stages.handling import Consumed
 from doran.stages.metrics import StageMetrics
-from doran.wire import KafkaRecord, kafka_record
+from doran.wire import Framing, KafkaRecord, kafka_record
 
 __all__ = ["ExecuteLoop"]
 
@@ -59,6 +59,7 @@ class ExecuteLoop:
         exactly_once: bool,
         max_record_bytes: int,
         settlement_grace: timedelta,
+        framing: Framing,
         history: timedelta | None = None,
         max_batch: int = 500,
         poll_timeout_s: float = 0.2,
@@ -75,6 +76,7 @@ class ExecuteLoop:
         self._metrics = metrics
         self._max_record_bytes = max_record_bytes
         self._grace = settlement_grace
+        self._framing = framing
         self._history = history
         self._exactly_once = exactly_once
         self._max_batch = max_batch
@@ -139,7 +141,14 @@ class ExecuteLoop:
     def _process(self, batch: list[Message]) -> None:
         """Run one batch (or, when idle, only the quotes' expiry) and publish it with its offsets."""
         consumed = [
-            Consumed(m.topic() or "", m.partition(), m.offset(), _bytes(m.key()), _bytes(m.value()) or b"")
+            Consumed(
+                m.topic() or "",
+                m.partition(),
+                m.offset(),
+                _bytes(m.key()),
+                _bytes(m.value()) or b"",
+                m.headers(),
+            )
             for m in batch
         ]
         now = self._clock()
@@ -150,6 +159,7 @@ class ExecuteLoop:
             now=now,
             grace=self._grace,
             max_record_bytes=self._max_record_bytes,
+            framing=self._framing,
         )
         leftovers = self._unpublished_expiries(output)
         self._metrics.awaiting_settlement = self._store.awaiting_settlement
@@ -195,7 +205,7 @@ class ExecuteLoop:
             self._producer.produce(
                 topic=record.topic,
                 key=record.key,
-                value=record.value,
+                value=self._framing.frame(record.topic, record.value),
                 headers=record.headers,
                 on_delivery=on_delivery,
             )

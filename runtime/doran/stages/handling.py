@@ -18,7 +18,7 @@ from doran.pipeline import Declined
 from doran.schema_source.registry import TopicSpec
 from doran.stages.consumed import Consumed
 from doran.stages.dead_letter import dead_letter
-from doran.wire import ContractViolation, KafkaRecord, decode, derived_object, object_record, size_violation
+from doran.wire import ContractViolation, Framing, KafkaRecord, derived_object, object_record, size_violation
 
 __all__ = ["Consumed", "Handled", "RecordHandler", "oversize_violation", "reject"]
 
@@ -74,7 +74,8 @@ class RecordHandler(Generic[In, Out]):
     pipeline's property tests prove each
     transform's outputs hold their contract. A ContractViolation it raises is a dead letter. It is a
     pure function of its input: the same record handled again (a redelivery under at-least-once)
-    yields the same bytes. `now` only stamps dead letters.
+    yields the same bytes. `now` only stamps dead letters. `framing` reads the input in any framing
+    and checks the schema it names; the records it returns hold bare JSON, framed by the producer.
     """
 
     stage: DeadLetterStage
@@ -83,10 +84,11 @@ class RecordHandler(Generic[In, Out]):
     transform: Callable[[In], Mapping[str, Any] | Declined]
     event_source: str  # the `source` of the events it derives, e.g. doran.normalize
     max_record_bytes: int
+    framing: Framing
 
     def __call__(self, message: Consumed, now: datetime) -> Handled:
         try:
-            upstream = decode(self.source, message.value)
+            upstream = self.framing.decode(self.source, message.value, message.headers)
             result = self.transform(upstream)
             if isinstance(result, Declined):
                 return Handled((), declined=result.reason_code.value)

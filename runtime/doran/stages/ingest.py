@@ -4,7 +4,8 @@ Core: `FrameIngest` maps one received frame to what became of it, a `Handled` as
 (pure, time injected, never raises). JSON-RPC protocol traffic (answers to our requests, other
 notifications) is counted by kind, not dead-lettered. Shell: `run_ingest` pumps a frame feed (the
 live relay, or a recording) into a Quix-configured producer in this process, so counting, readiness
-and liveness need no IPC.
+and liveness need no IPC; it frames each record as its topic declares, with the schema ids it
+looked up when it started.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from doran.contracts import (
     Violation,
 )
 from doran.errors import DoranError
+from doran.publish import stage_framing
 from doran.relay import (
     DATA_POINTER,
     SUBSCRIPTIONS,
@@ -246,11 +248,14 @@ def run_ingest(
         max_record_bytes=settings.max_message_bytes,
         versions=settings.produce_versions,
     )
-    create_topics(broker, [RAW_NEAR_INTENTS_QUOTE, RAW_NEAR_INTENTS_QUOTE_STATUS, DEAD_LETTER_TOPIC])
+    writes = [RAW_NEAR_INTENTS_QUOTE, RAW_NEAR_INTENTS_QUOTE_STATUS, DEAD_LETTER_TOPIC]
+    frame = stage_framing(settings, writes).frame  # fails closed before the feed is touched
+    create_topics(broker, writes)
     with quix_application(settings, broker, STAGE).get_producer() as producer:
 
         def produce(record: KafkaRecord) -> None:
-            producer.produce(topic=record.topic, key=record.key, value=record.value, headers=record.headers)
+            value = frame(record.topic, record.value)
+            producer.produce(topic=record.topic, key=record.key, value=value, headers=record.headers)
             producer.poll(0)
 
         asyncio.run(pump(feed, ingest, produce, metrics, should_stop=should_stop))

@@ -22,7 +22,7 @@ from doran.schema_source.registry import TopicSpec
 from doran.settings import Settings
 from doran.stages.handling import Consumed, Handled
 from doran.stages.metrics import ConsumerMonitor, StageMetrics
-from doran.wire import KafkaRecord
+from doran.wire import Framing, KafkaRecord
 
 __all__ = ["build_quix_app", "quix_application", "tune_garbage_collector"]
 
@@ -30,11 +30,14 @@ Handler = Callable[[Consumed, datetime], Handled]
 
 
 class _RecordSerializer(Serializer):
-    """Records carry their own JSON bytes, built and validated by the stage."""
+    """Records carry their own JSON bytes, built by the stage; their topic's framing goes on here."""
+
+    def __init__(self, framing: Framing) -> None:
+        super().__init__()
+        self._frame = framing.frame
 
     def __call__(self, value: Any, ctx: SerializationContext) -> bytes:
-        data: bytes = value.value
-        return data
+        return self._frame(value.topic, value.value)
 
 
 def tune_garbage_collector() -> None:
@@ -82,15 +85,17 @@ def build_quix_app(
     targets: list[TopicSpec[Envelope]],
     handler: Handler,
     metrics: StageMetrics,
+    framing: Framing,
     *,
     monitor: ConsumerMonitor | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> Application:
-    """The Quix app of one stage; run it with `app.run()`."""
+    """The Quix app of one stage, writing its records in `framing`; run it with `app.run()`."""
     app = quix_application(settings, broker, metrics.stage, monitor=monitor)
     consumed = _topic(app, source, value_deserializer="bytes", key_deserializer="bytes")
+    serializer = _RecordSerializer(framing)
     sinks = {
-        spec.name: _topic(app, spec, value_serializer=_RecordSerializer(), key_serializer="str")
+        spec.name: _topic(app, spec, value_serializer=serializer, key_serializer="str")
         for spec in [*targets, DEAD_LETTER_TOPIC]
     }
     observe = metrics.handler_seconds.observe
@@ -98,7 +103,8 @@ def build_quix_app(
     def handle(value: bytes, key: bytes | None, timestamp: int, headers: Any) -> list[KafkaRecord]:
         started = time.perf_counter()
         context = message_context()
-        handled = handler(Consumed(source.name, context.partition, context.offset, key, value), clock())
+        message = Consumed(source.name, context.partition, context.offset, key, value, headers)
+        handled = handler(message, clock())
         metrics.count(handled)
         observe(time.perf_counter() - started)
         return list(handled.records)

@@ -7,6 +7,9 @@
 - `derived_object(TOPIC, upstream, payload, ...)` + `object_record(TOPIC, obj)`  the same record
   without validating what was just built: for the per-message path of stages proven by property tests
 - `kafka_record(TOPIC, event)`  key, value bytes and CloudEvents headers of one record
+- `Framing`  what a process resolved at start: `frame(topic, json)` for the wire, `decode(TOPIC, value,
+  headers)` for a consumed record in any framing (Confluent prefix, `__value_schema_id` header, plain)
+- `unframe(topic, value, headers)`  the schema a record names and its JSON, without asking the registry
 - `writing(TOPIC, version)`  the topic as a producer writes an earlier version of it (its downgrades
   applied to what stage logic makes); `decode` reads every version and returns the newest
 """
@@ -23,6 +26,19 @@ from doran.wire.envelope import (
     utc_timestamp,
 )
 from doran.wire.errors import ContractViolation, UnknownTopic
+from doran.wire.framing import (
+    PREFIX_BYTES,
+    VALUE_SCHEMA_ID_HEADER,
+    Framing,
+    Headers,
+    KnownSchemas,
+    SchemaDirectory,
+    SchemaRef,
+    Unframed,
+    describe,
+    schema_prefix,
+    unframe,
+)
 from doran.wire.json_format import (
     decode,
     decode_venue_message,
@@ -46,8 +62,16 @@ from doran.wire.versions import UnwritableVersion, check_written_versions, writi
 
 __all__ = [
     "CONTRACT_HEADER",
+    "PREFIX_BYTES",
+    "VALUE_SCHEMA_ID_HEADER",
     "ContractViolation",
+    "Framing",
+    "Headers",
     "KafkaRecord",
+    "KnownSchemas",
+    "SchemaDirectory",
+    "SchemaRef",
+    "Unframed",
     "UnknownTopic",
     "UnwritableVersion",
     "build",
@@ -60,6 +84,7 @@ __all__ = [
     "derive",
     "derive_event_id",
     "derived_object",
+    "describe",
     "encode",
     "encoded_object",
     "event_object",
@@ -70,8 +95,10 @@ __all__ = [
     "message_key",
     "object_record",
     "parse_timestamp",
+    "schema_prefix",
     "size_violation",
     "topic",
+    "unframe",
     "utc_timestamp",
     "venue_message",
     "violations",

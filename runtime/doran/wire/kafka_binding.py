@@ -15,6 +15,7 @@ from typing import Any
 
 from doran.contracts import Envelope
 from doran.schema_source.registry import BundledSchema, TopicSpec
+from doran.wire.framing import PREFIX_BYTES
 from doran.wire.json_format import encode, json_bytes
 
 __all__ = ["CONTRACT_HEADER", "KafkaRecord", "kafka_headers", "kafka_record", "message_key", "object_record"]
@@ -25,7 +26,10 @@ _PLACEHOLDER = re.compile(r"\$\{([a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)*)\}")
 
 @dataclass(frozen=True, slots=True)
 class KafkaRecord:
-    """One record to produce: topic, key, the event's JSON bytes and its CloudEvents headers."""
+    """One record to produce: topic, key, the event's JSON bytes and its CloudEvents headers.
+
+    The value is the bare JSON; the producer frames it as its topic declares (`doran.wire.Framing`).
+    """
 
     topic: str
     key: str
@@ -34,8 +38,10 @@ class KafkaRecord:
 
     @property
     def size(self) -> int:
-        """Bytes the record takes against the broker's message size limit (key, value, headers)."""
-        return len(self.key) + len(self.value) + sum(len(name) + len(value) for name, value in self.headers)
+        """Bytes the record takes against the broker's message size limit (key, value, headers), with
+        the prefix confluent framing adds (counted on every topic: one rule, 5 bytes of slack)."""
+        headers = sum(len(name) + len(value) for name, value in self.headers)
+        return len(self.key) + PREFIX_BYTES + len(self.value) + headers
 
 
 # An event as a model, or as the JSON object it encodes to: keys and headers read either alike.

@@ -1,7 +1,8 @@
 """`doran demo`: the whole loop on one machine, with live progress and a reconciled summary.
 
-A broker (embedded unless DORAN_BROKER_ADDRESS is set) and the relay simulator (a websocket on
-127.0.0.1 that verifies every signature as intents.near would) start in this process, with a
+A broker (embedded unless DORAN_BROKER_ADDRESS is set), a schema registry holding this build's schemas
+(the dev registry unless DORAN_REGISTRY_URL is set, which is published to) and the relay simulator (a
+websocket on 127.0.0.1 that verifies every signature as intents.near would) start in this process, with a
 solver key made for this run and registered there. The normalize, decide and execute stages run
 as processes (`doran stage ...`), the executor on the NEAR Intents venue pointed at the simulator;
 ingest runs here, subscribed to the simulator like a live relay. A recording is played through
@@ -34,6 +35,7 @@ from doran.devkit.demo.topic_tally import read_topics
 from doran.devkit.embedded_broker import EMBEDDED_BROKER_SETTINGS, EmbeddedBroker, settings_environment
 from doran.devkit.recording import read_recording
 from doran.devkit.relay_simulator import RelaySimulator, SimulatorThread
+from doran.devkit.schema_registry import published_registry
 from doran.devkit.stage_processes import StageProcesses
 from doran.relay import LiveRelayFeed
 from doran.settings import Settings
@@ -109,10 +111,16 @@ def run_demo(recording: Path, work_dir: Path, settings: Settings, options: DemoO
     plan = plan_broadcast(read_recording(recording), min_deadline_ms=options.min_deadline_ms)
     solver = DemoSolver.generate()
     simulator = RelaySimulator(duplicate_statuses=_every_fourth)
-    with _broker(settings, work_dir) as (address, broker_settings), SimulatorThread(simulator) as relay:
+    with (
+        _broker(settings, work_dir) as (address, broker_settings),
+        published_registry(settings.registry_url) as registry_url,
+        SimulatorThread(simulator) as relay,
+    ):
         solver.register(relay)
         create_topics(address, TOPICS.values())
         prefix = f"doran-demo-{int(time.time())}"
+        # The stages look up their schema ids in the registry when they start: published above.
+        broker_settings = {**broker_settings, "registry_url": registry_url}
         environment = {
             **os.environ,
             **settings_environment(broker_settings),

@@ -10,6 +10,7 @@ import orjson
 
 from doran.broker import TopicReader
 from doran.contracts import DEAD_LETTER_TOPIC, EXEC_QUOTE_SETTLEMENT, EXEC_TRADE_RESULT
+from doran.wire import ContractViolation, Headers, unframe
 
 __all__ = ["TopicTally", "read_topics"]
 
@@ -41,14 +42,15 @@ class TopicTally:
         """Distinct events by outcome."""
         return Counter(outcome for outcome in self.outcomes.values() if outcome)
 
-    def add(self, topic: str, value: bytes | None) -> None:
+    def add(self, topic: str, value: bytes | None, headers: Headers | None = None) -> None:
+        """Count one record of `topic`, in any framing (a Confluent prefix, a header, or bare JSON)."""
         self.count += 1
         if value is None:
             return
         try:
-            event = orjson.loads(value)
+            event = orjson.loads(unframe(topic, value, headers).data)
             event_id, payload = str(event["event_id"]), event["payload"]
-        except (orjson.JSONDecodeError, KeyError, TypeError):
+        except (ContractViolation, orjson.JSONDecodeError, KeyError, TypeError):
             return  # counted; its content is not ours to break down
         if isinstance(payload, dict) and "command_id" in payload:
             self.command_ids.add(str(payload["command_id"]))
@@ -70,5 +72,5 @@ def read_topics(address: str, topics: list[str], *, timeout_s: float = 60.0) -> 
     tallies = {topic: TopicTally() for topic in topics}
     with TopicReader(address, timeout_s=timeout_s, group_id="doran-demo-summary") as reader:
         for record in reader.read_all(topics):
-            tallies[record.topic].add(record.topic, record.value)
+            tallies[record.topic].add(record.topic, record.value, record.headers)
     return tallies
