@@ -2,15 +2,19 @@
 
 Today's build writes and reads norm.swap_demand version 1. The new build (the repository's schemas
 plus version 2 of norm.swap_demand and its migration, rendered by the real codegen) runs as
-`doran stage` processes whose contracts package comes first on their path. Consumers roll first,
-while today's producer runs; then the new build's producer, still pinned to version 1; then the
-pin goes and it writes version 2. Nothing is dead-lettered, nothing is lost, counts reconcile.
+`doran stage` processes whose contracts package comes first on their path; before it runs, its
+schemas are published (`doran schemas publish`, as the deploy's job does), which adds version 2's
+subject. Consumers roll first, while today's producer runs; then the new build's producer, still
+pinned to version 1; then the pin goes and it writes version 2. Nothing is dead-lettered, nothing is
+lost, counts reconcile, and each record names the schema of its version in its Confluent prefix.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable
@@ -24,6 +28,7 @@ from support.generated import build_environment, generated_package, walkthrough_
 from doran.broker import TopicReader
 from doran.contracts import CMD_EXECUTE_TRADE, DEAD_LETTER_TOPIC, NORM_SWAP_DEMAND, RAW_NEAR_INTENTS_QUOTE
 from doran.devkit.embedded_broker import EMBEDDED_BROKER_SETTINGS, settings_environment
+from doran.devkit.schema_registry import FakeRegistry, published_registry, running_registry
 from doran.devkit.stage_processes import StageProcesses
 
 pytestmark = pytest.mark.integration
@@ -103,18 +108,39 @@ def test_a_breaking_change_rolls_out_without_a_flag_day(fresh_broker: str, tmp_p
     generated_package(tree)
     new_build = {"PYTHONPATH": build_environment(tree)["PYTHONPATH"]}
     pinned = {**new_build, "DORAN_PRODUCE_VERSIONS": json.dumps({NORM_SWAP_DEMAND.name: 1})}
-    environment = {
-        **os.environ,
-        **settings_environment(EMBEDDED_BROKER_SETTINGS),
-        "DORAN_BROKER_ADDRESS": fresh_broker,
-        "DORAN_CONSUMER_GROUP_PREFIX": f"rollout-{uuid.uuid4().hex[:8]}",
-    }
+    registry = FakeRegistry()
+    with running_registry(registry) as registry_url, published_registry(registry_url):
+        environment = {
+            **os.environ,
+            **settings_environment(EMBEDDED_BROKER_SETTINGS),
+            "DORAN_BROKER_ADDRESS": fresh_broker,
+            "DORAN_REGISTRY_URL": registry_url,
+            "DORAN_CONSUMER_GROUP_PREFIX": f"rollout-{uuid.uuid4().hex[:8]}",
+        }
+        rollout = _roll_out(environment, new_build, pinned, fresh_broker, tmp_path)
+        subjects = sorted(registry.subjects)
+    _reconcile(fresh_broker, rollout)
+    assert "norm.swap_demand.v2-value" in subjects and "norm.swap_demand-value" in subjects
+
+
+def _roll_out(
+    environment: dict[str, str],
+    new_build: dict[str, str],
+    pinned: dict[str, str],
+    address: str,
+    tmp_path: Path,
+) -> _Rollout:
     with StageProcesses(environment, tmp_path / "logs") as stages:
-        rollout = _Rollout(stages, fresh_broker)
+        rollout = _Rollout(stages, address)
         # Today: both stages of the old build, version 1 only.
         stages.start("normalize-old", "normalize")
         stages.start("decide-old", "decide")
         rollout.step(0)
+        # The deploy publishes the new build's schemas: version 2 gets a subject of its own.
+        publishing = [sys.executable, "-m", "doran.cli", "schemas", "publish", "--registry"]
+        subprocess.run(
+            [*publishing, environment["DORAN_REGISTRY_URL"]], env={**environment, **new_build}, check=True
+        )
         # Consumers first: the new build's decide reads versions 1 and 2; the old normalize runs on.
         rollout.replace("decide-old", "decide-new", "decide", new_build)
         rollout.step(1)
@@ -125,15 +151,17 @@ def test_a_breaking_change_rolls_out_without_a_flag_day(fresh_broker: str, tmp_p
         rollout.replace("normalize-pinned", "normalize-new", "normalize", new_build)
         rollout.step(3)
         rollout.final |= {label: stages.started[label].counts() for label in ("normalize-new", "decide-new")}
+    return rollout
 
-    with TopicReader(fresh_broker, timeout_s=30) as reader:
-        demands = [json.loads(r.value or b"") for r in reader.read_all([NORM_SWAP_DEMAND.name])]
-        schema_ids = {
-            json.loads(r.value or b"")["schema_version"]: dict(r.headers)["ce_dataschema"]
-            for r in reader.read_all([NORM_SWAP_DEMAND.name])
-        }
-        commands = [json.loads(r.value or b"") for r in reader.read_all([CMD_EXECUTE_TRADE.name])]
+
+def _reconcile(address: str, rollout: _Rollout) -> None:
+    with TopicReader(address, timeout_s=30) as reader:
+        framed = [r.unframed() for r in reader.read_all([NORM_SWAP_DEMAND.name])]
+        demands = [json.loads(f.data) for f in framed]
+        commands = [json.loads(r.unframed().data) for r in reader.read_all([CMD_EXECUTE_TRADE.name])]
         letters = list(reader.read_all([DEAD_LETTER_TOPIC.name]))
+    # Each version's records name its own schema: the registry id of its subject, in the prefix.
+    schema_ids = {(d["schema_version"], f.schema) for d, f in zip(demands, framed, strict=True)}
     sent = {f"roll-{i:04d}" for i in range(4 * BATCH)}
     assert letters == [], "nothing is dead-lettered"
     # Every quote became a demand and a command: nothing lost. Stages deliver at least once, and a
@@ -143,7 +171,7 @@ def test_a_breaking_change_rolls_out_without_a_flag_day(fresh_broker: str, tmp_p
     assert by_version[2] == {f"roll-{i:04d}" for i in range(3 * BATCH, 4 * BATCH)}, "version 2 came last"
     assert {c["payload"]["quote_id"] for c in commands} == sent
     assert len({c["event_id"] for c in commands}) == len(sent)
-    assert schema_ids[2].endswith(b"norm.swap_demand.v2.schema.json") and schema_ids[1] != schema_ids[2]
+    assert len(schema_ids) == 2 and len({schema for _, schema in schema_ids}) == 2
     # Each stage's counts add up: what it consumed it produced (nothing declined, nothing dead).
     for label, counted in rollout.final.items():
         assert counted["consumed"] == counted["produced"] + sum(counted["declined"].values()), label

@@ -20,6 +20,8 @@ from doran.contracts import MISSING, DeadLetterReason
 from doran.schema_source.registry import TopicSpec
 from doran.wire import (
     ContractViolation,
+    Framing,
+    KnownSchemas,
     UnknownTopic,
     UnwritableVersion,
     build,
@@ -28,6 +30,7 @@ from doran.wire import (
     derived_object,
     kafka_record,
     object_record,
+    schema_prefix,
     writing,
 )
 
@@ -150,3 +153,22 @@ def test_a_version_a_producer_cannot_write_stops_it_at_start(tmp_path: Path, dem
         check_written_versions({"norm.swap_demands": 1})
     with pytest.raises(UnwritableVersion):
         check_written_versions({"norm.swap_demand": 2})  # the repository's build has version 1 only
+
+
+def test_a_consumer_takes_a_schema_id_held_under_any_version_of_its_topic(demand: TopicSpec[Any]) -> None:
+    # Each version of a topic has a registry subject of its own; what any of them holds is the topic's.
+    subjects = {
+        7: {"norm.swap_demand-value"},
+        8: {"norm.swap_demand.v2-value"},
+        9: {"cmd.execute_trade-value"},
+    }
+    framing = Framing({}, KnownSchemas(subjects))
+    assert demand.value_subjects == ("norm.swap_demand-value", "norm.swap_demand.v2-value")
+    v1, v2 = json.dumps(V1).encode(), json.dumps(_v2()).encode()
+    assert framing.decode(demand, schema_prefix(7) + v1).schema_version == 2
+    assert framing.decode(demand, schema_prefix(8) + v2).schema_version == 2
+    with pytest.raises(ContractViolation) as refused:
+        framing.decode(demand, schema_prefix(9) + v2)
+    assert refused.value.reason is DeadLetterReason.SCHEMA_ID_OF_OTHER_SUBJECT
+    assert "norm.swap_demand-value or norm.swap_demand.v2-value" in str(refused.value)
+    assert writing(demand, 1).value_subject == "norm.swap_demand-value"
