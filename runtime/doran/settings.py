@@ -7,11 +7,12 @@ value raises `InvalidSettings`, one line naming the variable (`doran.environment
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Self
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from doran.environment import InvalidSettings, field_kinds, invalid_settings
 
@@ -108,6 +109,14 @@ class Settings(BaseSettings):
         default=30.0,
         gt=0,
         description="/healthz fails when the stage's poll loop has not run for this long.",
+    )
+    # NoDecode: read as JSON by _versions_from_json, so a value that is not JSON names its variable.
+    produce_versions: Annotated[dict[str, int], NoDecode] = Field(
+        default_factory=dict,
+        description="The version to write of a topic whose newest version its consumers may not read yet, "
+        'as JSON: {"norm.swap_demand": 1}. Unset, a producer writes each topic\'s newest version. A breaking '
+        "change rolls out without a flag day: deploy the build with its producers pinned here to the old "
+        "version, so every consumer reads both, then drop the pin (docs/breaking-changes.md).",
     )
     max_message_bytes: int = Field(
         default=1_000_000,
@@ -241,6 +250,16 @@ class Settings(BaseSettings):
                 super().__init__(**values)
             except ValidationError as refusal:
                 raise invalid_settings(type(self), refusal) from None
+
+    @field_validator("produce_versions", mode="before")
+    @classmethod
+    def _versions_from_json(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        try:
+            return json.loads(value) if value.strip() else {}
+        except json.JSONDecodeError as exc:
+            raise ValueError(f'is not JSON ({exc.msg}); write it like {{"norm.swap_demand": 1}}') from None
 
     @field_validator("*", mode="before")
     @classmethod

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import aclosing
 from datetime import datetime
 from typing import Any
@@ -69,6 +69,7 @@ from doran.wire import (
     max_length,
     object_record,
     utc_timestamp,
+    writing,
 )
 
 __all__ = [
@@ -111,10 +112,22 @@ def quote_event_id(data: Any) -> str:
 class FrameIngest:
     """Turns relay frames into records; remembers which subscription id is which (from the acks)."""
 
-    def __init__(self, feed: str, *, max_frame_bytes: int, max_record_bytes: int) -> None:
+    def __init__(
+        self,
+        feed: str,
+        *,
+        max_frame_bytes: int,
+        max_record_bytes: int,
+        versions: Mapping[str, int] | None = None,
+    ) -> None:
+        """`versions`: the version to write of a raw topic, where not its newest (DORAN_PRODUCE_VERSIONS)."""
         if not 0 < len(feed) <= _MAX_FEED:
             raise IngestConfigError(f"A feed name must have 1 to {_MAX_FEED} characters: {feed[:80]!r}...")
         self.feed = feed
+        written = versions or {}
+        self._routes = {
+            kind: (venue, writing(topic, written.get(topic.name))) for kind, (venue, topic) in _ROUTES.items()
+        }
         self._max_frame = max_frame_bytes
         self._max_record = max_record_bytes
         self._subscriptions: dict[str, Subscription] = {}  # subscription id -> what it delivers
@@ -167,7 +180,7 @@ class FrameIngest:
             )
             violation = Violation(pointer="/params/subscription", message=text)
             return self._dead(original, DeadLetterReason.INVALID_VENUE_MESSAGE, [violation], now)
-        venue, topic = _ROUTES[delivers]
+        venue, topic = self._routes[delivers]
         try:
             decode_venue_message(venue, note.data, at=DATA_POINTER)
         except ContractViolation as exc:
@@ -272,7 +285,10 @@ def run_ingest(
     DORAN_BROKER_UNAVAILABLE_TIMEOUT_S. `watch` gets the producer's statistics and the relay's state.
     """
     ingest = FrameIngest(
-        feed.name, max_frame_bytes=settings.relay_max_frame_bytes, max_record_bytes=settings.max_message_bytes
+        feed.name,
+        max_frame_bytes=settings.relay_max_frame_bytes,
+        max_record_bytes=settings.max_message_bytes,
+        versions=settings.produce_versions,
     )
     frame = stage_framing(settings, _TOPICS).frame  # fails closed before the feed is touched
     create_topics(broker, _TOPICS)

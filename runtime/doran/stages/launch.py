@@ -26,6 +26,7 @@ from doran.stages.lifecycle import Lifecycle, configure_logging
 from doran.stages.metrics import StageMetrics
 from doran.stages.readiness import Readiness
 from doran.stages.stop_signals import stop_on_signals
+from doran.wire import check_written_versions
 
 __all__ = ["CONSUMER_READINESS", "STAGES", "BrokerNotConfigured", "StageName", "run_stage"]
 
@@ -50,6 +51,7 @@ def _health(settings: Settings, metrics: StageMetrics, live: Check, ready: Check
 
 def run_stage(name: StageName, settings: Settings) -> None:
     """Run stage `name` against DORAN_BROKER_ADDRESS until stopped."""
+    check_written_versions(settings.produce_versions)  # a version it cannot write stops it now, not later
     broker = settings.broker_address
     if not broker:
         raise BrokerNotConfigured(
