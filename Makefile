@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml codegen/pyproject.toml d
 SRC    := runtime codegen devkit tests benchmarks
 
 .DEFAULT_GOAL := help
-.PHONY: help install codegen codegen-check lint image-check test test-fast bench-contracts bench compat demo clean
+.PHONY: help install codegen codegen-check lint image-check test test-fast bench-contracts bench bench-restart compat demo clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -55,6 +55,9 @@ bench-contracts: $(STAMP) ## hot-path validator vs the jsonschema reference, us/
 
 bench: $(STAMP) ## issue 9 and 16 targets: throughput vs a Quix identity app, quote -> answer latency via the relay simulator; writes reports/
 	$(BIN)/python -m benchmarks.pipeline
+
+bench-restart: $(STAMP) ## seconds a killed or rolled stage is away, with the production consumer settings (SETTINGS=embedded: tansu's); writes reports/
+	$(BIN)/python -m benchmarks.restart --settings $(or $(SETTINGS),production)
 
 AGAINST ?= HEAD~1
 compat: $(STAMP) ## breaking-change gate: schemas/ against AGAINST (a git ref or a folder; default HEAD~1)

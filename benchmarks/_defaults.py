@@ -10,10 +10,9 @@ headline figures into a what-if. What-ifs are asked for explicitly (`--what-if`)
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
 from typing import Any
 
-from doran.devkit.embedded_broker import EMBEDDED_BROKER_SETTINGS, settings_environment
+from doran.devkit.embedded_broker import EMBEDDED_BROKER_SETTINGS, stage_environment
 from doran.settings import Settings
 
 __all__ = ["ignored_environment", "stage_environment", "user_defaults"]
@@ -47,13 +46,6 @@ def _is_setting(name: str) -> bool:
 def ignored_environment() -> list[str]:
     """Names of the settings variables in this environment that the bench's children will not see."""
     return sorted(name for name in os.environ if _is_setting(name))
-
-
-def stage_environment(overrides: Mapping[str, object] | None = None) -> dict[str, str]:
-    """This environment without settings variables, plus the embedded broker's settings (as DORAN_*
-    variables) and `overrides` (Settings field names -> values)."""
-    clean = {name: value for name, value in os.environ.items() if not _is_setting(name)}
-    return {**clean, **settings_environment({**EMBEDDED_BROKER_SETTINGS, **(overrides or {})})}
 
 
 def user_defaults() -> dict[str, Any]:

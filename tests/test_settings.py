@@ -142,3 +142,19 @@ def test_the_registry_credentials_are_settings() -> None:
     assert credentials is not None and credentials.username == "publisher"
     assert credentials.password is not None and credentials.password.get_secret_value() == "hunter2"
     assert registry_credentials(Settings()) is None
+
+
+def test_produce_versions_are_json_and_a_bad_one_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings().produce_versions == {}
+    monkeypatch.setenv("DORAN_PRODUCE_VERSIONS", '{"norm.swap_demand": 1}')
+    assert Settings().produce_versions == {"norm.swap_demand": 1}
+    monkeypatch.setenv("DORAN_PRODUCE_VERSIONS", "norm.swap_demand=1")
+    with pytest.raises(InvalidSettings, match=r"DORAN_PRODUCE_VERSIONS='norm.swap_demand=1' is not JSON"):
+        Settings()
+
+
+def test_a_stage_pinned_to_a_version_it_cannot_write_stops_at_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DORAN_PRODUCE_VERSIONS", '{"norm.swap_demand": 2}')
+    stopped = CliRunner().invoke(main, ["stage", "normalize"])
+    assert stopped.exit_code == 2
+    assert "norm.swap_demand has no version 2 to write; it has 1" in stopped.output

@@ -56,7 +56,7 @@ def allowed(field: FieldInfo) -> str:
         if get_origin(kind) is Literal:
             words.append(" or ".join(str(choice) for choice in get_args(kind)))
         elif kind is not type(None):
-            words.append(_NOUNS.get(kind, getattr(kind, "__name__", str(kind))))
+            words.append(_NOUNS.get(get_origin(kind) or kind, getattr(kind, "__name__", str(kind))))
     text = " or ".join(words) + _bounds(field)
     return text + (", or unset" if type(None) in kinds else "")
 
@@ -94,6 +94,7 @@ def _field_at(model: type[BaseSettings], location: tuple[int | str, ...]) -> str
 
 
 _NOUNS: dict[Any, str] = {
+    dict: "a JSON object",
     int: "an integer",
     float: "a number",
     bool: "true or false",

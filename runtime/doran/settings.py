@@ -7,11 +7,12 @@ value raises `InvalidSettings`, one line naming the variable (`doran.environment
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Self
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from doran.environment import InvalidSettings, field_kinds, invalid_settings
 
@@ -81,6 +82,25 @@ class Settings(BaseSettings):
         description="Consumer max.poll.interval.ms: the longest a stage may spend between polls before the "
         "group expels it (Kafka's default); an executor batch is bounded well below it.",
     )
+    group_instance_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=249,
+        description="Static group membership (Kafka's group.instance.id, KIP-345): this replica's stable "
+        "name in its stage's consumer group, in Kubernetes the pod name of a StatefulSet replica (downward "
+        "API). A restarted replica with the same name gets its partitions back at once, without a rebalance "
+        "and without waiting session.timeout.ms for its predecessor. Unique per replica and stable across "
+        "its restarts; never a Deployment's pod name (new on every rollout, so the departed member would "
+        "hold its partitions for session.timeout.ms). Unset: dynamic membership, which leaves the group "
+        "on a clean shutdown.",
+    )
+    broker_unavailable_timeout_s: float = Field(
+        default=120.0,
+        gt=0,
+        description="How long a stage stays up without any reachable broker (unready, reconnecting) before "
+        "it exits to be restarted (Quix Streams' broker_availability_timeout), and how long ingest's records "
+        "may wait for the broker to take them (message.timeout.ms; then they fail and ingest exits).",
+    )
     statistics_interval_ms: int = Field(
         default=1_000,
         ge=100,
@@ -90,6 +110,14 @@ class Settings(BaseSettings):
         default=30.0,
         gt=0,
         description="/healthz fails when the stage's poll loop has not run for this long.",
+    )
+    # NoDecode: read as JSON by _versions_from_json, so a value that is not JSON names its variable.
+    produce_versions: Annotated[dict[str, int], NoDecode] = Field(
+        default_factory=dict,
+        description="The version to write of a topic whose newest version its consumers may not read yet, "
+        'as JSON: {"norm.swap_demand": 1}. Unset, a producer writes each topic\'s newest version. A breaking '
+        "change rolls out without a flag day: deploy the build with its producers pinned here to the old "
+        "version, so every consumer reads both, then drop the pin (docs/breaking-changes.md).",
     )
     max_message_bytes: int = Field(
         default=1_000_000,
@@ -123,6 +151,17 @@ class Settings(BaseSettings):
     )
     relay_api_key: SecretStr | None = Field(
         default=None, description="Bearer token (partner JWT) for the relay, if it needs one."
+    )
+    relay_instance_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=128,
+        pattern=r"^[A-Za-z0-9._-]+$",
+        description="The relay's guaranteed delivery of quote_status (early access; details unverified): "
+        "set, ingest connects with ?instance_id=<this> and subscribes to quote_status with the guaranteed "
+        "flag, so the relay keeps the statuses sent while ingest is disconnected (up to 7 days) and "
+        "replays them on reconnect. A fixed name per ingest deployment (a new one starts an empty queue); "
+        "needs DORAN_RELAY_API_KEY. Unset: statuses sent while disconnected are lost.",
     )
     relay_max_frame_bytes: int = Field(
         default=262_144,
@@ -249,6 +288,16 @@ class Settings(BaseSettings):
             except ValidationError as refusal:
                 raise invalid_settings(type(self), refusal) from None
 
+    @field_validator("produce_versions", mode="before")
+    @classmethod
+    def _versions_from_json(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        try:
+            return json.loads(value) if value.strip() else {}
+        except json.JSONDecodeError as exc:
+            raise ValueError(f'is not JSON ({exc.msg}); write it like {{"norm.swap_demand": 1}}') from None
+
     @field_validator("*", mode="before")
     @classmethod
     def _paths_are_not_empty(cls, value: Any, info: Any) -> Any:
@@ -277,10 +326,20 @@ class Settings(BaseSettings):
         """This replica's transactional.id in a stateful stage: `<group>.<replica>`, stable over restarts."""
         return f"{self.stage_group(stage)}.{self.replica}"
 
-    def producer_config(self) -> dict[str, float | str]:
+    def producer_config(self) -> dict[str, float | str | bool]:
         """librdkafka settings every doran producer uses. murmur2 (Java's partitioner, Quix's default)
-        everywhere: topics keyed alike (quote_status, quote_signed) must put one key in one partition."""
-        return {"linger.ms": self.producer_linger_ms, "partitioner": "murmur2_random"}
+        everywhere: topics keyed alike (quote_status, quote_signed) must put one key in one partition.
+        No producer asks the broker to create a topic by writing to it: a broker that does (tansu,
+        Kafka's default) would create it with its own partition count."""
+        return {
+            "linger.ms": self.producer_linger_ms,
+            "partitioner": "murmur2_random",
+            "allow.auto.create.topics": False,
+        }
+
+    def group_membership(self) -> dict[str, str]:
+        """librdkafka settings of a stage's consumer group membership: static when a name is set."""
+        return {} if self.group_instance_id is None else {"group.instance.id": self.group_instance_id}
 
     def consumer_config(self) -> dict[str, int]:
         """librdkafka settings every doran consumer uses."""

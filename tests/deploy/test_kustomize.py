@@ -33,14 +33,20 @@ def objects(request: pytest.FixtureRequest, render: Callable[[str], Objects]) ->
     return render(request.param)
 
 
-def _workload(objects: Objects, stage: str) -> dict[str, Any]:
-    """A stage's workload: a StatefulSet for a stage with state, a Deployment for the others."""
-    return _one(objects, "StatefulSet" if stage in STATEFUL else "Deployment", f"doran-{stage}")
-
-
 def _one(objects: Objects, kind: str, name: str) -> dict[str, Any]:
     found = [o for o in objects if o["kind"] == kind and o["metadata"]["name"] == name]
     assert len(found) == 1, f"expected one {kind}/{name}, found {len(found)}"
+    return found[0]
+
+
+def _stage(objects: Objects, stage: str) -> dict[str, Any]:
+    """The workload running `doran stage <stage>`: a Deployment, or a StatefulSet for a static member."""
+    found = [
+        o
+        for o in objects
+        if o["kind"] in ("Deployment", "StatefulSet") and o["metadata"]["name"] == f"doran-{stage}"
+    ]
+    assert len(found) == 1, f"expected one workload doran-{stage}, found {len(found)}"
     return found[0]
 
 
@@ -92,7 +98,7 @@ def test_validation_catches_a_misspelt_field(objects: Objects) -> None:
 
 def test_one_workload_per_stage_running_that_stage(objects: Objects) -> None:
     for stage in STAGES:
-        (container,) = _workload(objects, stage)["spec"]["template"]["spec"]["containers"]
+        (container,) = _stage(objects, stage)["spec"]["template"]["spec"]["containers"]
         assert container["args"] == ["stage", stage]
 
 
@@ -100,7 +106,7 @@ def test_one_workload_per_stage_running_that_stage(objects: Objects) -> None:
 def test_a_stateful_stage_is_a_statefulset_with_a_volume_and_a_stable_name_per_replica(
     objects: Objects, stage: str
 ) -> None:
-    workload = _workload(objects, stage)
+    workload = _stage(objects, stage)
     spec = workload["spec"]
     service = _one(objects, "Service", spec["serviceName"])
     assert service["spec"]["clusterIP"] == "None"  # headless: stable pod names, no load balancing
@@ -120,11 +126,11 @@ def test_a_stateful_stage_is_a_statefulset_with_a_volume_and_a_stable_name_per_r
 
 
 def test_the_executor_runs_several_replicas(objects: Objects) -> None:
-    assert _workload(objects, "execute")["spec"]["replicas"] >= 2
+    assert _stage(objects, "execute")["spec"]["replicas"] >= 2
 
 
 def test_venue_log_survives_losing_the_executor_state(objects: Objects) -> None:
-    spec = _workload(objects, "execute")["spec"]
+    spec = _stage(objects, "execute")["spec"]
     (container,) = spec["template"]["spec"]["containers"]
     venue_dir = str(simulated_venue_log(Settings(EXECUTOR_STATE_DIR=STATE_DIR)).parent)
     claims = {}
@@ -136,7 +142,7 @@ def test_venue_log_survives_losing_the_executor_state(objects: Objects) -> None:
 
 def test_stages_write_only_to_writable_volumes(objects: Objects, monkeypatch: pytest.MonkeyPatch) -> None:
     for stage in STAGES:
-        (container,) = _workload(objects, stage)["spec"]["template"]["spec"]["containers"]
+        (container,) = _stage(objects, stage)["spec"]["template"]["spec"]["containers"]
         for name in _env_names(objects, container):
             monkeypatch.delenv(name, raising=False)
         config = _one(objects, "ConfigMap", "doran-config")["data"]
@@ -215,7 +221,7 @@ def test_no_secret_value_is_committed(objects: Objects) -> None:
 def test_stages_announce_their_metrics_on_the_health_port(objects: Objects) -> None:
     port = _one(objects, "ConfigMap", "doran-config")["data"]["DORAN_HEALTH_PORT"]
     for stage in STAGES:
-        annotations = _workload(objects, stage)["spec"]["template"]["metadata"]["annotations"]
+        annotations = _stage(objects, stage)["spec"]["template"]["metadata"]["annotations"]
         assert annotations == {
             "prometheus.io/scrape": "true",
             "prometheus.io/port": port,
@@ -226,7 +232,7 @@ def test_stages_announce_their_metrics_on_the_health_port(objects: Objects) -> N
 def test_stage_probes_hit_the_health_endpoint(objects: Objects) -> None:
     port = int(_one(objects, "ConfigMap", "doran-config")["data"]["DORAN_HEALTH_PORT"])
     for stage in STAGES:
-        (container,) = _workload(objects, stage)["spec"]["template"]["spec"]["containers"]
+        (container,) = _stage(objects, stage)["spec"]["template"]["spec"]["containers"]
         ports = {p["name"]: p["containerPort"] for p in container["ports"]}
         for probe, path in (("livenessProbe", "/healthz"), ("readinessProbe", "/readyz")):
             get = container[probe]["httpGet"]
@@ -236,7 +242,7 @@ def test_stage_probes_hit_the_health_endpoint(objects: Objects) -> None:
 def test_stage_env_vars_are_settings_fields(objects: Objects) -> None:
     known = settings_env_names(Settings)
     for stage in STAGES:
-        (container,) = _workload(objects, stage)["spec"]["template"]["spec"]["containers"]
+        (container,) = _stage(objects, stage)["spec"]["template"]["spec"]["containers"]
         unknown = _env_names(objects, container) - known
         assert not unknown, f"{stage} sets {sorted(unknown)}, which doran.settings.Settings does not read"
 
@@ -245,7 +251,7 @@ def test_publish_job_and_stages_reach_the_registry_with_its_credentials(objects:
     registry = {"DORAN_REGISTRY_URL", "DORAN_REGISTRY_USERNAME", "DORAN_REGISTRY_PASSWORD"}
     assert registry <= settings_env_names(Settings)
     (job,) = _one(objects, "Job", "schemas-publish")["spec"]["template"]["spec"]["containers"]
-    stages = [_workload(objects, stage)["spec"]["template"]["spec"] for stage in STAGES]
+    stages = [_stage(objects, stage)["spec"]["template"]["spec"] for stage in STAGES]
     workloads = [job, *(container for spec in stages for container in spec["containers"])]
     for container in workloads:
         assert registry <= _env_names(objects, container) <= settings_env_names(Settings), container["name"]
@@ -305,8 +311,8 @@ def test_redpanda_memory_fits_its_limit(objects: Objects) -> None:
 def test_local_overlay_is_smaller(render: Callable[[str], Objects]) -> None:
     local, production = render("overlays/local"), render("overlays/hetzner-k3s")
     for stage in STAGES:
-        small = _workload(local, stage)["spec"]["template"]["spec"]["containers"][0]["resources"]
-        large = _workload(production, stage)["spec"]["template"]["spec"]["containers"][0]["resources"]
+        small = _stage(local, stage)["spec"]["template"]["spec"]["containers"][0]["resources"]
+        large = _stage(production, stage)["spec"]["template"]["spec"]["containers"][0]["resources"]
         assert _quantity_mi(small["limits"]["memory"]) < _quantity_mi(large["limits"]["memory"]), stage
 
 
@@ -316,3 +322,28 @@ def test_network_is_deny_by_default(objects: Objects) -> None:
     assert set(deny["policyTypes"]) == {"Ingress", "Egress"}
     assert "ingress" not in deny
     assert "egress" not in deny
+
+
+def test_consumer_stages_are_static_members_under_their_stable_pod_name(objects: Objects) -> None:
+    # group.instance.id must survive a restart and a rollout: a StatefulSet's pod name does.
+    for stage in ("normalize", "decide"):
+        workload = _stage(objects, stage)
+        assert workload["kind"] == "StatefulSet", stage
+        (container,) = workload["spec"]["template"]["spec"]["containers"]
+        env = {e["name"]: e for e in container.get("env", [])}
+        assert env["DORAN_GROUP_INSTANCE_ID"]["valueFrom"] == {"fieldRef": {"fieldPath": "metadata.name"}}
+        service = _one(objects, "Service", workload["spec"]["serviceName"])
+        assert service["spec"]["clusterIP"] == "None"
+        labels = workload["spec"]["template"]["metadata"]["labels"]
+        assert service["spec"]["selector"].items() <= labels.items(), stage
+
+
+def test_no_deployment_joins_a_group_as_a_static_member(objects: Objects) -> None:
+    # A Deployment's pods get new names on every rollout: the departed static member would hold its
+    # partitions for session.timeout.ms. Nor may the shared ConfigMap name one instance for every stage.
+    assert "DORAN_GROUP_INSTANCE_ID" not in _one(objects, "ConfigMap", "doran-config")["data"]
+    for o in objects:
+        if o["kind"] == "Deployment":
+            for container in o["spec"]["template"]["spec"]["containers"]:
+                names = {e["name"] for e in container.get("env", [])}
+                assert "DORAN_GROUP_INSTANCE_ID" not in names, o["metadata"]["name"]

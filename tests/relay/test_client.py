@@ -23,6 +23,8 @@ from doran.relay import (
     ResultAnswer,
     parse_frame,
 )
+from doran.relay._client import subscribe_params
+from doran.relay._endpoint import with_instance_id
 
 TOKEN = "s3cr3t-jwt-value"
 NO_JITTER = Backoff(base_s=0.25, factor=2.0, cap_s=2.0, jitter=0.0)
@@ -184,3 +186,17 @@ def test_the_api_key_never_reaches_a_log_record_or_repr(caplog: pytest.LogCaptur
 def test_a_non_websocket_url_is_refused_up_front() -> None:
     with pytest.raises(RelayConfigError, match="ws:// or wss://"):
         RelayClient("https://solver-relay-v2.chaindefuser.com/rpc")
+
+
+def test_guaranteed_delivery_puts_the_instance_on_the_url_and_the_flag_on_quote_status_only() -> None:
+    url = "wss://solver-relay-v2.chaindefuser.com/ws?region=eu&instance_id=stale"
+    assert (
+        with_instance_id(url, "prod-1")
+        == "wss://solver-relay-v2.chaindefuser.com/ws?region=eu&instance_id=prod-1"
+    )
+    assert with_instance_id(url, None) == url
+    assert subscribe_params("quote_status", guaranteed=True) == ["quote_status", None, True]
+    assert subscribe_params("quote", guaranteed=True) == ["quote"]
+    assert subscribe_params("quote_status", guaranteed=False) == ["quote_status"]
+    client = RelayClient("wss://relay.example/ws", instance_id="prod-1")
+    assert client.url == "wss://relay.example/ws"  # the feed's name (the events' source) does not change

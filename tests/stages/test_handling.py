@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from support.framing import SCHEMA_IDS, TEST_FRAMING
+from support.generated import generated_package, walkthrough_tree
 
 from doran.contracts import (
     CMD_EXECUTE_TRADE,
@@ -25,7 +26,7 @@ from doran.stages.dead_letter import ORIGINAL_KEPT_BYTES
 from doran.stages.decide import demand_handler
 from doran.stages.handling import Consumed, RecordHandler
 from doran.stages.normalize import raw_quote_handler
-from doran.wire import decode, derive, schema_prefix
+from doran.wire import decode, derive, schema_prefix, writing
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "schemas" / "examples"
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
@@ -197,3 +198,27 @@ def test_a_normal_bad_message_is_kept_whole() -> None:
     record = handle_raw_quote(_consumed(RAW, b"{oops"), NOW).records[0]
     letter = decode(DEAD_LETTER_TOPIC, record.value).payload
     assert letter.original_truncated is False and base64.b64decode(letter.original_value_b64) == b"{oops"
+
+
+def test_a_stage_writes_the_version_it_is_told_and_a_failing_downgrade_is_a_dead_letter(
+    tmp_path: Path,
+) -> None:
+    raw = _consumed(RAW, json.dumps(_example(RAW, "exact_in")).encode())
+    pinned = writing(generated_package(walkthrough_tree(tmp_path / "a")).TOPICS["norm.swap_demand"], 1)
+    (record,) = raw_quote_handler(LIMIT, WINDOW_MS, framing=TEST_FRAMING, target=pinned)(raw, NOW).records
+    assert json.loads(record.value)["schema_version"] == 1
+    assert dict(record.headers)["ce_dataschema"].decode() == pinned.schema_id
+
+    broken = {
+        "description": "x",
+        "upgrade": [],
+        "downgrade": [{"op": "add", "path": "/no/where", "value": 1}],
+    }
+    pinned = writing(
+        generated_package(walkthrough_tree(tmp_path / "b", broken)).TOPICS["norm.swap_demand"], 1
+    )
+    handled = raw_quote_handler(LIMIT, WINDOW_MS, framing=TEST_FRAMING, target=pinned)(raw, NOW)
+    assert handled.dead_letter == "migration_failed"
+    letter = decode(DEAD_LETTER_TOPIC, handled.records[0].value).payload
+    assert [v.pointer for v in letter.violations] == ["/payload/no/where"]
+    assert "writing norm.swap_demand version 1" in letter.violations[0].message

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
 from doran.contracts import (
+    MISSING,
     NEAR_INTENTS_QUOTE_REQUEST,
     DeadLetterReason,
     ExactInQuoteRequest,
     ExactOutQuoteRequest,
 )
 from doran.pipeline.pricing import U128_MAX
-from doran.wire import ContractViolation, decode_venue_message
+from doran.wire import ContractViolation, decode_venue_message, encode, violations
 
 QUOTE: dict[str, Any] = {
     "quote_id": "q-0001",
@@ -112,3 +114,21 @@ def test_every_violation_is_reported_at_once() -> None:
 @pytest.mark.parametrize("message", [None, [], "quote", 7])
 def test_a_message_that_is_not_an_object_is_refused_whole(message: object) -> None:
     assert pointers(message) == [AT]
+
+
+@pytest.mark.parametrize("field", ["min_wait_ms", "max_wait_ms"])
+def test_an_optional_field_that_may_not_be_null_refuses_null(field: str) -> None:
+    # The schema tells absent from null: these may be absent, never null, and both paths agree.
+    assert violations(NEAR_INTENTS_QUOTE_REQUEST.name, QUOTE | {field: None}) != []
+    assert pointers(QUOTE | {field: None}) == [f"{AT}/{field}"]
+    absent = decode_venue_message(NEAR_INTENTS_QUOTE_REQUEST, QUOTE)
+    assert getattr(absent, field) is MISSING
+    assert json.loads(encode(absent)) == QUOTE
+
+
+def test_an_optional_field_that_may_be_null_reads_absent_as_null_and_keeps_it_absent() -> None:
+    absent = decode_venue_message(NEAR_INTENTS_QUOTE_REQUEST, QUOTE)
+    given = decode_venue_message(NEAR_INTENTS_QUOTE_REQUEST, QUOTE | {"exact_amount_out": None})
+    assert absent.exact_amount_out is None and given.exact_amount_out is None
+    assert "exact_amount_out" not in json.loads(encode(absent))
+    assert json.loads(encode(given))["exact_amount_out"] is None

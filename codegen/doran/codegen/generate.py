@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from doran.codegen.datamodels import render_models
+from doran.codegen.datamodels import older_title, render_models
 from doran.codegen.docs import docs_context
 from doran.errors import SchemaSourceError
-from doran.schema_source.registry import REGISTRY_FILE, REGISTRY_SCHEMA_FILE
-from doran.schema_source.schema_set import SchemaFile, SchemaSet, event_title, load_schema_set
+from doran.schema_source.migration import Migration
+from doran.schema_source.registry import REGISTRY_FILE, REGISTRY_SCHEMA_FILE, TopicEntry
+from doran.schema_source.schema_set import SchemaFile, SchemaSet, bundle_name, event_title, load_schema_set
 
 __all__ = ["BOOTSTRAP_SCRIPT", "CONTRACTS_DIR", "DOCS_FILE", "Rendered", "check", "render", "write"]
 
@@ -70,17 +71,9 @@ def render(schemas_dir: Path) -> Rendered:
 
     topics: list[dict[str, Any]] = []
     for topic in schemas.topics:
-        bundle = schemas.bundle(topic.name)
-        data, sha256 = _bundle_file(bundle, f"{schemas.registry.envelope} + {topic.payload_schema}")
-        files[CONTRACTS_DIR / "schemas" / f"{topic.name}.schema.json"] = data
+        versions = [_rendered_version(schemas, topic, version, files) for version in topic.versions]
         topics.append(
-            {
-                **topic.as_json(),
-                "constant": _constant(topic.name),
-                "event_class": event_title(str(schemas.payload(topic.name).document["title"])),
-                "schema_id": bundle["$id"],
-                "schema_sha256": sha256,
-            }
+            {**topic.as_json(), "constant": _constant(topic.name), **versions[-1], "older": versions[:-1]}
         )
     venue_messages: list[dict[str, Any]] = []
     for message in schemas.registry.venue_messages:
@@ -94,6 +87,7 @@ def render(schemas_dir: Path) -> Rendered:
                 "description": message.description,
                 "constant": _constant(message.name),
                 "model": str(bundle["title"]),
+                "bundle_file": f"{message.name}.schema.json",
                 "schema_id": bundle["$id"],
                 "schema_sha256": sha256,
             }
@@ -105,6 +99,8 @@ def render(schemas_dir: Path) -> Rendered:
     # The registry ships verbatim, so an export (and the gate reading one) sees exactly what schemas/ holds.
     for name in (REGISTRY_FILE, REGISTRY_SCHEMA_FILE):
         files[CONTRACTS_DIR / "schemas" / name] = (schemas_dir / name).read_bytes()
+    for migration in schemas.migrations.values():
+        files[CONTRACTS_DIR / "schemas" / migration.path] = (schemas_dir / migration.path).read_bytes()
 
     # RootModel[Any] classes are datamodel-codegen's by-products of constraint-only definitions.
     model_names = sorted(set(re.findall(r"^class (\w+)\((?!RootModel\[Any\])", models, flags=re.MULTILINE)))
@@ -122,6 +118,7 @@ def render(schemas_dir: Path) -> Rendered:
             header=_header(all_sources, schemas.contract_sha256),
             imported_models=sorted(
                 {t["event_class"] for t in topics}
+                | {v["event_class"] for t in topics for v in t["older"]}
                 | {m for a in aliases for m in a["members"]}
                 | ({m["model"] for m in venue_messages} & set(model_names))
             ),
@@ -129,14 +126,13 @@ def render(schemas_dir: Path) -> Rendered:
             topics=topics,
             venue_messages=venue_messages,
             venue=schemas.registry.venue,
-            schema_version=schemas.registry.schema_version,
             contract_sha256=schemas.contract_sha256,
             dead_letter_constant=_constant(schemas.registry.dead_letter_topic),
         )
         .encode()
     )
     registry_names = sorted(
-        ["CONTRACT_SHA256", "DEAD_LETTER_TOPIC", "SCHEMA_VERSION", "TOPICS", "VENUE", "VENUE_MESSAGES"]
+        ["CONTRACT_SHA256", "DEAD_LETTER_TOPIC", "TOPICS", "VENUE", "VENUE_MESSAGES"]
         + ["bundled_schema"]
         + [t["constant"] for t in topics]
         + [m["constant"] for m in venue_messages]
@@ -148,7 +144,7 @@ def render(schemas_dir: Path) -> Rendered:
             header=_header(all_sources, schemas.contract_sha256),
             model_names=model_names,
             registry_names=registry_names,
-            all_names=sorted(model_names + registry_names),
+            all_names=sorted([*model_names, *registry_names, "MISSING"]),
         )
         .encode()
     )
@@ -168,6 +164,34 @@ def render(schemas_dir: Path) -> Rendered:
         .encode()
     )
     return Rendered(files)
+
+
+def _rendered_version(
+    schemas: SchemaSet, topic: TopicEntry, version: int, files: dict[Path, bytes]
+) -> dict[str, Any]:
+    """Write the bundled schema of one version of a topic into files; return what the registry says of it."""
+    bundle = schemas.bundle(topic.name, version)
+    payload_path = topic.payload_schema_of(version)
+    data, sha256 = _bundle_file(bundle, f"{schemas.registry.envelope} + {payload_path}")
+    files[CONTRACTS_DIR / "schemas" / bundle_name(topic.name, version)] = data
+    title = str(schemas.payload(topic.name, version).document["title"])
+    migration = schemas.migrations.get((topic.name, version))
+    downgrade = None if migration is None else migration.downgrade
+    return {
+        "schema_version": version,
+        "payload_schema": payload_path,
+        "event_class": event_title(title if version == topic.schema_version else older_title(title, version)),
+        "bundle_file": bundle_name(topic.name, version),
+        "schema_id": bundle["$id"],
+        "schema_sha256": sha256,
+        "upgrade": None if migration is None else _operations(migration.upgrade),
+        "downgrade": None if downgrade is None else _operations(downgrade),
+    }
+
+
+def _operations(migration: Migration) -> str:
+    """A migration's operations as compact JSON, which the generated registry parses."""
+    return json.dumps([operation.as_json() for operation in migration.operations], separators=(",", ":"))
 
 
 def _union_aliases(schemas: SchemaSet, model_names: set[str]) -> list[dict[str, Any]]:

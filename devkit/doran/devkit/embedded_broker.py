@@ -26,6 +26,7 @@ __all__ = [
     "BrokerStartError",
     "EmbeddedBroker",
     "settings_environment",
+    "stage_environment",
     "tansu_binary",
 ]
 
@@ -53,6 +54,18 @@ class BrokerStartError(BrokerError):
 def settings_environment(overrides: Mapping[str, object]) -> dict[str, str]:
     """Settings field overrides as the DORAN_* environment variables of a child process."""
     return {f"DORAN_{name.upper()}": str(value) for name, value in overrides.items()}
+
+
+def stage_environment(overrides: Mapping[str, object] | None = None) -> dict[str, str]:
+    """The environment of a stage process on the embedded broker: this one's without any settings
+    variable (DORAN_*, EXECUTOR_STATE_DIR), so a setting exported in the shell cannot change a test or a
+    measurement, plus the embedded broker's settings and `overrides` (Settings field names -> values)."""
+    clean = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith("DORAN_") and name != "EXECUTOR_STATE_DIR"
+    }
+    return {**clean, **settings_environment({**EMBEDDED_BROKER_SETTINGS, **(overrides or {})})}
 
 
 def tansu_binary() -> Path:

@@ -34,7 +34,8 @@ def settings(markdown: bool) -> None:
     if markdown:
         click.echo("| variable | default | description |\n|---|---|---|")
         for name, field in Settings.model_fields.items():
-            default = f"`{_shown(field.default)}`" if field.default is not None else ""
+            made = field.get_default(call_default_factory=True)
+            default = f"`{_shown(made)}`" if made is not None else ""
             click.echo(f"| `{variable(Settings, name)}` | {default} | {field.description} |")
         return
     try:
@@ -42,6 +43,6 @@ def settings(markdown: bool) -> None:
     except InvalidSettings as exc:
         exit_with(exc)
     for name, field in Settings.model_fields.items():
-        value = getattr(effective, name)
-        note = "" if value == field.default else f"  (default: {_shown(field.default) or 'unset'})"
+        value, made = getattr(effective, name), field.get_default(call_default_factory=True)
+        note = "" if value == made else f"  (default: {_shown(made) or 'unset'})"
         click.echo(f"{variable(Settings, name)}={_shown(value)}{note}\n    {field.description}")

@@ -30,14 +30,23 @@ BUNDLE_MANIFEST = "bundle.json"  # written by `doran schemas export` beside topi
 
 @dataclass(frozen=True)
 class TopicSchemas:
-    """Bundled schema, compatibility mode and Confluent policy of every topic of one contract version;
-    `source`, the schema files it was bundled from (None for an export bundle)."""
+    """Bundled schema, compatibility mode and Confluent policy of every topic of one contract version.
+
+    `schemas` holds each topic's newest version; `versions` every version it reads (newest included),
+    `downgrades` the versions whose migration to the next has a downgrade; `source`, the schema files
+    it was bundled from (None for an export bundle).
+    """
 
     label: str
     schemas: Mapping[str, dict[str, Any]]
     compatibility: Mapping[str, str]
     policy: Mapping[str, str]
+    versions: Mapping[str, Mapping[int, dict[str, Any]]]
+    downgrades: Mapping[str, frozenset[int]]
     source: SchemaSet | None = None
+
+    def newest(self, topic: str) -> int:
+        return max(self.versions[topic])
 
 
 def _registry_folder(folder: Path, label: str) -> Path:
@@ -67,32 +76,54 @@ def _read_json(path: Path, label: str) -> Any:
         raise CompatError(label, f"{path.name} is not JSON: {exc}") from None
 
 
-def _from_export(folder: Path, names: list[str], label: str) -> dict[str, dict[str, Any]]:
+# Per topic: every version's bundled schema, and the versions whose migration has a downgrade.
+_Versions = dict[str, tuple[dict[int, dict[str, Any]], frozenset[int]]]
+
+
+def _bundled(folder: Path, file: Any, name: str, label: str) -> dict[str, Any]:
+    if not isinstance(file, str) or not (folder / file).is_file():
+        raise CompatError(label, f'no bundled schema "{file}" for topic "{name}"')
+    document = _read_json(folder / file, f"{label}/{file}")
+    if not isinstance(document, dict):
+        raise CompatError(f"{label}/{file}", "is not a JSON object schema")
+    return document
+
+
+def _from_export(folder: Path, registry: TopicRegistry, label: str) -> _Versions:
     manifest = _read_json(folder / BUNDLE_MANIFEST, label)
     entries = manifest.get("topics") if isinstance(manifest, dict) else None
     if not isinstance(entries, dict):
         raise CompatError(label, f"{BUNDLE_MANIFEST} has no topics")
-    schemas: dict[str, dict[str, Any]] = {}
-    for name in names:
-        entry = entries.get(name)
+    found: _Versions = {}
+    for topic in registry.topics:
+        entry = entries.get(topic.name)
         if not isinstance(entry, dict) or not isinstance(entry.get("schema"), str):
-            raise CompatError(label, f'{BUNDLE_MANIFEST} names no schema for topic "{name}"')
-        path = folder / entry["schema"]
-        if not path.is_file():
-            raise CompatError(label, f'no bundled schema "{entry["schema"]}" for topic "{name}"')
-        document = _read_json(path, f"{label}/{entry['schema']}")
-        if not isinstance(document, dict):
-            raise CompatError(f"{label}/{entry['schema']}", "is not a JSON object schema")
-        schemas[name] = document
-    return schemas
+            raise CompatError(label, f'{BUNDLE_MANIFEST} names no schema for topic "{topic.name}"')
+        versions = {topic.schema_version: _bundled(folder, entry["schema"], topic.name, label)}
+        downgrades: set[int] = set()
+        for earlier in entry.get("earlier_versions", []):  # exports made before versions have none
+            versions[earlier["schema_version"]] = _bundled(folder, earlier.get("schema"), topic.name, label)
+            if earlier.get("downgrade"):
+                downgrades.add(earlier["schema_version"])
+        found[topic.name] = (versions, frozenset(downgrades))
+    return found
 
 
-def _from_source(folder: Path, names: list[str], label: str) -> tuple[dict[str, dict[str, Any]], SchemaSet]:
+def _from_source(folder: Path, registry: TopicRegistry, label: str) -> tuple[_Versions, SchemaSet]:
     from doran.schema_source.schema_set import load_schema_set
 
     try:
         schema_set = load_schema_set(folder)
-        return {name: schema_set.bundle(name) for name in names}, schema_set
+        found: _Versions = {
+            t.name: (
+                {v: schema_set.bundle(t.name, v) for v in t.versions},
+                frozenset(
+                    v for (name, v), m in schema_set.migrations.items() if name == t.name and m.downgrade
+                ),
+            )
+            for t in registry.topics
+        }
+        return found, schema_set
     except DoranError as exc:
         raise CompatError(label, str(exc)) from None
     except KeyError as exc:
@@ -107,17 +138,18 @@ def load_topic_schemas(folder: Path, label: str) -> TopicSchemas:
         raise CompatError(label, f"{folder} is not a folder")
     root = _registry_folder(folder, label)
     registry = _registry(root, label)
-    names = [topic.name for topic in registry.topics]
     source = None
     if (root / BUNDLE_MANIFEST).is_file():
-        schemas = _from_export(root, names, label)
+        found = _from_export(root, registry, label)
     else:
-        schemas, source = _from_source(root, names, label)
+        found, source = _from_source(root, registry, label)
     return TopicSchemas(
         label=label,
-        schemas=schemas,
+        schemas={t.name: found[t.name][0][t.schema_version] for t in registry.topics},
         compatibility={t.name: t.compatibility.upper() for t in registry.topics},
         policy={t.name: t.compatibility_policy.upper() for t in registry.topics},
+        versions={name: versions for name, (versions, _) in found.items()},
+        downgrades={name: downgrades for name, (_, downgrades) in found.items()},
         source=source,
     )
 

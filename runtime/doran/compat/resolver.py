@@ -10,7 +10,7 @@ references is followed iteratively; a chain that only leads back to itself is a 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from fractions import Fraction
 from typing import Any, Literal
 from urllib.parse import urldefrag, urljoin
@@ -91,16 +91,19 @@ def canonical(value: Any) -> Any:
 
 
 class SchemaResolver:
-    """Views of the nodes of one schema document; `label` names it in errors and findings."""
+    """Views of the nodes of one schema document; `label` names it in errors and findings.
 
-    def __init__(self, root: Mapping[str, Any], label: str) -> None:
+    `others` are (base URI, document) pairs its `$ref`s may lead into, as in a folder of schemas.
+    """
+
+    def __init__(self, root: Mapping[str, Any], label: str, others: Iterable[tuple[str, Any]] = ()) -> None:
         self.root = root
         self.label = label
         self.dialect: Dialect = dialect_of(root)
         root_id = root.get("$id") if isinstance(root, Mapping) else None
         self.base = urldefrag(root_id)[0] if isinstance(root_id, str) else ""
         try:
-            self._registry = schema_registry([("", root)], self.dialect.specification)
+            self._registry = schema_registry([("", root), *others], self.dialect.specification)
         except (AttributeError, TypeError) as exc:  # referencing met a keyword of the wrong shape
             raise CompatError(label, f"is not a valid {self.dialect.name} schema ({exc})") from None
         self._bases: dict[int, str] | None = None

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from doran.contracts import (
+    MISSING,
     NORM_SWAP_DEMAND,
     RAW_NEAR_INTENTS_QUOTE,
     DeadLetterReason,
@@ -54,7 +55,7 @@ def swap_demand(event: NearIntentsQuoteRawEvent, *, auction_window_ms: int) -> d
     """
     message = event.payload.message
     observed = _instant(event)
-    window = message.max_wait_ms if message.max_wait_ms is not None else auction_window_ms
+    window = message.max_wait_ms if message.max_wait_ms is not MISSING else auction_window_ms
     # A contract timestamp may be the last representable instant: the auction then closes there.
     closes = observed + timedelta(milliseconds=window) if observed < _LATEST - timedelta(days=2) else _LATEST
     payload: dict[str, Any] = {

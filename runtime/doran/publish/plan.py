@@ -16,17 +16,19 @@ Action = Literal["new", "changed", "unchanged"]
 
 @dataclass(frozen=True)
 class SubjectSource:
-    """One topic's contract as it is to be registered: self-contained schema and compatibility rule."""
+    """One version of a topic's contract as it is to be registered: self-contained schema and
+    compatibility rule, under the subject of that version (`value_subject`)."""
 
     topic: str
     compatibility: str
     schema: dict[str, Any]
     # The rule set doran's gate judges with; the registry's own check keeps its configured one.
     policy: str = "STRICT"
+    version: int = 1
 
     @property
     def subject(self) -> str:
-        return value_subject(self.topic)
+        return value_subject(self.topic, self.version)
 
     @property
     def text(self) -> str:

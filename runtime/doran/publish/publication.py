@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol, TextIO
 
-from doran.contracts import TOPICS, Envelope, bundled_schema
+from doran.contracts import TOPICS, Envelope
 from doran.publish.credentials import RegistryCredentials, registry_credentials_from_env
 from doran.publish.errors import (
     IncompatibleSchemaError,
@@ -33,7 +33,7 @@ from doran.publish.registry_http import (
     SubjectConfig,
 )
 from doran.publish.snapshot import SnapshotRegistry
-from doran.schema_source.registry import TopicSpec
+from doran.schema_source.registry import BundledSchema, TopicSpec
 
 __all__ = [
     "EXIT_BLOCKED",
@@ -63,15 +63,26 @@ class RegistryReads(Protocol):
 
 
 def contract_source(spec: TopicSpec[Envelope]) -> SubjectSource:
-    """A topic with its bundled schema inlined into one self-contained document, as it is registered."""
-    return SubjectSource(
-        spec.name, spec.compatibility, inline_schema(bundled_schema(spec.name)), spec.compatibility_policy
-    )
+    """A topic (in the version it writes: its newest, or the one `doran.wire.writing` chose) with its
+    bundled schema inlined into one self-contained document, as it is registered."""
+    return _source(spec, spec.bundle, spec.schema_version)
+
+
+def _source(spec: TopicSpec[Envelope], bundle: BundledSchema, version: int) -> SubjectSource:
+    schema = inline_schema(bundle.document())
+    return SubjectSource(spec.name, spec.compatibility, schema, spec.compatibility_policy, version)
 
 
 def contract_sources() -> list[SubjectSource]:
-    """Every topic of the registry, as it is registered."""
-    return [contract_source(spec) for spec in TOPICS.values()]
+    """Every version of every topic of the registry, as it is registered: a subject per version."""
+    return [
+        source
+        for spec in TOPICS.values()
+        for source in (
+            *(_source(spec, older.bundle, older.schema_version) for older in spec.older),
+            contract_source(spec),
+        )
+    ]
 
 
 def _parse_registered(version: RegisteredVersion) -> dict[str, object]:
@@ -195,7 +206,8 @@ def _blocked(plans: Sequence[SubjectPlan], err: TextIO) -> bool:
     if blocked:
         err.write(
             f"error: incompatible schema change for {', '.join(blocked)}; nothing was published. "
-            "Make the change compatible, or introduce a new topic for a breaking one.\n"
+            "Make the change compatible, or ship a breaking one as the topic's next version "
+            "(docs/breaking-changes.md).\n"
         )
     return bool(blocked)
 

@@ -1,7 +1,7 @@
 """An export snapshot (`doran schemas export DIR`) read as the registry a publication would meet, offline.
 
-`doran schemas publish --snapshot DIR` plans against it: each topic of the snapshot is a subject
-holding one version, its schema as exported, under the compatibility rule of the snapshot's
+`doran schemas publish --snapshot DIR` plans against it: each version of each topic of the snapshot
+is a subject holding one version, its schema as exported, under the compatibility rule of the snapshot's
 topics.json. doran's own gate judges every change; the registry's check cannot run offline and is
 reported as not run.
 """
@@ -34,12 +34,16 @@ class SnapshotRegistry:
         snapshot = load_topic_schemas(directory, f"export snapshot {directory}")
         self.location = str(directory)
         self._texts = {
-            value_subject(topic): canonical_text(inline_schema(schema))
-            for topic, schema in snapshot.schemas.items()
+            value_subject(topic, version): canonical_text(inline_schema(schema))
+            for topic, versions in snapshot.versions.items()
+            for version, schema in versions.items()
         }
         self._configs = {
-            value_subject(topic): SubjectConfig(snapshot.compatibility[topic], snapshot.policy[topic], True)
-            for topic in snapshot.schemas
+            value_subject(topic, version): SubjectConfig(
+                snapshot.compatibility[topic], snapshot.policy[topic], True
+            )
+            for topic, versions in snapshot.versions.items()
+            for version in versions
         }
 
     def lookup(self, subject: str, schema: str) -> RegisteredVersion | int:

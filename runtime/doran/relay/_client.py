@@ -15,7 +15,7 @@ from pydantic import SecretStr
 from websockets.exceptions import InvalidStatus, InvalidURI, WebSocketException
 
 from doran.relay._backoff import Backoff
-from doran.relay._endpoint import RelayEndpoint, failure_reason, rejected_credentials
+from doran.relay._endpoint import RelayEndpoint, failure_reason, rejected_credentials, with_instance_id
 from doran.relay._frames import ErrorAnswer, ResultAnswer, parse_frame, request_text
 from doran.relay.errors import RelayConfigError, RelayRejectedError, RelayUnavailableError
 
@@ -43,16 +43,29 @@ class ReceivedFrame:
     observed_at: datetime | None
 
 
+def subscribe_params(subscription: Subscription, guaranteed: bool) -> list[object]:
+    """The params of a `subscribe` request. With guaranteed delivery (quote_status only), the relay's
+    docs put the flag third, after an optional filter; sending null for "no filter" is unverified."""
+    if guaranteed and subscription == "quote_status":
+        return [subscription, None, True]
+    return [subscription]
+
+
 class RelayClient:
     """Yields every frame the relay sends after subscribing to `subscriptions`; reconnects with backoff
     forever (or up to `max_reconnects`). `connected` says whether every subscription is acknowledged
-    on a live connection (ingest's readiness); `last_alive` when its loop last ran (liveness)."""
+    on a live connection (ingest's readiness); `last_alive` when its loop last ran (liveness).
+
+    With `instance_id`, quote_status is subscribed with the relay's guaranteed delivery (early access,
+    unverified): the relay queues the statuses sent while this instance is away and replays them on
+    reconnect, so a status may come twice (the executor takes them at least once, by quote_hash)."""
 
     def __init__(
         self,
         url: str,
         *,
         api_key: SecretStr | None = None,
+        instance_id: str | None = None,
         subscriptions: tuple[Subscription, ...] = SUBSCRIPTIONS,
         max_frame_bytes: int = 2**22,
         backoff: Backoff = _DEFAULT_BACKOFF,
@@ -63,8 +76,11 @@ class RelayClient:
         clock: Callable[[], datetime] = utc_now,
         unit_random: Callable[[], float] = random.random,
     ) -> None:
-        self._endpoint = RelayEndpoint(url, api_key, open_timeout_s, max_frame_bytes)
-        self.url = url
+        self._endpoint = RelayEndpoint(
+            with_instance_id(url, instance_id), api_key, open_timeout_s, max_frame_bytes
+        )
+        self.url = url  # as configured: the feed's name, the envelope's source
+        self.instance_id = instance_id
         self._subscriptions = subscriptions
         self._backoff = backoff
         self._max_reconnects = max_reconnects
@@ -92,7 +108,8 @@ class RelayClient:
                 async with self._endpoint.open() as socket:
                     self.connections += 1
                     for request_id, subscription in enumerate(self._subscriptions, start=1):
-                        await socket.send(request_text(request_id, "subscribe", [subscription]))
+                        params = subscribe_params(subscription, self.instance_id is not None)
+                        await socket.send(request_text(request_id, "subscribe", params))
                     logger.info(
                         "Connected to %s; subscribing to %s", self.url, ", ".join(self._subscriptions)
                     )

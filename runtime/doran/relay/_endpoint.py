@@ -5,6 +5,7 @@ Bearer token (never shown), the frame size limit and what a failed connection me
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pydantic import SecretStr
 from websockets.asyncio.client import connect
@@ -13,7 +14,7 @@ from websockets.exceptions import InvalidStatus
 from doran.relay._logging import redacting_logger
 from doran.relay.errors import RelayConfigError
 
-__all__ = ["RelayEndpoint", "failure_reason", "rejected_credentials"]
+__all__ = ["RelayEndpoint", "failure_reason", "rejected_credentials", "with_instance_id"]
 
 # The logger handed to websockets: it redacts the Authorization header websockets logs at DEBUG.
 _socket_logger = redacting_logger("doran.relay.websocket")
@@ -47,6 +48,15 @@ class RelayEndpoint:
             max_size=self.max_frame_bytes,
             logger=_socket_logger,
         )
+
+
+def with_instance_id(url: str, instance_id: str | None) -> str:
+    """`url` with the relay's `instance_id` query parameter (guaranteed delivery), replacing any given."""
+    if instance_id is None:
+        return url
+    parts = urlsplit(url)
+    query = [(name, value) for name, value in parse_qsl(parts.query) if name != "instance_id"]
+    return urlunsplit(parts._replace(query=urlencode([*query, ("instance_id", instance_id)])))
 
 
 def rejected_credentials(exc: InvalidStatus) -> bool:

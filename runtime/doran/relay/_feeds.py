@@ -26,17 +26,21 @@ class FrameFeed(Protocol):
 
 class LiveRelayFeed:
     """The solver relay websocket; never exhausted, reconnects until stopped. `client` tells whether it
-    is connected and subscribed, and when its receive loop last ran."""
+    is connected and subscribed, and when its receive loop last ran. `instance_id`: guaranteed delivery
+    of quote_status (`RelayClient`)."""
 
     def __init__(
         self,
         url: str,
         api_key: SecretStr | None = None,
         *,
+        instance_id: str | None = None,
         backoff: Backoff = _DEFAULT_BACKOFF,
         max_reconnects: int | None = None,
     ) -> None:
-        self.client = RelayClient(url, api_key=api_key, backoff=backoff, max_reconnects=max_reconnects)
+        self.client = RelayClient(
+            url, api_key=api_key, instance_id=instance_id, backoff=backoff, max_reconnects=max_reconnects
+        )
 
     @property
     def name(self) -> str:

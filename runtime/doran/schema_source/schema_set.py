@@ -21,8 +21,10 @@ from referencing.jsonschema import SchemaRegistry
 from doran.errors import SchemaSourceError
 from doran.json_pointer import pointer
 from doran.schema_source.bundle import bundle_document
+from doran.schema_source.migration import Migration
 from doran.schema_source.refs import UnresolvableRef, resolve, schema_registry
 from doran.schema_source.registry import (
+    MIGRATION_SCHEMA_FILE,
     REGISTRY_FILE,
     REGISTRY_SCHEMA_FILE,
     TopicEntry,
@@ -30,7 +32,15 @@ from doran.schema_source.registry import (
     load_topic_registry,
 )
 
-__all__ = ["DRAFT_2020_12", "SchemaFile", "SchemaSet", "event_title", "load_schema_set"]
+__all__ = [
+    "DRAFT_2020_12",
+    "MigrationFile",
+    "SchemaFile",
+    "SchemaSet",
+    "bundle_name",
+    "event_title",
+    "load_schema_set",
+]
 
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
 
@@ -49,13 +59,29 @@ class SchemaFile:
 
 
 @dataclass(frozen=True)
+class MigrationFile:
+    """One migration file: from which version of which topic to the next, both ways where it can."""
+
+    path: str
+    topic: str
+    from_version: int
+    description: str
+    upgrade: Migration
+    downgrade: Migration | None
+    document: dict[str, Any]
+    sha256: str
+
+
+@dataclass(frozen=True)
 class SchemaSet:
-    """The whole contract: the topic registry and every schema file by path relative to schemas/."""
+    """The whole contract: the topic registry, every schema file by path relative to schemas/, and
+    the migrations between a topic's versions by (topic, the version they start from)."""
 
     root: Path
     registry: TopicRegistry
     files: Mapping[str, SchemaFile]
     registry_sha256: str
+    migrations: Mapping[tuple[str, int], MigrationFile]
 
     @property
     def topics(self) -> tuple[TopicEntry, ...]:
@@ -68,19 +94,24 @@ class SchemaSet:
     def topic(self, name: str) -> TopicEntry:
         return self.registry.topic(name)
 
-    def payload(self, topic: str) -> SchemaFile:
-        """The payload schema file of a topic."""
-        return self.files[self.topic(topic).payload_schema]
+    def payload(self, topic: str, version: int | None = None) -> SchemaFile:
+        """The payload schema file of a topic's version (the newest when None)."""
+        entry = self.topic(topic)
+        return self.files[entry.payload_schema_of(entry.schema_version if version is None else version)]
 
     @cached_property
     def refs(self) -> SchemaRegistry:
         """Every schema file by `$id`, for resolving `$ref`s across files."""
         return schema_registry((f.id, f.document) for f in self.files.values())
 
-    def bundle(self, topic: str, origins: dict[str, tuple[str, str]] | None = None) -> dict[str, Any]:
-        """Self-contained schema of one topic's message: the envelope with its payload inlined.
-        `origins` gets where each definition came from (see `bundle_document`)."""
-        document = _topic_document(self, self.topic(topic))
+    def bundle(
+        self, topic: str, version: int | None = None, origins: dict[str, tuple[str, str]] | None = None
+    ) -> dict[str, Any]:
+        """Self-contained schema of one topic's messages of one version (the newest when None): the
+        envelope with that version's payload inlined. `origins` gets where each definition came from
+        (see `bundle_document`)."""
+        entry = self.topic(topic)
+        document = _topic_document(self, entry, entry.schema_version if version is None else version)
         return bundle_document(self.refs, document, self.envelope.id, origins=origins)
 
     def bundle_venue_message(self, name: str) -> dict[str, Any]:
@@ -97,6 +128,8 @@ class SchemaSet:
         digest = hashlib.sha256(self.registry_sha256.encode())
         for path in sorted(self.files):
             digest.update(f"{path}:{self.files[path].sha256}".encode())
+        for migration in sorted(self.migrations.values(), key=lambda m: m.path):
+            digest.update(f"{migration.path}:{migration.sha256}".encode())
         return digest.hexdigest()
 
 
@@ -105,19 +138,30 @@ def event_title(payload_title: str) -> str:
     return f"{payload_title}Event"
 
 
-def _topic_document(schemas: SchemaSet, entry: TopicEntry) -> dict[str, Any]:
+def bundle_name(topic: str, version: int) -> str:
+    """Name of the bundled schema of a topic's version: version 1 keeps the name it had before topics
+    had versions, so its `$id` and file never change when a version is added."""
+    return f"{topic}.schema.json" if version == 1 else f"{topic}.v{version}.schema.json"
+
+
+def _topic_document(schemas: SchemaSet, entry: TopicEntry, version: int) -> dict[str, Any]:
     envelope = schemas.envelope
-    payload = schemas.files[entry.payload_schema]
+    payload = schemas.files[entry.payload_schema_of(version)]
     properties = dict(envelope.document["properties"])
     properties["event_type"] = {
         "description": f"Always {entry.event_type} on {entry.name}.",
         "const": entry.event_type,
     }
+    properties["schema_version"] = {
+        "description": f"Always {version}: version {version} of the {entry.name} payload.",
+        "type": "integer",
+        "const": version,
+    }
     properties["payload"] = {"description": payload.document["description"], "$ref": payload.path}
     base = envelope.id.rsplit("/", 1)[0]
     return {
         "$schema": DRAFT_2020_12,
-        "$id": f"{base}/topics/{entry.name}.schema.json",
+        "$id": f"{base}/topics/{bundle_name(entry.name, version)}",
         "title": event_title(str(payload.document["title"])),
         "description": f"A message on {entry.name}: the doran envelope carrying a "
         f"{payload.document['title']} payload. " + entry.description,
@@ -136,7 +180,7 @@ def load_schema_set(root: Path) -> SchemaSet:
     files: dict[str, SchemaFile] = {}
     for path in sorted(root.rglob("*.schema.json")):
         rel = path.relative_to(root).as_posix()
-        if rel == REGISTRY_SCHEMA_FILE:
+        if rel in (REGISTRY_SCHEMA_FILE, MIGRATION_SCHEMA_FILE):
             continue
         raw = path.read_bytes()
         document = _parse(rel, raw)
@@ -148,6 +192,7 @@ def load_schema_set(root: Path) -> SchemaSet:
         registry=registry,
         files=files,
         registry_sha256=hashlib.sha256((root / REGISTRY_FILE).read_bytes()).hexdigest(),
+        migrations=_load_migrations(root, registry),
     )
     for schema_file in files.values():
         _check_refs(schemas, schema_file)
@@ -191,6 +236,14 @@ def _check_registry_files(registry: TopicRegistry, files: Mapping[str, SchemaFil
                 f"/topics/{index}/payload_schema",
                 f'topic "{topic.name}" names payload schema "{topic.payload_schema}", which does not exist',
             )
+        for position, earlier in enumerate(topic.earlier_versions):
+            if earlier.payload_schema not in files:
+                raise SchemaSourceError(
+                    REGISTRY_FILE,
+                    f"/topics/{index}/earlier_versions/{position}/payload_schema",
+                    f"{topic.name} version {earlier.schema_version} names payload schema "
+                    f'"{earlier.payload_schema}", which does not exist',
+                )
     for index, message in enumerate(registry.venue_messages):
         if message.schema not in files:
             raise SchemaSourceError(
@@ -198,6 +251,49 @@ def _check_registry_files(registry: TopicRegistry, files: Mapping[str, SchemaFil
                 f"/venue_messages/{index}/schema",
                 f'venue message "{message.name}" names schema "{message.schema}", which does not exist',
             )
+
+
+def _load_migrations(root: Path, registry: TopicRegistry) -> dict[tuple[str, int], MigrationFile]:
+    """Every migration file the registry names, checked against migration.schema.json."""
+    migrations: dict[tuple[str, int], MigrationFile] = {}
+    if not any(topic.earlier_versions for topic in registry.topics):
+        return migrations
+    shape = Draft202012Validator(_parse(MIGRATION_SCHEMA_FILE, _read_file(root, MIGRATION_SCHEMA_FILE)))
+    for index, topic in enumerate(registry.topics):
+        for position, earlier in enumerate(topic.earlier_versions):
+            raw = _read_file(
+                root,
+                earlier.migration,
+                REGISTRY_FILE,
+                f"/topics/{index}/earlier_versions/{position}/migration",
+            )
+            document = _parse(earlier.migration, raw)
+            errors = sorted(shape.iter_errors(document), key=lambda e: list(map(str, e.absolute_path)))
+            if errors:
+                raise SchemaSourceError(
+                    earlier.migration, pointer(errors[0].absolute_path), errors[0].message
+                )
+            downgrade = document.get("downgrade")
+            migrations[(topic.name, earlier.schema_version)] = MigrationFile(
+                path=earlier.migration,
+                topic=topic.name,
+                from_version=earlier.schema_version,
+                description=document["description"],
+                upgrade=Migration.from_json(document["upgrade"]),
+                downgrade=None if downgrade is None else Migration.from_json(downgrade),
+                document=document,
+                sha256=hashlib.sha256(raw).hexdigest(),
+            )
+    return migrations
+
+
+def _read_file(root: Path, rel: str, named_in: str | None = None, at: str = "") -> bytes:
+    try:
+        return (root / rel).read_bytes()
+    except FileNotFoundError:
+        if named_in is None:
+            raise SchemaSourceError(rel, "", "file not found") from None
+        raise SchemaSourceError(named_in, at, f'names "{rel}", which does not exist') from None
 
 
 def _refs(node: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], str]]:

@@ -18,7 +18,7 @@ from doran.schema_source.registry import REGISTRY_FILE
 from doran.schema_source.schema_set import SchemaSet
 from doran.schema_source.source_lines import pointer_lines
 
-__all__ = ["SourceLocation", "locate"]
+__all__ = ["SourceLocation", "locate", "locate_entry"]
 
 _DEFS = "#/$defs/"
 
@@ -32,11 +32,14 @@ class SourceLocation:
     line: int
 
 
-def locate(schemas: SchemaSet, topic: str, walked: str, keyword: str | None = None) -> SourceLocation:
-    """The source of the point `walked` (a pointer through `$ref`s) of `topic`'s bundled schema: of the
-    `keyword` there when given (following `$ref`s to the definition holding it), else of the node."""
+def locate(
+    schemas: SchemaSet, topic: str, walked: str, keyword: str | None = None, version: int | None = None
+) -> SourceLocation:
+    """The source of the point `walked` (a pointer through `$ref`s) of the bundled schema of `topic`
+    (of its `version`, the newest when None): of the `keyword` there when given (following `$ref`s to
+    the definition holding it), else of the node."""
     origins: dict[str, tuple[str, str]] = {}
-    bundle = schemas.bundle(topic, origins)
+    bundle = schemas.bundle(topic, version, origins)
     node: Any = bundle
     definition, path = "", list[Any]()  # the $defs entry the walk is in ("" for the root), and the path in it
     for token in parse(walked):
@@ -51,8 +54,14 @@ def locate(schemas: SchemaSet, topic: str, walked: str, keyword: str | None = No
         node, definition, path = _target(bundle, node["$ref"])
     if keyword and isinstance(node, dict) and keyword in node:
         path = [*path, keyword]
-    file, pointer = _source(schemas, topic, origins, definition, path)
+    file, pointer = _source(schemas, topic, version, origins, definition, path)
     return SourceLocation(file, pointer, _line(schemas, file, pointer))
+
+
+def locate_entry(schemas: SchemaSet, topic: str, field: str) -> SourceLocation:
+    """The source of one field of a topic's entry in topics.json (its versions, say)."""
+    pointer = f"/topics/{[t.name for t in schemas.topics].index(topic)}/{field}"
+    return SourceLocation(REGISTRY_FILE, pointer, _line(schemas, REGISTRY_FILE, pointer))
 
 
 def _target(bundle: dict[str, Any], ref: str) -> tuple[Any, str, list[Any]]:
@@ -71,7 +80,12 @@ def _child(node: Any, token: str) -> Any:
 
 
 def _source(
-    schemas: SchemaSet, topic: str, origins: dict[str, tuple[str, str]], definition: str, path: list[Any]
+    schemas: SchemaSet,
+    topic: str,
+    version: int | None,
+    origins: dict[str, tuple[str, str]],
+    definition: str,
+    path: list[Any],
 ) -> tuple[str, str]:
     tail = "".join(f"/{escape(str(token))}" for token in path)
     if definition:
@@ -82,7 +96,7 @@ def _source(
     if path[:2] == ["properties", "event_type"]:
         return REGISTRY_FILE, f"{entry}/event_type"
     if path[:2] == ["properties", "payload"]:
-        return schemas.payload(topic).path, ""
+        return schemas.payload(topic, version).path, ""
     if path and path[0] in ("$id", "title", "description"):
         return REGISTRY_FILE, entry  # made from the topic's entry
     return schemas.envelope.path, tail

@@ -9,17 +9,19 @@ from doran.contracts import (
     DEAD_LETTER_TOPIC,
     NORM_SWAP_DEMAND,
     DeadLetterStage,
-    ExecuteTradeEvent,
+    Envelope,
     SwapDemandEvent,
 )
 from doran.pipeline import Policy, default_policy, load_policy, trade_command
 from doran.pipeline.decide import SOURCE
 from doran.publish import stage_framing
+from doran.schema_source.registry import TopicSpec
 from doran.settings import Settings
 from doran.stages.handling import RecordHandler
+from doran.stages.kafka_watch import KafkaWatch
 from doran.stages.metrics import ConsumerMonitor, StageMetrics
 from doran.stages.quix_stage import build_quix_app
-from doran.wire import Framing
+from doran.wire import Framing, writing
 
 __all__ = ["build_decide_app", "demand_handler", "policy_from"]
 
@@ -30,13 +32,18 @@ def policy_from(settings: Settings) -> Policy:
 
 
 def demand_handler(
-    policy: Policy, max_record_bytes: int, *, framing: Framing
-) -> RecordHandler[SwapDemandEvent, ExecuteTradeEvent]:
-    """A handler turning one swap demand record into a command record, a counted decline, or a dead letter."""
+    policy: Policy,
+    max_record_bytes: int,
+    *,
+    framing: Framing,
+    target: TopicSpec[Envelope] = CMD_EXECUTE_TRADE,
+) -> RecordHandler[SwapDemandEvent, Envelope]:
+    """A handler turning one swap demand record (of any version the topic reads) into a command record
+    (written as `target`), a counted decline, or a dead letter."""
     return RecordHandler(
         DeadLetterStage.DECIDE,
         NORM_SWAP_DEMAND,
-        CMD_EXECUTE_TRADE,
+        target,
         lambda event: trade_command(event, policy),
         SOURCE,
         max_record_bytes,
@@ -45,18 +52,25 @@ def demand_handler(
 
 
 def build_decide_app(
-    settings: Settings, broker: str, metrics: StageMetrics, monitor: ConsumerMonitor | None = None
+    settings: Settings,
+    broker: str,
+    metrics: StageMetrics,
+    monitor: ConsumerMonitor | None = None,
+    *,
+    watch: KafkaWatch | None = None,
 ) -> Application:
     """The decide app; fails closed (doran.publish.stage_framing) without the schema ids it writes with."""
     policy = policy_from(settings)  # a broken policy file is said before the registry is asked
-    framing = stage_framing(settings, [CMD_EXECUTE_TRADE, DEAD_LETTER_TOPIC])
+    target = writing(CMD_EXECUTE_TRADE, settings.produce_versions.get(CMD_EXECUTE_TRADE.name))
+    framing = stage_framing(settings, [target, DEAD_LETTER_TOPIC])
     return build_quix_app(
         settings,
         broker,
         NORM_SWAP_DEMAND,
-        [CMD_EXECUTE_TRADE],
-        demand_handler(policy, settings.max_message_bytes, framing=framing),
+        [target],
+        demand_handler(policy, settings.max_message_bytes, framing=framing, target=target),
         metrics,
         framing,
         monitor=monitor,
+        watch=watch,
     )

@@ -115,9 +115,11 @@ def oversize_violation(record: KafkaRecord, limit: int) -> Violation:
 class RecordHandler(Generic[In, Out]):
     """A stage's pure transform between two topics, wrapped so every failure becomes a dead letter.
 
-    The transform gets the typed input event and returns the output's payload (JSON values in the
-    schema's field order) or a decline; the handler derives the event and encodes it without
-    validating it again (`doran.wire.derived_object`): the pipeline's property tests prove each
+    The transform gets the typed input event (the source's newest version, whichever version was
+    read) and returns the output's payload (JSON values in the schema's field order, of the target's
+    newest version; a target written in an earlier version maps it down) or a decline; the handler
+    derives the event and encodes it without validating it again (`doran.wire.derived_object`): the
+    pipeline's property tests prove each
     transform's outputs hold their contract. A ContractViolation it raises is a dead letter. It is a
     pure function of its input: the same record handled again (a redelivery under at-least-once)
     yields the same bytes. `now` only stamps dead letters. `framing` reads the input in any framing
@@ -136,11 +138,12 @@ class RecordHandler(Generic[In, Out]):
         try:
             upstream = self.framing.decode(self.source, message.value, message.headers)
             result = self.transform(upstream)
+            if isinstance(result, Declined):
+                return Handled((), declined=result.reason_code.value)
+            # Written in the target's configured version: a downgrade that cannot map it is a dead letter.
+            event = derived_object(self.target, upstream, result, source=self.event_source)
         except ContractViolation as exc:
             return reject(self.stage, exc.reason, exc.violations, message, now, self.max_record_bytes)
-        if isinstance(result, Declined):
-            return Handled((), declined=result.reason_code.value)
-        event = derived_object(self.target, upstream, result, source=self.event_source)
         record = object_record(self.target, event)
         if record.size > self.max_record_bytes:
             violation = oversize_violation(record, self.max_record_bytes)

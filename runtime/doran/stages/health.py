@@ -1,8 +1,8 @@
 """The stage's HTTP endpoint for k3s and Prometheus: /healthz (alive), /readyz (doing its job), /metrics.
 
-What alive and ready mean is the stage's to say (callables): for a consuming stage, ready is
-"partitions assigned" and alive is "the poll loop ran recently"; for ingest, ready is "connected
-to the relay and subscribed".
+What alive and ready mean is the stage's to say (callables): alive is "my loop ran recently", ready is
+"I can do my job now" (`doran.stages.readiness`). A check may return a bool or (bool, why): the why is
+the body, so `curl /readyz` names what is missing.
 """
 
 from __future__ import annotations
@@ -15,19 +15,29 @@ from typing import Self
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.registry import CollectorRegistry
 
-__all__ = ["HealthServer"]
+__all__ = ["Check", "HealthServer"]
+
+#: A probe's check: whether it passes, or whether and why.
+Check = Callable[[], bool | tuple[bool, str]]
+
+
+def _answer(check: Check) -> tuple[bytes, int]:
+    result = check()
+    ok, why = result if isinstance(result, tuple) else (result, "ok" if result else "not ok")
+    return f"{why}\n".encode(), 200 if ok else 503
 
 
 class HealthServer:
-    """Serves /healthz (200 while `live()`), /readyz (200 while `ready()`) and /metrics, else 503/404."""
+    """Serves /healthz (200 while `live()` passes), /readyz (200 while `ready()` does) and /metrics;
+    else 503 (with the check's why) or 404."""
 
     def __init__(
         self,
         port: int,
         *,
         registry: CollectorRegistry,
-        live: Callable[[], bool],
-        ready: Callable[[], bool],
+        live: Check,
+        ready: Check,
         host: str = "0.0.0.0",
     ) -> None:
         checks = {"/healthz": live, "/readyz": ready}
@@ -37,10 +47,8 @@ class HealthServer:
                 if self.path == "/metrics":
                     body, status, kind = generate_latest(registry), 200, CONTENT_TYPE_LATEST
                 elif self.path in checks:
-                    ok = checks[self.path]()
-                    body, status, kind = (
-                        (b"ok\n", 200, "text/plain") if ok else (b"not ok\n", 503, "text/plain")
-                    )
+                    body, status = _answer(checks[self.path])
+                    kind = "text/plain"
                 else:
                     body, status, kind = b"not found\n", 404, "text/plain"
                 self.send_response(status)

@@ -3,9 +3,10 @@
 Core: `FrameIngest` maps one received frame to what became of it, a `Handled` as in every stage
 (pure, time injected, never raises). JSON-RPC protocol traffic (answers to our requests, other
 notifications) is counted by kind, not dead-lettered. Shell: `run_ingest` pumps a frame feed (the
-live relay, or a recording) into a Quix-configured producer in this process, so counting, readiness
-and liveness need no IPC; it frames each record as its topic declares, with the schema ids it
-looked up when it started.
+live relay, or a recording) into a producer in this process, so counting, readiness and liveness need
+no IPC; it frames each record as its topic declares, with the schema ids it looked up when it started.
+Beside the pump it tends the producer on a timer (`doran.stages.ingest_tender`), so a broker failure
+surfaces when it happens, not at the next frame.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import aclosing
 from datetime import datetime
 from typing import Any
@@ -38,6 +39,7 @@ from doran.relay import (
     SUBSCRIPTIONS,
     ErrorAnswer,
     FrameFeed,
+    LiveRelayFeed,
     Malformed,
     Notification,
     ReceivedFrame,
@@ -48,10 +50,15 @@ from doran.relay import (
 )
 from doran.schema_source.registry import TopicSpec, VenueMessageSpec
 from doran.settings import Settings
+from doran.stages.broker_failure import BrokerFailure
 from doran.stages.consumed import Consumed
+from doran.stages.delivery import TrackedProducer
 from doran.stages.handling import Handled, oversize_violation, reject
+from doran.stages.ingest_tender import READINESS, IngestTender, producer_config
+from doran.stages.kafka_watch import KafkaWatch
+from doran.stages.lifecycle import Lifecycle
 from doran.stages.metrics import StageMetrics
-from doran.stages.quix_stage import quix_application
+from doran.stages.readiness import Readiness
 from doran.wire import (
     ContractViolation,
     KafkaRecord,
@@ -62,6 +69,7 @@ from doran.wire import (
     max_length,
     object_record,
     utc_timestamp,
+    writing,
 )
 
 __all__ = [
@@ -87,6 +95,8 @@ class IngestConfigError(DoranError):
 
 
 _PREFIXES = {"quote": "nearq-", "quote_status": "nears-"}
+#: What ingest writes.
+_TOPICS = [RAW_NEAR_INTENTS_QUOTE, RAW_NEAR_INTENTS_QUOTE_STATUS, DEAD_LETTER_TOPIC]
 
 
 def venue_event_id(kind: str, data: Any) -> str:
@@ -102,10 +112,22 @@ def quote_event_id(data: Any) -> str:
 class FrameIngest:
     """Turns relay frames into records; remembers which subscription id is which (from the acks)."""
 
-    def __init__(self, feed: str, *, max_frame_bytes: int, max_record_bytes: int) -> None:
+    def __init__(
+        self,
+        feed: str,
+        *,
+        max_frame_bytes: int,
+        max_record_bytes: int,
+        versions: Mapping[str, int] | None = None,
+    ) -> None:
+        """`versions`: the version to write of a raw topic, where not its newest (DORAN_PRODUCE_VERSIONS)."""
         if not 0 < len(feed) <= _MAX_FEED:
             raise IngestConfigError(f"A feed name must have 1 to {_MAX_FEED} characters: {feed[:80]!r}...")
         self.feed = feed
+        written = versions or {}
+        self._routes = {
+            kind: (venue, writing(topic, written.get(topic.name))) for kind, (venue, topic) in _ROUTES.items()
+        }
         self._max_frame = max_frame_bytes
         self._max_record = max_record_bytes
         self._subscriptions: dict[str, Subscription] = {}  # subscription id -> what it delivers
@@ -158,7 +180,7 @@ class FrameIngest:
             )
             violation = Violation(pointer="/params/subscription", message=text)
             return self._dead(original, DeadLetterReason.INVALID_VENUE_MESSAGE, [violation], now)
-        venue, topic = _ROUTES[delivers]
+        venue, topic = self._routes[delivers]
         try:
             decode_venue_message(venue, note.data, at=DATA_POINTER)
         except ContractViolation as exc:
@@ -220,6 +242,33 @@ async def pump(
             observe(time.perf_counter() - started)
 
 
+#: How long a stopping ingest waits for the broker to acknowledge what it produced (within the pod's
+#: 30 s termination grace period).
+_FLUSH_TIMEOUT_S = 10.0
+
+
+async def _ingest(
+    feed: FrameFeed,
+    ingest: FrameIngest,
+    producer: TrackedProducer,
+    metrics: StageMetrics,
+    watch: KafkaWatch,
+    broker_timeout_s: float,
+    should_stop: Callable[[], bool],
+) -> None:
+    pumping = asyncio.create_task(pump(feed, ingest, producer.produce, metrics, should_stop=should_stop))
+    relay = feed.client if isinstance(feed, LiveRelayFeed) else None
+    tender = IngestTender(producer, watch, relay, broker_timeout_s)
+    tending = asyncio.create_task(tender.run(pumping, [topic.name for topic in _TOPICS]))
+    await asyncio.wait({pumping, tending}, return_when=asyncio.FIRST_EXCEPTION)
+    for task in (pumping, tending):
+        task.cancel()  # a no-op on a task that is done
+    outcomes = await asyncio.gather(tending, pumping, return_exceptions=True)
+    for outcome in outcomes:  # a failure to tend first: the pump's is its consequence
+        if isinstance(outcome, BaseException) and not isinstance(outcome, asyncio.CancelledError):
+            raise outcome
+
+
 def run_ingest(
     settings: Settings,
     broker: str,
@@ -227,20 +276,31 @@ def run_ingest(
     metrics: StageMetrics,
     *,
     should_stop: Callable[[], bool] = lambda: False,
+    watch: KafkaWatch | None = None,
 ) -> None:
-    """Ingest `feed` into the broker until it is exhausted or `should_stop()`; flushes before returning."""
+    """Ingest `feed` into the broker until it is exhausted or `should_stop()`; flushes before returning.
+
+    A failed delivery or a fatal producer error raises DeliveryFailed as soon as the producer reports
+    it (the records not acknowledged are logged at ERROR), as does a broker unreachable for longer than
+    DORAN_BROKER_UNAVAILABLE_TIMEOUT_S. `watch` gets the producer's statistics and the relay's state.
+    """
     ingest = FrameIngest(
-        feed.name, max_frame_bytes=settings.relay_max_frame_bytes, max_record_bytes=settings.max_message_bytes
+        feed.name,
+        max_frame_bytes=settings.relay_max_frame_bytes,
+        max_record_bytes=settings.max_message_bytes,
+        versions=settings.produce_versions,
     )
-    writes = [RAW_NEAR_INTENTS_QUOTE, RAW_NEAR_INTENTS_QUOTE_STATUS, DEAD_LETTER_TOPIC]
-    frame = stage_framing(settings, writes).frame  # fails closed before the feed is touched
-    create_topics(broker, writes)
-    with quix_application(settings, broker, STAGE).get_producer() as producer:
-
-        def produce(record: KafkaRecord) -> None:
-            value = frame(record.topic, record.value)
-            producer.produce(topic=record.topic, key=record.key, value=value, headers=record.headers)
-            producer.poll(0)
-
-        asyncio.run(pump(feed, ingest, produce, metrics, should_stop=should_stop))
-        producer.flush()
+    frame = stage_framing(settings, _TOPICS).frame  # fails closed before the feed is touched
+    create_topics(broker, _TOPICS)
+    if watch is None:
+        lifecycle = Lifecycle(STAGE)
+        watch = KafkaWatch(lifecycle, Readiness(lifecycle, READINESS))
+    watch.expect(_TOPICS)
+    producer = TrackedProducer(producer_config(settings, broker, watch), frame=frame)
+    timeout_s = settings.broker_unavailable_timeout_s
+    try:
+        asyncio.run(_ingest(feed, ingest, producer, metrics, watch, timeout_s, should_stop))
+        producer.flush(_FLUSH_TIMEOUT_S)
+    except BrokerFailure:
+        producer.log_undelivered()
+        raise

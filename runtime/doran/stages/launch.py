@@ -1,31 +1,41 @@
 """Start one stage process: settings in, a running stage with its health endpoint, until SIGTERM/SIGINT.
 
-Every stage serves /healthz, /readyz and /metrics on DORAN_HEALTH_PORT. A consuming stage is
-ready once it has partitions assigned and alive while its poll loop runs (both from librdkafka's
-statistics); ingest is ready while connected and subscribed to the relay, alive while its
-receive loop runs.
+Every stage serves /healthz ("my loop is alive"), /readyz ("I can do my job now") and /metrics on
+DORAN_HEALTH_PORT, and logs its lifecycle at INFO, one structured line per event
+(`doran.stages.lifecycle`). A consuming stage is ready while it holds partitions in a settled group
+and its consumer and producer reach a broker; ingest while it is subscribed to the relay and its
+producer reaches a broker. When the broker can no longer serve a stage as it is, the stage exits with
+one line saying why (`doran.stages.broker_failure`), so that Kubernetes restarts it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import faulthandler
-import logging
 import signal
+import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Literal
 
 from doran.errors import DoranError
 from doran.relay import LiveRelayFeed
 from doran.settings import Settings
-from doran.stages.health import HealthServer
-from doran.stages.metrics import ConsumerMonitor, StageMetrics
+from doran.stages.broker_failure import broker_failure
+from doran.stages.health import Check, HealthServer
+from doran.stages.kafka_watch import KafkaWatch
+from doran.stages.lifecycle import Lifecycle, configure_logging
+from doran.stages.metrics import StageMetrics
+from doran.stages.readiness import Readiness
+from doran.stages.stop_signals import stop_on_signals
+from doran.wire import check_written_versions
 
-__all__ = ["STAGES", "BrokerNotConfigured", "StageName", "run_stage"]
+__all__ = ["CONSUMER_READINESS", "STAGES", "BrokerNotConfigured", "StageName", "run_stage"]
 
 StageName = Literal["ingest", "normalize", "decide", "execute", "settle"]
 STAGES: tuple[StageName, ...] = ("ingest", "normalize", "decide", "execute", "settle")
+#: What a consuming stage needs to do its job.
+CONSUMER_READINESS = ("assigned", "broker", "producer")
 
 
 class BrokerNotConfigured(DoranError):
@@ -33,9 +43,7 @@ class BrokerNotConfigured(DoranError):
 
 
 @contextlib.contextmanager
-def _health(
-    settings: Settings, metrics: StageMetrics, live: Callable[[], bool], ready: Callable[[], bool]
-) -> Iterator[None]:
+def _health(settings: Settings, metrics: StageMetrics, live: Check, ready: Check) -> Iterator[None]:
     if settings.health_port is None:
         yield
         return
@@ -45,7 +53,7 @@ def _health(
 
 def run_stage(name: StageName, settings: Settings) -> None:
     """Run stage `name` against DORAN_BROKER_ADDRESS until stopped; its lifecycle is logged at INFO."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    check_written_versions(settings.produce_versions)  # a version it cannot write stops it now, not later
     faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1 <pid>`: every thread's stack
     broker = settings.broker_address
     if not broker:
@@ -53,22 +61,41 @@ def run_stage(name: StageName, settings: Settings) -> None:
             f"doran stage {name} needs a broker: set DORAN_BROKER_ADDRESS (e.g. redpanda:9092), "
             "or run `doran demo`, which starts an embedded one."
         )
+    configure_logging()
+    lifecycle = Lifecycle(name)
+    lifecycle.log("start", broker=broker, group_instance_id=settings.group_instance_id)
+    try:
+        _run(name, settings, broker, lifecycle)
+    except Exception as exc:
+        failure = broker_failure(exc)
+        lifecycle.log("failed", reason=str(failure or exc))
+        if failure is not None and failure is not exc:
+            raise failure from exc
+        raise
+    lifecycle.log("stopped")
+
+
+def _run(name: StageName, settings: Settings, broker: str, lifecycle: Lifecycle) -> None:
     if name == "ingest":
         from doran.stages.ingest import run_ingest
+        from doran.stages.ingest_tender import READINESS
 
-        feed = LiveRelayFeed(settings.relay_url, settings.relay_api_key)
+        instance = settings.relay_instance_id
+        feed = LiveRelayFeed(settings.relay_url, settings.relay_api_key, instance_id=instance)
+        watch = KafkaWatch(lifecycle, Readiness(lifecycle, READINESS))
         metrics = StageMetrics(name)
         alive = lambda: time.monotonic() - feed.client.last_alive <= settings.liveness_timeout_s  # noqa: E731
-        with _health(settings, metrics, alive, lambda: feed.client.connected):
-            run_ingest(settings, broker, feed, metrics)
+        stop = threading.Event()
+        with _health(settings, metrics, alive, watch.readiness.probe), stop_on_signals(stop, lifecycle):
+            run_ingest(settings, broker, feed, metrics, should_stop=stop.is_set, watch=watch)
         return
-    monitor = ConsumerMonitor()
+    # The stateful stages' transactional producers are their own: their consumer is watched alone.
+    needs = ("assigned", "broker") if name in ("execute", "settle") else CONSUMER_READINESS
+    watch = KafkaWatch(lifecycle, Readiness(lifecycle, needs))
+    monitor = watch.consumer_monitor
     metrics = StageMetrics(name, monitor)
     with _health(
-        settings,
-        metrics,
-        lambda: monitor.polled_within(settings.liveness_timeout_s),
-        lambda: bool(monitor.assigned),
+        settings, metrics, lambda: monitor.polled_within(settings.liveness_timeout_s), watch.readiness.probe
     ):
         if name == "execute":
             from doran.stages.execute import run_execute_stage
@@ -84,4 +111,4 @@ def run_stage(name: StageName, settings: Settings) -> None:
             from doran.stages.normalize import build_normalize_app as build
         else:
             from doran.stages.decide import build_decide_app as build
-        build(settings, broker, metrics, monitor).run()
+        build(settings, broker, metrics, watch=watch).run()

@@ -2,17 +2,14 @@
 
 Counting sits on the per-message path, so it is plain integer arithmetic in the stage's thread
 (a prometheus_client Counter costs ~1 µs per increment); the collector reads the numbers when
-Prometheus scrapes. Consumer lag, liveness and readiness come from librdkafka's statistics
-callback, which the consumer serves from inside poll(): if the poll loop stops, so do they.
+Prometheus scrapes. Consumer lag comes from librdkafka's statistics (`doran.stages.client_stats`).
 """
 
 from __future__ import annotations
 
 import bisect
-import json
-import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +18,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.registry import Collector, CollectorRegistry
 
 from doran.contracts import DEAD_LETTER_TOPIC
+from doran.stages.client_stats import ConsumerMonitor
 from doran.stages.handling import Handled
 
 __all__ = ["ConsumerMonitor", "LatencyHistogram", "StageMetrics", "parse_counts"]
@@ -65,49 +63,6 @@ class LatencyHistogram:
             buckets.append((bound, cumulative))
         family.add_metric([stage], buckets, self.total)
         return family
-
-
-def _lag(partition: dict[str, Any]) -> int | None:
-    """Messages between the consumer's position and the partition's end (last stable offset under
-    read_committed). Positions, not committed offsets: the executor commits through its producer's
-    transactions, which the consumer's own statistics never see."""
-    end = partition.get("ls_offset", -1)
-    end = end if end >= 0 else partition.get("hi_offset", -1)
-    position = partition.get("app_offset", -1)
-    position = position if position >= 0 else partition.get("committed_offset", -1)
-    if end < 0 or position < 0:
-        return None
-    return max(0, int(end) - int(position))
-
-
-class ConsumerMonitor:
-    """Reads librdkafka's statistics (pass `on_stats` as the consumer's `stats_cb`): partitions
-    assigned, consumer lag, and when the poll loop last ran."""
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self._started = clock()
-        self.last_poll: float | None = None
-        self.assigned: frozenset[tuple[str, int]] = frozenset()
-        self.lag: dict[tuple[str, int], int] = {}
-
-    def on_stats(self, stats_json: str) -> None:
-        stats = json.loads(stats_json)
-        assigned, lag = set(), {}
-        for topic, info in stats.get("topics", {}).items():
-            for number, partition in info.get("partitions", {}).items():
-                if number == "-1" or partition.get("fetch_state") in (None, "none", "stopped"):
-                    continue
-                assigned.add((topic, int(number)))
-                behind = _lag(partition)
-                if behind is not None:
-                    lag[(topic, int(number))] = behind
-        self.assigned, self.lag, self.last_poll = frozenset(assigned), lag, self._clock()
-
-    def polled_within(self, seconds: float) -> bool:
-        """Whether the poll loop ran in the last `seconds` (liveness); from the start until it first ran."""
-        since = self.last_poll if self.last_poll is not None else self._started
-        return self._clock() - since <= seconds
 
 
 class StageMetrics(Collector):

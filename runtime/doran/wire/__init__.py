@@ -10,6 +10,8 @@
 - `Framing`  what a process resolved at start: `frame(topic, json)` for the wire, `decode(TOPIC, value,
   headers)` for a consumed record in any framing (Confluent prefix, `__value_schema_id` header, plain)
 - `unframe(topic, value, headers)`  the schema a record names and its JSON, without asking the registry
+- `writing(TOPIC, version)`  the topic as a producer writes an earlier version of it (its downgrades
+  applied to what stage logic makes); `decode` reads every version and returns the newest
 """
 
 from doran.wire.envelope import (
@@ -56,6 +58,7 @@ from doran.wire.kafka_binding import (
 )
 from doran.wire.limits import contract_type, max_length, size_violation
 from doran.wire.reference import violations
+from doran.wire.versions import UnwritableVersion, check_written_versions, writing
 
 __all__ = [
     "CONTRACT_HEADER",
@@ -70,8 +73,10 @@ __all__ = [
     "SchemaRef",
     "Unframed",
     "UnknownTopic",
+    "UnwritableVersion",
     "build",
     "canonical_json",
+    "check_written_versions",
     "content_id",
     "contract_type",
     "decode",
@@ -97,4 +102,5 @@ __all__ = [
     "utc_timestamp",
     "venue_message",
     "violations",
+    "writing",
 ]

@@ -14,7 +14,8 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
-from doran.contracts import SCHEMA_VERSION, VENUE, DeadLetterReason, Envelope
+from doran.contracts import VENUE, DeadLetterReason, Envelope, Violation
+from doran.schema_source.migration import MigrationFailed
 from doran.schema_source.registry import TopicSpec
 from doran.wire.errors import ContractViolation
 from doran.wire.json_format import json_bytes
@@ -136,14 +137,25 @@ def event_object(
     construction is proven correct by property tests against the reference validator (ingest:
     tests/stages/test_ingest_core.py; normalize, decide: tests/pipeline/test_outputs_hold_their_contracts.py),
     on the per-message path where validating what was just built costs as much as the rest of the
-    stage. `payload` holds JSON values only, in the schema's field order.
+    stage. `payload` holds JSON values only, in the schema's field order, of the topic's newest
+    version: a topic written in an earlier version (`doran.wire.writing`) maps it down first
+    (ContractViolation, migration_failed, when its downgrade cannot).
     """
+    if topic.from_newest is not None:
+        try:
+            payload = topic.from_newest.apply(payload)
+        except MigrationFailed as exc:
+            violation = Violation(
+                pointer=f"/payload{exc.pointer}",
+                message=f"writing {topic.name} version {topic.schema_version}: {exc.message}",
+            )
+            raise ContractViolation(topic.name, DeadLetterReason.MIGRATION_FAILED, [violation]) from None
     return {
         "event_id": event_id,
         "event_type": topic.event_type,
         "venue": VENUE,
         "source": source,
-        "schema_version": SCHEMA_VERSION,
+        "schema_version": topic.schema_version,
         "observed_at": observed_at,
         "ingested_at": ingested_at,
         "payload": payload,

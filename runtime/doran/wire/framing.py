@@ -227,11 +227,12 @@ class Framing:
         return decode(spec, self.unframed(spec, value, headers))
 
     def _check(self, spec: TopicSpec[Envelope], schema: SchemaRef) -> None:
-        subject = spec.value_subject
-        held = self.directory.holds(subject, schema)
-        if held:
+        # Each version of a topic has a subject of its own: the schema must be one of them.
+        verdicts = [self.directory.holds(subject, schema) for subject in spec.value_subjects]
+        if any(verdicts):
             return
-        if held is None:
+        subject = " or ".join(spec.value_subjects)
+        if all(verdict is None for verdict in verdicts):
             raise _rejected(
                 spec.name,
                 DeadLetterReason.UNKNOWN_SCHEMA_ID,

@@ -1,23 +1,26 @@
 """The JSON format of doran events: `decode` validates raw bytes for a topic, `encode` serialises.
 
-Fast path: pydantic's strict JSON validation of the topic's generated model (no dict in
-between). Only when it fails does the reference validator run, to name every violation and
-classify the reason; it is also the authority if the two ever disagree.
+Fast path: pydantic's strict JSON validation of the topic's generated model of its newest version
+(no dict in between). Only when it fails does more run: a message of an earlier version the topic
+reads is validated as that version and migrated to the newest; anything else meets the reference
+validator, which names every violation and classifies the reason (it is also the authority if the
+two ever disagree).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, TypeVar
 
 import orjson
 from pydantic import BaseModel, ValidationError
 from pydantic_core import to_json
 
-from doran.contracts import SCHEMA_VERSION, TOPICS, VENUE_MESSAGES, DeadLetterReason, Envelope, Violation
-from doran.schema_source.registry import TopicSpec, VenueMessageSpec
+from doran.contracts import TOPICS, VENUE_MESSAGES, DeadLetterReason, Envelope, Violation
+from doran.schema_source.registry import TopicSpec, VenueMessageSpec, VersionSpec
 from doran.wire.errors import ContractViolation, UnknownTopic
-from doran.wire.reference import explain, violations
+from doran.wire.limits import max_length
+from doran.wire.reference import explain, judge
+from doran.wire.versions import earlier_version, unknown_version, upgraded_payload
 
 __all__ = [
     "decode",
@@ -31,6 +34,7 @@ __all__ = [
 
 E = TypeVar("E", bound=Envelope)
 M = TypeVar("M")
+_MAX_MESSAGE = max_length(Violation, "message")
 
 
 def topic(name: str) -> TopicSpec[Envelope]:
@@ -50,7 +54,8 @@ def venue_message(name: str) -> VenueMessageSpec[Any]:
 
 
 def decode(spec: TopicSpec[E], data: bytes | str) -> E:
-    """Validate raw bytes as a message of the topic and return its typed event model.
+    """Validate raw bytes as a message of the topic and return its typed event model, of the topic's
+    newest version (an earlier version the topic reads is migrated to it).
 
     Raises ContractViolation listing every violation (JSON pointer + message).
     """
@@ -64,7 +69,36 @@ def decode(spec: TopicSpec[E], data: bytes | str) -> E:
     except orjson.JSONDecodeError as exc:
         violation = Violation(pointer="", message=f"not JSON: {exc}")
         raise ContractViolation(spec.name, DeadLetterReason.NOT_JSON, [violation]) from None
-    return _by_reference(spec.name, instance, model.model_validate, _reason(spec, instance))
+    version = instance.get("schema_version") if isinstance(instance, dict) else None
+    earlier = earlier_version(spec, version)
+    if earlier is not None:
+        return _upgraded(spec, earlier, data, instance)
+    if isinstance(version, int) and not isinstance(version, bool) and version not in spec.versions:
+        raise unknown_version(spec, version)
+    return judge(spec.name, spec.bundle, instance, model.model_validate, _reason(spec, instance))
+
+
+def _upgraded(spec: TopicSpec[E], earlier: VersionSpec[Any], data: bytes | str, instance: Any) -> E:
+    """A message of an earlier version: valid as that version, then migrated to the newest."""
+    older_model = earlier.event_model
+    try:
+        older_model.__pydantic_validator__.validate_json(data, strict=True)
+    except ValidationError:
+        judge(
+            spec.name, earlier.bundle, instance, older_model.model_validate, DeadLetterReason.SCHEMA_VIOLATION
+        )
+    migrated = {
+        **instance,
+        "schema_version": spec.schema_version,
+        "payload": upgraded_payload(spec, earlier, instance["payload"]),
+    }
+    try:
+        return spec.event_model.__pydantic_validator__.validate_json(json_bytes(migrated), strict=True)  # type: ignore[no-any-return]
+    except ValidationError as exc:
+        found = explain(spec.bundle, migrated, exc)
+        where = f"migrated from version {earlier.schema_version}: "
+        violations = [Violation(pointer=v.pointer, message=(where + v.message)[:_MAX_MESSAGE]) for v in found]
+        raise ContractViolation(spec.name, DeadLetterReason.MIGRATION_FAILED, violations) from None
 
 
 def decode_venue_message(spec: VenueMessageSpec[M], instance: Any, *, at: str = "") -> M:
@@ -72,28 +106,19 @@ def decode_venue_message(spec: VenueMessageSpec[M], instance: Any, *, at: str = 
     try:
         return spec.adapter.validate_python(instance, strict=True)
     except ValidationError:
-        return _by_reference(
-            spec.name, instance, spec.adapter.validate_python, DeadLetterReason.SCHEMA_VIOLATION, at
+        return judge(
+            spec.name,
+            spec.bundle,
+            instance,
+            spec.adapter.validate_python,
+            DeadLetterReason.SCHEMA_VIOLATION,
+            at,
         )
-
-
-def _by_reference(
-    name: str, instance: Any, lax: Callable[[Any], M], reason: DeadLetterReason, at: str = ""
-) -> M:
-    """The strict fast path refused: the reference validator decides. Strict mode refuses a few values
-    JSON Schema accepts (an integer written 5.0): a message the reference accepts is taken, coerced."""
-    found = violations(name, instance, at=at)
-    if not found:
-        try:
-            return lax(instance)
-        except ValidationError as exc:
-            found = explain(name, instance, exc, at=at)
-    raise ContractViolation(name, reason, found)
 
 
 def _reason(spec: TopicSpec[Envelope], instance: Any) -> DeadLetterReason:
     if isinstance(instance, dict):
-        if "schema_version" in instance and instance["schema_version"] != SCHEMA_VERSION:
+        if "schema_version" in instance and instance["schema_version"] != spec.schema_version:
             return DeadLetterReason.UNKNOWN_SCHEMA_VERSION
         if "event_type" in instance and instance["event_type"] != spec.event_type:
             return DeadLetterReason.WRONG_EVENT_TYPE

@@ -14,7 +14,7 @@ from functools import cache
 from typing import Any
 
 from doran.contracts import Envelope
-from doran.schema_source.registry import TopicSpec
+from doran.schema_source.registry import BundledSchema, TopicSpec
 from doran.wire.framing import PREFIX_BYTES
 from doran.wire.json_format import encode, json_bytes
 
@@ -85,12 +85,13 @@ def message_key(topic: TopicSpec[Envelope], event: _Event) -> str:
 
 
 @cache
-def _constant_headers(topic: TopicSpec[Envelope]) -> tuple[tuple[str, bytes], ...]:
+def _constant_headers(schema: BundledSchema) -> tuple[tuple[str, bytes], ...]:
+    # Keyed by the schema the record is written in (a topic's version), which hashes cheaply.
     return (
         ("ce_specversion", b"1.0"),
-        ("ce_dataschema", topic.schema_id.encode()),
+        ("ce_dataschema", schema.id.encode()),
         ("content-type", b"application/json"),
-        (CONTRACT_HEADER, topic.schema_sha256.encode()),
+        (CONTRACT_HEADER, schema.sha256.encode()),
     )
 
 
@@ -107,7 +108,7 @@ def kafka_headers(topic: TopicSpec[Envelope], event: _Event) -> list[tuple[str, 
         ("ce_source", (source or f"urn:doran:{venue}").encode()),
         ("ce_type", event_type.encode()),
         ("ce_time", time.encode()),
-        *_constant_headers(topic),
+        *_constant_headers(topic.bundle),
     ]
 
 

@@ -11,21 +11,27 @@ pattern (its title and description), not by the regex.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError as SchemaValidationError
 from pydantic import ValidationError
 from pydantic_core import to_jsonable_python
 
-from doran.contracts import DeadLetter, Violation, bundled_schema
+from doran.contracts import TOPICS, VENUE_MESSAGES, DeadLetter, DeadLetterReason, Violation
 from doran.json_pointer import pointer
 from doran.quoting import elide, quoted
+from doran.schema_source.registry import BundledSchema
+from doran.wire.errors import ContractViolation, UnknownTopic
 from doran.wire.limits import max_length
 
-__all__ = ["explain", "reference_validator", "violations"]
+__all__ = ["ecma_validator", "explain", "judge", "reference_validator", "violations"]
+
+M = TypeVar("M")
+# A contract named as the registry names it (its newest version), or a bundled schema itself.
+Contract = str | BundledSchema
 
 # The dead letter's limits: a hostile message must not bloat the record that reports it.
 _MAX_VIOLATIONS = max_length(DeadLetter, "violations")
@@ -61,11 +67,31 @@ def _pattern_message(instance: str, pattern: str, schema: Any) -> str:
 _EcmaDraft202012 = validators.extend(Draft202012Validator, {"pattern": _ecma_pattern})  # type: ignore[no-untyped-call]
 
 
-@cache
-def reference_validator(name: str) -> Draft202012Validator:
-    """The oracle for one topic's (or venue message's) messages, compiled once per process."""
-    validator: Draft202012Validator = _EcmaDraft202012(bundled_schema(name))
+def ecma_validator(schema: dict[str, Any]) -> Draft202012Validator:
+    """A Draft 2020-12 validator of a bundled schema whose patterns follow ECMA-262."""
+    validator: Draft202012Validator = _EcmaDraft202012(schema)
     return validator
+
+
+def _bundle(contract: Contract) -> BundledSchema:
+    if isinstance(contract, BundledSchema):
+        return contract
+    if contract in TOPICS:
+        return TOPICS[contract].bundle
+    if contract in VENUE_MESSAGES:
+        return VENUE_MESSAGES[contract].bundle
+    raise UnknownTopic(contract)
+
+
+@cache
+def _compiled(bundle: BundledSchema) -> Draft202012Validator:
+    return ecma_validator(bundle.document())
+
+
+def reference_validator(contract: Contract) -> Draft202012Validator:
+    """The oracle for one contract's messages (a topic's newest version, a venue message, or any
+    bundled schema), compiled once per process."""
+    return _compiled(_bundle(contract))
 
 
 def _leaves(error: SchemaValidationError) -> Iterator[tuple[str, str]]:
@@ -94,13 +120,13 @@ def _leaves(error: SchemaValidationError) -> Iterator[tuple[str, str]]:
         yield pointer(base), error.message.replace(repr(error.instance), quoted(error.instance), 1)
 
 
-def violations(name: str, instance: Any, *, at: str = "") -> list[Violation]:
-    """Every violation of the contract `name` in a parsed message, sorted by pointer; [] if valid.
+def violations(contract: Contract, instance: Any, *, at: str = "") -> list[Violation]:
+    """Every violation of the contract in a parsed message, sorted by pointer; [] if valid.
 
     `at` prefixes every pointer: where the message sits inside what was received.
     """
     found = sorted(
-        {leaf for error in reference_validator(name).iter_errors(instance) for leaf in _leaves(error)}
+        {leaf for error in reference_validator(contract).iter_errors(instance) for leaf in _leaves(error)}
     )
     return [
         Violation(pointer=(at + p)[:_MAX_POINTER], message=m[:_MAX_MESSAGE])
@@ -108,10 +134,10 @@ def violations(name: str, instance: Any, *, at: str = "") -> list[Violation]:
     ]
 
 
-def explain(name: str, instance: Any, refusal: ValidationError, *, at: str = "") -> list[Violation]:
+def explain(contract: Contract, instance: Any, refusal: ValidationError, *, at: str = "") -> list[Violation]:
     """The violations behind a pydantic refusal of `instance`: the reference validator's when it finds
     any (it is the authority), else pydantic's own, located without its union-branch names."""
-    found = violations(name, to_jsonable_python(instance), at=at)
+    found = violations(contract, to_jsonable_python(instance), at=at)
     if found:
         return found
     return [
@@ -120,6 +146,26 @@ def explain(name: str, instance: Any, refusal: ValidationError, *, at: str = "")
         )
         for e in refusal.errors()[:_MAX_VIOLATIONS]
     ]
+
+
+def judge(
+    name: str,
+    contract: Contract,
+    instance: Any,
+    lax: Callable[[Any], M],
+    reason: DeadLetterReason,
+    at: str = "",
+) -> M:
+    """The strict fast path refused `instance`: the reference validator decides. Strict mode refuses a
+    few values JSON Schema accepts (an integer written 5.0): a message the reference accepts is taken,
+    coerced by `lax`; otherwise ContractViolation with every violation, for `reason`."""
+    found = violations(contract, instance, at=at)
+    if not found:
+        try:
+            return lax(instance)
+        except ValidationError as exc:
+            found = explain(contract, instance, exc, at=at)
+    raise ContractViolation(name, reason, found)
 
 
 def _data_path(loc: tuple[int | str, ...]) -> list[int | str]:

@@ -11,6 +11,7 @@ from contextlib import aclosing
 from pathlib import Path
 from typing import Any
 
+import pytest
 from pydantic import SecretStr
 from websockets.asyncio.client import connect
 
@@ -174,3 +175,48 @@ def test_the_thread_wrapper_serves_the_scripted_mode_too() -> None:
         received = asyncio.run(asyncio.wait_for(scenario(), TIMEOUT_S))
         relay.wait_for(lambda: relay.summary().raw_frames_sent == 3, TIMEOUT_S)
     assert sum(isinstance(parse_frame(f.text), Notification) for f in received) == 3
+
+
+def _status(n: int) -> dict[str, str]:
+    return {"quote_hash": f"hash-{n}", "intent_hash": f"intent-{n}", "tx_hash": f"tx-{n}"}
+
+
+@pytest.mark.parametrize("instance_id", [None, "ingest-1"])
+def test_statuses_sent_while_the_client_is_away_are_replayed_only_with_guaranteed_delivery(
+    instance_id: str | None,
+) -> None:
+    relay = RelaySimulator()
+
+    async def scenario() -> list[Any]:
+        async with relay:
+            backoff = Backoff(base_s=0.25, jitter=0.0)
+            client = RelayClient(relay.url, instance_id=instance_id, backoff=backoff, poll_interval_s=0.05)
+            statuses: list[Any] = []
+
+            async def listen() -> None:
+                async with aclosing(client.frames()) as frames:
+                    async for frame in frames:
+                        parsed = parse_frame(frame.text)
+                        if isinstance(parsed, Notification) and "quote_hash" in parsed.data:
+                            statuses.append(parsed.data["quote_hash"])
+
+            listening = asyncio.ensure_future(listen())
+            await relay.wait_for(lambda: client.connected, TIMEOUT_S)
+            await relay.send_status(_status(1))
+            await relay.wait_for(lambda: len(statuses) == 1, TIMEOUT_S)
+            assert relay.drop_connections() == 1
+            for n in (2, 3):  # the client is reconnecting: only a queue can keep these
+                await relay.send_status(_status(n))
+            await relay.wait_for(lambda: client.connections == 2 and client.connected, TIMEOUT_S)
+            await relay.send_status(_status(4))
+            await relay.wait_for(lambda: "hash-4" in statuses, TIMEOUT_S)
+            listening.cancel()
+            return statuses
+
+    received = asyncio.run(asyncio.wait_for(scenario(), TIMEOUT_S))
+    if instance_id is None:
+        assert received == ["hash-1", "hash-4"]  # what the relay sent while it was away is lost
+    else:
+        assert received == ["hash-1", "hash-2", "hash-3", "hash-4"]
+        assert [s.kind for s in relay.statuses()] == ["manual"] * 3 + ["replay"] * 2 + ["manual"]
+        assert relay.status_queues.held(instance_id) == 0

@@ -26,10 +26,17 @@ class Connection:
     """A client socket; `drop_after` aborts it when its quote stream would exceed that many frames."""
 
     def __init__(
-        self, connection_id: int, socket: ServerConnection, *, flush_timeout_s: float = 10.0
+        self,
+        connection_id: int,
+        socket: ServerConnection,
+        *,
+        instance_id: str | None = None,
+        flush_timeout_s: float = 10.0,
     ) -> None:
         self.connection_id = connection_id
         self.socket = socket
+        self.instance_id = instance_id  # from ?instance_id= on the URL (guaranteed delivery)
+        self.guaranteed = False  # subscribed to quote_status with the guaranteed flag
         self.subscriptions: dict[str, str] = {}  # kind -> subscription id
         self.stream_frames = 0
         self.drop_after: int | None = None

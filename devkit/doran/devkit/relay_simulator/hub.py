@@ -13,6 +13,7 @@ from collections.abc import Callable
 from websockets.asyncio.server import ServerConnection
 
 from doran.devkit.relay_simulator.connection import Connection
+from doran.devkit.relay_simulator.guaranteed import instance_id_of
 from doran.devkit.relay_simulator.journal import Journal
 from doran.devkit.relay_simulator.messages import event_frame
 
@@ -36,7 +37,9 @@ class Hub:
 
     def open(self, socket: ServerConnection) -> Connection:
         """Register a new client connection."""
-        connection = Connection(next(self._ids), socket)
+        request = socket.request
+        instance = None if request is None else instance_id_of(request.path)
+        connection = Connection(next(self._ids), socket, instance_id=instance)
         self._connections[connection.connection_id] = connection
         self._journal.set_connection(connection.info())
         logger.debug("Relay simulator: connection %d opened", connection.connection_id)
@@ -70,6 +73,14 @@ class Hub:
             for c in self._connections.values()
             if c.open and kind in c.subscriptions
         ]
+
+    def guaranteed_instances(self) -> set[str]:
+        """The instance ids with an open guaranteed quote_status subscription."""
+        return {
+            c.instance_id
+            for c in self._connections.values()
+            if c.open and c.guaranteed and c.instance_id is not None
+        }
 
     def subscribers(self, kind: str) -> list[Connection]:
         """The open connections subscribed to `kind`."""

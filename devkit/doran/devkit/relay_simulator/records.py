@@ -21,8 +21,8 @@ __all__ = [
 #: The verdict text of an accepted response (the relay's `result`).
 OK = "OK"
 #: Why a quote_status was sent: a settled auction, its duplicate delivery, one for an unknown quote_hash,
-#: or one a test sent by hand.
-StatusKind = Literal["settlement", "duplicate", "unknown", "manual"]
+#: one a test sent by hand, or one held for an instance while it was away and replayed (guaranteed delivery).
+StatusKind = Literal["settlement", "duplicate", "unknown", "manual", "replay"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from typing import Any
 from doran.devkit.relay_simulator.auction import AuctionBook, Bid
 from doran.devkit.relay_simulator.clock import Instant
 from doran.devkit.relay_simulator.connection import Connection
+from doran.devkit.relay_simulator.guaranteed import StatusQueues
 from doran.devkit.relay_simulator.hub import Hub
 from doran.devkit.relay_simulator.journal import Journal
 from doran.devkit.relay_simulator.messages import (
@@ -17,9 +18,10 @@ from doran.devkit.relay_simulator.messages import (
     METHOD_NOT_FOUND,
     PARSE_ERROR,
     error_frame,
+    event_frame,
     result_frame,
 )
-from doran.devkit.relay_simulator.records import OK, ReceivedResponse
+from doran.devkit.relay_simulator.records import OK, ReceivedResponse, SentStatus
 from doran.devkit.relay_simulator.verdicts import INVALID_PARAMS, REFUSED, ContractState, judge_response
 
 __all__ = ["SUBSCRIPTION_KINDS", "SUBSCRIPTION_REFUSED", "RequestHandler"]
@@ -47,8 +49,10 @@ class RequestHandler:
         *,
         refuse_subscription: bool,
         answer_responses: bool,
+        status_queues: StatusQueues | None = None,
     ) -> None:
         self._hub = hub
+        self._queues = status_queues if status_queues is not None else StatusQueues()
         self._book = book
         self._journal = journal
         self._contract = contract
@@ -69,7 +73,7 @@ class RequestHandler:
             return False
         method = request["method"]
         if method == "subscribe":
-            return await self._subscribe(connection, request)
+            return await self._subscribe(connection, request, received)
         if method == "quote_response":
             await self._respond(connection, request, received)
         else:
@@ -78,7 +82,7 @@ class RequestHandler:
             )
         return False
 
-    async def _subscribe(self, connection: Connection, request: dict[str, Any]) -> bool:
+    async def _subscribe(self, connection: Connection, request: dict[str, Any], received: Instant) -> bool:
         request_id = request.get("id")
         if not connection.subscribed_before:
             connection.subscribed_before = True
@@ -94,6 +98,13 @@ class RequestHandler:
             return False
         subscription, new = self._hub.subscribe(connection, kind)
         await connection.send(result_frame(request_id, subscription))
+        flags = params[2:] if isinstance(params, list) else []
+        guaranteed = kind == "quote_status" and flags[:1] == [True]
+        if guaranteed and connection.instance_id is not None:
+            connection.guaranteed = True
+            for data in self._queues.subscribe(connection.instance_id):
+                if await connection.send(event_frame(subscription, data)):
+                    self._journal.add_status(SentStatus("replay", data, received, 1, None))
         return new and kind == "quote"
 
     async def _respond(self, connection: Connection, request: dict[str, Any], received: Instant) -> None:

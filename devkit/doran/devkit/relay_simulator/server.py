@@ -24,6 +24,7 @@ from doran.devkit.relay_simulator.auction import DEFAULT_MAX_WAIT_MS, Auction, A
 from doran.devkit.relay_simulator.clock import Clock, system_clock
 from doran.devkit.relay_simulator.connection import Connection
 from doran.devkit.relay_simulator.errors import SimulatorNotRunning
+from doran.devkit.relay_simulator.guaranteed import StatusQueues
 from doran.devkit.relay_simulator.hub import Hub
 from doran.devkit.relay_simulator.journal import Journal
 from doran.devkit.relay_simulator.pacing import Pacer
@@ -61,7 +62,10 @@ class RelaySimulator:
     valid nonce salts (4 bytes each). `settles(quote_id)` picks the auctions that settle, `settle_delay_s`
     after they close; `duplicate_statuses(quote_id)` those whose status is sent twice. With
     `answer_responses` False, responses are judged and recorded but not answered. `drop_after` aborts the
-    first quote subscriber's connection once it was sent that many stream frames. `clock` stamps events
+    first quote subscriber's connection once it was sent that many stream frames; `refuse_connections`
+    answers every handshake with 503 while set (an outage). A client that connects with `?instance_id=`
+    and subscribes to quote_status with the guaranteed flag gets the statuses sent while it was away when
+    it subscribes again (`status_queues`, the relay's guaranteed delivery). `clock` stamps events
     and judges deadlines; its monotonic reading must be `time.monotonic`'s (timers run on the event loop),
     while its wall reading may be shifted to move the chain's time.
     """
@@ -96,6 +100,8 @@ class RelaySimulator:
         self._valid_salts = set(valid_salts)
         self._verifying_contract = verifying_contract
         self._hub = Hub(self.journal, self._new_subscription_id, drop_after)
+        self.status_queues = StatusQueues()
+        self.refuse_connections = False  # an outage: handshakes answered 503 while set
         self._requests = RequestHandler(
             self._hub,
             self.book,
@@ -103,6 +109,7 @@ class RelaySimulator:
             self._contract,
             refuse_subscription=refuse_subscription,
             answer_responses=answer_responses,
+            status_queues=self.status_queues,
         )
         self._settles = settles
         self._settle_delay_s = settle_delay_s
@@ -187,6 +194,8 @@ class RelaySimulator:
     # -- connections -------------------------------------------------------------------------------
 
     def _authorize(self, connection: ServerConnection, request: Request) -> Response | None:
+        if self.refuse_connections:
+            return connection.respond(503, "relay unavailable\n")
         given = request.headers.get("Authorization")
         self.authorizations.append(given)
         # Constant-time: the comparison must not tell how much of the token a guess got right.
@@ -281,6 +290,8 @@ class RelaySimulator:
         frames = self._hub.event_frames("quote_status", data)
         status = SentStatus(kind, data, self._clock(), len(frames), quote_id)
         self.journal.add_status(status)
+        # Guaranteed delivery: instances away now get it when they subscribe again.
+        self.status_queues.hold(data, self._hub.guaranteed_instances())
         await self._hub.deliver(frames, stream=False)
         return status
 

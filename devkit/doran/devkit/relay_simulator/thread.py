@@ -142,6 +142,14 @@ class SimulatorThread:
 
         self._call(apply)
 
+    def set_refuse_connections(self, refuse: bool) -> None:
+        """Answer every new handshake with 503 (an outage) while True."""
+
+        def apply() -> None:
+            self.simulator.refuse_connections = refuse
+
+        self._call(apply)
+
     def register_solver(self, account_id: str, public_key: PublicKey) -> None:
         """Register a solver's public key with the simulated intents.near."""
         self._call(lambda: self.simulator.register_solver(account_id, public_key))
@@ -171,6 +179,10 @@ class SimulatorThread:
     def connections(self) -> tuple[ConnectionInfo, ...]:
         """Every connection so far, open or closed."""
         return self.simulator.journal.connections()
+
+    def held_statuses(self, instance_id: str) -> int:
+        """How many quote_status events wait for `instance_id` (guaranteed delivery)."""
+        return self._call(lambda: self.simulator.status_queues.held(instance_id))
 
     def summary(self) -> Summary:
         """Counts of what happened so far."""
