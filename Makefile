@@ -53,7 +53,7 @@ bench-contracts: $(STAMP) ## hot-path validator vs the jsonschema reference, us/
 	$(BIN)/python -m benchmarks.contracts
 	$(BIN)/python -m benchmarks.gate
 
-bench: $(STAMP) ## issue 9 targets: throughput vs a Quix identity app, quote -> answer latency via the relay simulator; writes reports/
+bench: $(STAMP) ## issue 9 and 16 targets: throughput vs a Quix identity app, quote -> answer latency via the relay simulator; writes reports/
 	$(BIN)/python -m benchmarks.pipeline
 
 bench-restart: $(STAMP) ## seconds a killed or rolled stage is away, with the production consumer settings (SETTINGS=embedded: tansu's); writes reports/

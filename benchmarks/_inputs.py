@@ -127,13 +127,20 @@ def relay_quotes(recording: Path, n: int) -> list[dict[str, Any]]:
     return quotes_from_recording(cycled, fresh_ids=True, new_id=lambda: next(ids))
 
 
+#: The auction of a throughput input stays open this long (max_wait_ms): a backlog run outlasts the
+#: relay's 1-3 s, and the executor never answers a command after its window.
+THROUGHPUT_AUCTION_MS = 3_600_000
+
+
 def varied_frame(frame: bytes, index: int) -> tuple[bytes, str]:
-    """The frame with a fresh deterministic quote_id (uuid5 of the index), and that id.
+    """The frame with a fresh deterministic quote_id (uuid5 of the index) and its auction open for
+    THROUGHPUT_AUCTION_MS, and that id.
 
     A new quote_id also gives the raw quote a new event_id (a hash of the venue message)."""
     message: dict[str, Any] = orjson.loads(frame)
     quote_id = str(uuid.uuid5(_IDS, f"bench-{index}"))
     message["params"]["data"]["quote_id"] = quote_id
+    message["params"]["data"]["max_wait_ms"] = THROUGHPUT_AUCTION_MS
     return orjson.dumps(message), quote_id
 
 

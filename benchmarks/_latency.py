@@ -3,7 +3,7 @@ the relay. That is the solver's real deadline: the relay takes answers only whil
 (max_wait_ms after the event), and what doran does after answering is not on the quote's clock.
 
 One run: a fresh embedded broker; the relay simulator (`SimulatorThread`) in this process with a solver
-key made for the run registered at it; all four stages as `doran stage X` processes configured as a
+key made for the run registered at it; every stage as a `doran stage X` process configured as a
 user gets them on the embedded broker (benchmarks/_defaults.py): ingest subscribed to the simulator
 (DORAN_RELAY_URL), the executor answering on the NEAR Intents venue over its relay session
 (DORAN_VENUE=near_intents + the solver's DORAN_NEAR_*). Once every stage is ready (/readyz) and both

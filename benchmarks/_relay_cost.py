@@ -33,7 +33,7 @@ _REPEATS = 3
 class _NoSession:
     """The venue signs without a relay; nothing is sent here."""
 
-    def call_many(self, requests: object, timeout_s: float) -> list[Any]:
+    def send_many(self, requests: object, timeout_s: float) -> Any:
         raise AssertionError("the relay cost calibration sends nothing")
 
 

@@ -55,6 +55,8 @@ def _figure(verdict: Verdict) -> str:
         return "none"
     if verdict.unit == "x":
         return f"{verdict.measured:.2f}"
+    if verdict.unit == "s":
+        return f"{verdict.measured:.2f} s"
     return f"{_ms(verdict.measured)} {verdict.unit}"
 
 
@@ -214,6 +216,20 @@ def _state(report: Report) -> Table:
     return ["after", "state file + WAL, bytes", "commands in it", "bytes per command"], rows
 
 
+def _recovery(report: Report) -> Table:
+    restored = report.recovery
+    if restored is None:
+        return ["commands", "changelog records", "partitions", "seconds", "commands/s"], []
+    row = [
+        f"{restored.commands:,}",
+        f"{restored.changelog_records:,}",
+        str(restored.partitions),
+        f"{restored.seconds:.2f}",
+        f"{restored.commands_per_s:,.0f}",
+    ]
+    return ["commands", "changelog records", "partitions (side by side)", "seconds", "commands/s"], [row]
+
+
 def _census(report: Report) -> Table:
     run = report.headline
     rows = [[outcome, f"{n:,}"] for outcome, n in report.quote_census.items()]
@@ -231,7 +247,7 @@ def _sections(report: Report) -> list[tuple[str, Table]]:
     headline = report.headline
     at = f"{headline.label}, " if headline is not None else ""
     return [
-        ("Targets (issue 9), all measured in this run with the defaults", _targets(report)),
+        ("Targets (issues 9 and 16), all measured in this run with the defaults", _targets(report)),
         (
             f"Throughput (N={report.n:,}, best of {report.repeat} run(s), fresh broker and process per run)",
             _throughput(report),
@@ -248,6 +264,7 @@ def _sections(report: Report) -> list[tuple[str, Table]]:
         (f"Where a quote's time goes, per hop ({at}quotes after the warm-up)", _hops(report)),
         (f"What each process used ({at}first quote sent to the run's end)", _processes(report)),
         ("The executor's state on disk, bytes per command (issue 10)", _state(report)),
+        ("Restoring the executor's state from its changelog (issue 16)", _recovery(report)),
         ("The quotes of the latency runs (samples/relay-quotes.jsonl)", _census(report)),
     ]
 

@@ -1,5 +1,5 @@
-"""What the executor keeps on disk per command: its state file (SQLite, WAL mode) over the commands it
-holds, read once the executor has stopped and closed the file."""
+"""What the executor keeps on disk per command: its working stores (SQLite, WAL mode, one per partition)
+over the commands they hold, read once the executor has stopped and closed them."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from doran.executor import STATE_FILE_NAME, ExecutorStore
+from doran.executor import TABLE
+from doran.state import PartitionStore
 
 __all__ = ["StateSize", "state_size"]
 
@@ -18,7 +19,7 @@ _DURABLE_SUFFIXES = ("", "-wal")
 
 @dataclass(frozen=True, slots=True)
 class StateSize:
-    """Bytes of the executor's state file (+ its WAL) and the commands recorded in it."""
+    """Bytes of the executor's working stores (+ their WALs) and the commands recorded in them."""
 
     bytes: int
     commands: int
@@ -29,14 +30,19 @@ class StateSize:
 
 
 def state_size(state_dir: Path) -> StateSize | None:
-    """The state in `state_dir`, or None when there is none. Sized before the store is opened to count
-    its commands (opening it writes to the WAL)."""
-    path = state_dir / STATE_FILE_NAME
-    if not path.exists():
+    """The state in `state_dir`, or None when there is none. Sized before the stores are opened to
+    count their commands (opening one writes to its WAL)."""
+    paths = sorted(state_dir.glob("partition-*.sqlite"))
+    if not paths:
         return None
-    size = sum(p.stat().st_size for p in (Path(f"{path}{s}") for s in _DURABLE_SUFFIXES) if p.exists())
-    store = ExecutorStore.open(state_dir)
-    try:
-        return StateSize(size, len(store))
-    finally:
-        store.close()
+    size = sum(
+        p.stat().st_size
+        for path in paths
+        for p in (Path(f"{path}{s}") for s in _DURABLE_SUFFIXES)
+        if p.exists()
+    )
+    commands = 0
+    for path in paths:
+        with PartitionStore.open(path, (TABLE,)) as store:
+            commands += sum(1 for _ in store.rows(TABLE))
+    return StateSize(size, commands)

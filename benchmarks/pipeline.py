@@ -1,4 +1,4 @@
-"""`make bench`: issue 9's targets measured side by side in one run, with the defaults a user gets.
+"""`make bench`: issues 9 and 16: their targets measured side by side in one run, with a user's defaults.
 
     python -m benchmarks.pipeline [--n 20000] [--repeat 3] [--latency-n 10000] [--only ...]
                                   [--what-if DORAN_X=Y ...]
@@ -32,15 +32,16 @@ from benchmarks._inputs import build_inputs, policy_census, relay_quotes
 from benchmarks._latency import LatencyRun, measure_latency
 from benchmarks._profile import profile_handler
 from benchmarks._rate_search import search_rate
+from benchmarks._recovery import measure_recovery
 from benchmarks._relay_cost import judge_us_per_response
 from benchmarks._render import render_text, write_reports
-from benchmarks._report import LATENCY_RATE, SEARCH_BOUND_P99_MS, Report
+from benchmarks._report import LATENCY_RATE, RECOVERY_N, SEARCH_BOUND_P99_MS, Report
 from benchmarks._throughput import MEASURES, measure
 
 __all__ = ["main"]
 
 ROOT = Path(__file__).resolve().parents[1]
-PHASES = ("throughput", "profile", "latency", "search")
+PHASES = ("throughput", "profile", "latency", "search", "recovery")
 PROFILE_N = 5_000  # enough for a stable µs/msg; more only lengthens the run
 WARMUP_S = 1.0  # quotes sent in the first second of a latency run are left out of its figures
 # A search run measures SEARCH_S seconds, longer at low rates to have SEARCH_QUOTES quotes, at most
@@ -59,8 +60,10 @@ the registry's topics (3 partitions each); nothing is shared between runs.
 Throughput
 - Inputs come from samples/relay-quotes.jsonl through the stages' own cores (FrameIngest ->
   raw_quote_handler -> demand_handler), keeping only quotes that go all the way to a command, each with
-  its own uuid5 quote_id: every stage produces one record per record consumed (the conservative case:
-  no cheap declines). N of them are pre-produced before the app starts.
+  its own uuid5 quote_id and its auction open for an hour (max_wait_ms: the executor never answers a
+  command after its window, and a backlog outlasts the relay's 1-3 s): every stage produces one record
+  per record consumed (the conservative case: no cheap declines). N of them are pre-produced before
+  the app starts.
 - Each measured app runs in a process of its own (`python -m benchmarks._app_run`), so its CPU and
   memory are its own: the defaults plus DORAN_VENUE=simulated for execute, state under the run's
   directory.
@@ -71,8 +74,10 @@ Throughput
   ConsumerMonitor on librdkafka's statistics, as `doran stage` builds it) with a handler that forwards
   each record's bytes with 8 headers: Quix wiring, counting, headers, routing; no validation, no
   logic. normalize / decide: `build_normalize_app` / `build_decide_app` with a ConsumerMonitor.
-- Targets (issue 9): normalize and decide >= 0.60 of the identity app's msgs/s, execute >= 0.35 with
-  its durability intact (exactly-once transactions, fsync'd state, every command in the venue log once).
+- Targets (issue 9): normalize and decide >= 0.60 of the identity app's msgs/s; (issue 16) execute >=
+  0.35 with its durability intact (each batch's processing records committed to its changelog before
+  the venue sees it, results, done records and offsets in one transaction, every command in the venue
+  log once).
 - Each measurement runs --repeat times (interleaved); the best run is the headline (least disturbed
   by other load on the machine), all runs are listed.
 - CPU µs/msg: CPU time of the app's process (all its threads, librdkafka's included; the broker
@@ -86,8 +91,8 @@ Throughput
   count, which ticks a stopwatch): msgs/s = (N - 1) / (last consumed - first consumed). The group join
   (~3 s on tansu) and the final commit fall outside the window.
 - execute (`run_execute_stage`; stopped by SIGTERM once done) runs on the simulated venue
-  (DORAN_VENUE=simulated: fills at once, an fsync'd execution log), with its state store and one
-  transaction per batch: the NEAR Intents venue's pace is set by the relay's answers, not by doran,
+  (DORAN_VENUE=simulated: fills at once, an fsync'd execution log), with its working stores and
+  changelog, pipelined as deployed: the NEAR Intents venue's pace is set by the relay's answers, not by doran,
   and a throughput run would need a relay that keeps every auction open for the whole backlog; the
   latency runs below run execute on the NEAR Intents venue instead, and the rate search says how many
   quotes/s it keeps up with. execute is timed where its results become readable to a read_committed
@@ -99,18 +104,21 @@ Throughput
 - Profile: the stage handler (`raw_quote_handler` / `demand_handler`, a RecordHandler) over
   min(N, {PROFILE_N}) inputs without a broker, and each of its steps timed on its own (best of 3).
   Quix overhead = 1/stage rate - handler time.
-- Bytes per command (issue 10): the executor's state file (SQLite) plus its write-ahead log, once the
-  executor stopped, over the commands recorded in it (`len(ExecutorStore)`): after the execute
-  throughput run (simulated venue: command records only; the largest over the repeats) and after the
-  headline latency run (NEAR Intents venue: the signed quotes' records too).
+- Bytes per command (issue 10): the executor's working stores (SQLite, one per partition) plus their
+  write-ahead logs, once the executor stopped, over the commands recorded in them: after the execute
+  throughput run (the largest over the repeats) and after the headline latency run.
+- Recovery (issue 16, benchmarks/_recovery.py): 100,000 commands' changelog written as the executor
+  writes it (a processing then a done record each, 500 commands per transaction, the stage's own
+  encoders) to a fresh broker, then every partition restored at once into empty working stores as a
+  replica does when its volume is lost; timed from the first restore's start to the last one's end.
 
 Latency
 - Endpoint: the relay simulator (doran.devkit.relay_simulator, the relay's protocol and judgement: auction
   windows, NEP-413 signatures, registered key and salt) runs in a thread of the bench process with a
-  solver key made for the run (doran.devkit.demo.solver_identity.DemoSolver) registered at it. All four stages
+  solver key made for the run (doran.devkit.demo.solver_identity.DemoSolver) registered at it. All the stages
   run as `doran stage X` processes with a health port each: ingest subscribed to the simulator
-  (DORAN_RELAY_URL), normalize, decide, and execute on the NEAR Intents venue (DORAN_VENUE=near_intents,
-  the solver's DORAN_NEAR_*; its relay session connects to the simulator). ingest runs as its own
+  (DORAN_RELAY_URL), normalize, decide, execute on the NEAR Intents venue (DORAN_VENUE=near_intents,
+  the solver's DORAN_NEAR_*; its relay session connects to the simulator), and settle. ingest runs as its own
   process, as deployed: in the bench process it would share a GIL with the simulator, whose clock is
   the measurement's. Once every stage answers /readyz (partitions assigned; ingest subscribed) and the
   simulator holds both connections, it sends the quotes with `publish_quotes` at the offered rate on
@@ -123,7 +131,7 @@ Latency
   the "bench" row). The bench process freezes its heap before each run (gc.freeze), so that no
   collection the simulator's thread triggers rescans the other phases' inputs. As the relay does,
   the simulator settles a deterministic share of the auctions with quote_status events, which ingest
-  takes and the executor consumes. sent/s is the rate the simulator kept: below the offered one when
+  takes and the settlement stage consumes. sent/s is the rate the simulator kept: below the offered one when
   ingest does not read as fast (the websocket's backpressure holds the sends back).
 - Quotes: samples/relay-quotes.jsonl's quote events that the default policy turns into commands
   (the census table says where the others stop), cycled to the run's count, each with its own uuid5
@@ -132,7 +140,10 @@ Latency
   the end of its auction (+ 2 s) counts as never answered (∞): p99 <= X says 99% of all the quotes were
   answered within X ms. max is the largest answered. A response after the auction closed is still a
   receipt (the relay refuses it: "quote not found or already finished" among the relay verdicts).
-- Headline: {LATENCY_RATE:,.0f} quotes/s for --latency-n quotes, verdict p99 <= 50 ms. Rate search
+- Headline: {LATENCY_RATE:,.0f} quotes/s for --latency-n quotes, verdict p99 <= 50 ms (issue 9); above
+  saturation (issue 16), the quotes the relay accepted (inside their auction) per second of offering,
+  over the same at the highest rate the search found: >= 0.90, and none refused as after the auction
+  closed ("quote not found or already finished"). Rate search
   (benchmarks/_rate_search.py): from the headline run, doubling up while p99 <= {SEARCH_BOUND_P99_MS:g} ms or
   halving down while not, then bisecting (geometric) the bracket; each step a fresh broker and fresh
   stage processes (fresh topics, groups and executor state: no backlog or state carried over), {SEARCH_S:g} s
@@ -312,6 +323,14 @@ def main(argv: list[str] | None = None) -> None:
         )
         found = report.search
         print(f"  highest rate with p99 <= {found.bound_ms:g} ms: {found.highest_rate} ({found.note})")
+    if "recovery" in args.only:
+        report.recovery = measure_recovery(work / "recovery", RECOVERY_N)
+        restored = report.recovery
+        print(
+            f"  recovery: {restored.commands:,} commands ({restored.changelog_records:,} changelog records) "
+            f"restored in {restored.seconds:.2f} s",
+            flush=True,
+        )
     if args.what_if:
         what_if = dict(args.what_if)
         tried = measure_latency(

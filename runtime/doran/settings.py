@@ -30,17 +30,18 @@ class Settings(BaseSettings):
         "unset: `doran demo` and the tests start the embedded broker.",
     )
     consumer_group_prefix: str = Field(default="doran", description="Prefix of each stage's consumer group.")
+    replica: str = Field(
+        default="0",
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$",
+        description="This process's stable name among the replicas of a stateful stage (execute, settle): "
+        "its Kafka transactional.id is `<group>.<replica>`, so a restarted replica aborts what it left "
+        "open. In a StatefulSet, the pod name. Two live processes with one name fence each other.",
+    )
     processing_guarantee: Literal["exactly-once", "at-least-once"] = Field(
         default="at-least-once",
         description="Processing guarantee of normalize and decide. Their outputs are pure functions of their "
         "inputs (same bytes, same event_id), so a redelivery republishes identical records, which consumers "
         "dedupe by event_id; exactly-once would hold every output until the next commit (commit_interval_s).",
-    )
-    executor_processing_guarantee: Literal["exactly-once", "at-least-once"] = Field(
-        default="exactly-once",
-        description="Processing guarantee of the executor: exactly-once publishes each result and settlement "
-        "in the transaction that commits its input's offset. The venue sees each command at most once "
-        "either way; that rests on the executor's state.",
     )
     commit_interval_s: float = Field(
         default=1.0,
@@ -127,8 +128,22 @@ class Settings(BaseSettings):
     executor_max_batch: int = Field(
         default=500,
         ge=1,
-        description="Most commands the executor runs per transaction (one fsync'd begin and complete each); "
-        "a batch must finish within max.poll.interval.ms.",
+        description="Most records a stateful stage (execute, settle) takes per poll batch; a batch must "
+        "finish within max.poll.interval.ms.",
+    )
+    transaction_timeout_ms: int = Field(
+        default=10_000,
+        ge=1_000,
+        description="Producer transaction.timeout.ms of the stateful stages: a transaction a dead replica "
+        "left open is aborted by the broker after this (a restarted replica aborts it at once), holding "
+        "the new owner of its partitions back until then. Longer than a batch: the relay's answer timeout "
+        "plus a commit.",
+    )
+    restore_timeout_s: float = Field(
+        default=300.0,
+        gt=0,
+        description="How long a stateful stage may take to read a newly assigned partition's changelog to "
+        "its end before it gives up and exits (a transaction left open holds the end back).",
     )
     relay_url: str = Field(
         default="wss://solver-relay-v2.chaindefuser.com/ws",
@@ -188,6 +203,14 @@ class Settings(BaseSettings):
         description="A quote stays valid for the request's min_deadline_ms plus this "
         "(the reference solver's 10 s).",
     )
+    executor_answer_margin_ms: int = Field(
+        default=250,
+        ge=0,
+        description="How long before a command's answer_by (the relay's auction closing) the executor stops "
+        "sending its quote: the time a quote_response may take to reach the relay and be taken by it. The "
+        "time the relay took to answer the last batch is added to it. A later command ends QUOTE_EXPIRED, "
+        "never signed (or signed and never sent).",
+    )
     relay_answer_timeout_ms: int = Field(
         default=2_000,
         ge=100,
@@ -199,6 +222,13 @@ class Settings(BaseSettings):
         ge=0,
         description="How long after a quote's deadline a quote_status may still come before the quote is "
         "declared expired (covers the time from execution on chain to the notification).",
+    )
+    settlement_unmatched_wait_ms: int = Field(
+        default=120_000,
+        ge=0,
+        description="How long a quote_status whose signed quote the settlement stage has not seen waits for "
+        "it (the executor publishes it after the relay's answer) before it is dead-lettered as "
+        "unknown_quote_hash.",
     )
     registry_url: str | None = Field(
         default=None,
@@ -223,17 +253,24 @@ class Settings(BaseSettings):
         description="Durable idempotency state of the executor "
         "(a PVC at /var/lib/unrip/executor-state on k3s).",
     )
-    executor_history_days: int = Field(
+    settlement_state_dir: Path = Field(
+        default=Path(".state/settlement"),
+        description="Working store of the settlement stage (rebuilt from its changelog when lost).",
+    )
+    history_days: int = Field(
         default=35,
         ge=0,
-        description="How long the executor remembers finished commands and quotes; older ones are deleted, "
-        "a few per batch. Must exceed the retention of every topic that can bring a command back "
-        "(30 days for cmd.execute_trade) plus the broker's segment roll; checked at start. 0 keeps all.",
+        validation_alias=AliasChoices("DORAN_HISTORY_DAYS", "DORAN_EXECUTOR_HISTORY_DAYS"),
+        description="How long the stateful stages remember what they handled (commands, settled quotes); "
+        "older rows are forgotten, a few per batch, and the changelogs keep as long (retention.ms). Must "
+        "exceed the retention of every topic that can bring a record back (30 days for cmd.execute_trade) "
+        "plus the broker's segment roll; checked at start. 0 keeps all.",
     )
     executor_allow_missing_state: bool = Field(
         default=False,
-        description="Start the executor even though its consumer group has committed offsets "
-        "and its state store is empty (accepting that seen commands may run again).",
+        description="Start the executor even though its changelog holds nothing for a partition on which "
+        "its consumer group has committed offsets (the changelog topic was deleted): accepting that a "
+        "command still inside its auction window could be answered again.",
     )
     quix_state_dir: Path = Field(
         default=Path(".state/quix"),
@@ -281,10 +318,24 @@ class Settings(BaseSettings):
             )
         return self
 
-    def producer_config(self) -> dict[str, float | bool]:
-        """librdkafka settings every doran producer uses. None asks the broker to create a topic by writing
-        to it: a broker that does (tansu, Kafka's default) would create it with its own partition count."""
-        return {"linger.ms": self.producer_linger_ms, "allow.auto.create.topics": False}
+    def stage_group(self, stage: str) -> str:
+        """The consumer group of a stage: `<prefix>.<stage>`; the one place it is spelt."""
+        return f"{self.consumer_group_prefix}.{stage}"
+
+    def transactional_id(self, stage: str) -> str:
+        """This replica's transactional.id in a stateful stage: `<group>.<replica>`, stable over restarts."""
+        return f"{self.stage_group(stage)}.{self.replica}"
+
+    def producer_config(self) -> dict[str, float | str | bool]:
+        """librdkafka settings every doran producer uses. murmur2 (Java's partitioner, Quix's default)
+        everywhere: topics keyed alike (quote_status, quote_signed) must put one key in one partition.
+        No producer asks the broker to create a topic by writing to it: a broker that does (tansu,
+        Kafka's default) would create it with its own partition count."""
+        return {
+            "linger.ms": self.producer_linger_ms,
+            "partitioner": "murmur2_random",
+            "allow.auto.create.topics": False,
+        }
 
     def group_membership(self) -> dict[str, str]:
         """librdkafka settings of a stage's consumer group membership: static when a name is set."""

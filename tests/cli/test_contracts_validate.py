@@ -10,7 +10,7 @@ from support.golden import golden_examples
 from support.registry import published_registry, registry_framing
 
 from doran.cli import main
-from doran.contracts import NORM_SWAP_DEMAND
+from doran.contracts import NORM_SWAP_DEMAND, TOPICS
 from doran.wire import schema_prefix
 
 DEMAND = next(g.data for g in golden_examples() if g.topic == NORM_SWAP_DEMAND.name and g.kind == "valid")
@@ -69,4 +69,4 @@ def test_schemas_publish_takes_the_registry_from_the_settings() -> None:
     url = published_registry()
     done = CliRunner().invoke(main, ["schemas", "publish", "--dry-run"], env={"DORAN_REGISTRY_URL": url})
     assert done.exit_code == 0, done.output
-    assert done.output.splitlines()[0].startswith(f"Schema registry {url}: 7 subjects")
+    assert done.output.splitlines()[0].startswith(f"Schema registry {url}: {len(TOPICS)} subjects")

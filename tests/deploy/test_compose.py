@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 Objects = tuple[dict[str, Any], ...]
-STAGES = ("ingest", "normalize", "decide", "execute")
+STAGES = ("ingest", "normalize", "decide", "execute", "settle")
 CREDENTIAL_NAME = re.compile(r"(KEY|PASSWORD|TOKEN|SECRET|USERNAME|CREDENTIAL)", re.IGNORECASE)
 
 
@@ -54,7 +54,8 @@ def test_stages_run_the_same_command_with_the_same_settings(base: Objects, compo
         k8s_env, compose_env = _k8s_env(base, container), service.get("environment", {})
         assert set(compose_env) == set(k8s_env), stage
         for name, value in k8s_env.items():
-            if value is not None:  # from the ConfigMap or a literal: the same value in both
+            if value is not None:  # from the ConfigMap or a literal: the same value in both (the
+                # replica's name comes from its pod there: a value of its own here)
                 assert str(compose_env[name]) == value, f"{stage}: {name}"
 
 

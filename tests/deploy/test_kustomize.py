@@ -19,8 +19,9 @@ from doran.venues import simulated_venue_log
 # k3s stable channel at the time of writing; kubernetes-validate picks the newest schema <= this.
 KUBERNETES_VERSION = "1.31.0"
 OVERLAYS = ("overlays/local", "overlays/hetzner-k3s")
-STAGES = ("ingest", "normalize", "decide", "execute")
-STATE_DIR = "/var/lib/unrip/executor-state"
+STAGES = ("ingest", "normalize", "decide", "execute", "settle")
+STATEFUL = {"execute": "/var/lib/unrip/executor-state", "settle": "/var/lib/unrip/settlement-state"}
+STATE_DIR = STATEFUL["execute"]
 CREDENTIAL_NAME = re.compile(r"(KEY|PASSWORD|TOKEN|SECRET|USERNAME|CREDENTIAL)", re.IGNORECASE)
 PINNED_IMAGE = re.compile(r"^[^:@\s]+(:v?\d+\.\d+\.\d+[\w.-]*|@sha256:[0-9a-f]{64})$")
 
@@ -95,37 +96,48 @@ def test_validation_catches_a_misspelt_field(objects: Objects) -> None:
         kubernetes_validate.validate(deployment, KUBERNETES_VERSION, strict=True)
 
 
-def test_one_deployment_per_stage_running_that_stage(objects: Objects) -> None:
+def test_one_workload_per_stage_running_that_stage(objects: Objects) -> None:
     for stage in STAGES:
         (container,) = _stage(objects, stage)["spec"]["template"]["spec"]["containers"]
         assert container["args"] == ["stage", stage]
 
 
-def test_executor_state_is_a_pvc_at_the_documented_path(objects: Objects) -> None:
-    executor = _one(objects, "Deployment", "doran-execute")
-    assert executor["spec"]["replicas"] == 1
-    assert executor["spec"]["strategy"] == {"type": "Recreate"}
-    pod = executor["spec"]["template"]["spec"]
-    (container,) = pod["containers"]
-    mount = next(m for m in container["volumeMounts"] if m["mountPath"] == STATE_DIR)
-    volume = next(v for v in pod["volumes"] if v["name"] == mount["name"])
-    claim = _one(objects, "PersistentVolumeClaim", volume["persistentVolumeClaim"]["claimName"])
-    assert claim["spec"]["accessModes"] == ["ReadWriteOnce"]
+@pytest.mark.parametrize("stage", sorted(STATEFUL))
+def test_a_stateful_stage_is_a_statefulset_with_a_volume_and_a_stable_name_per_replica(
+    objects: Objects, stage: str
+) -> None:
+    workload = _stage(objects, stage)
+    spec = workload["spec"]
+    service = _one(objects, "Service", spec["serviceName"])
+    assert service["spec"]["clusterIP"] == "None"  # headless: stable pod names, no load balancing
+    # Replicas come and go on their own; no rank-ordered start is needed.
+    assert (spec["podManagementPolicy"], spec["updateStrategy"]["type"]) == ("Parallel", "RollingUpdate")
+    (container,) = spec["template"]["spec"]["containers"]
+    env = {e["name"]: e for e in container["env"]}
+    # Its transactional.id: the pod's name, the same after a restart, distinct between replicas.
+    assert env["DORAN_REPLICA"]["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.name"
+    state_dir = STATEFUL[stage]
+    mount = next(m for m in container["volumeMounts"] if m["mountPath"] == state_dir)
     assert not mount.get("readOnly", False)
-    env = {e["name"]: e.get("value") for e in container["env"]}
-    assert env["EXECUTOR_STATE_DIR"] == STATE_DIR
+    (claim,) = [t for t in spec["volumeClaimTemplates"] if t["metadata"]["name"] == mount["name"]]
+    assert claim["spec"]["accessModes"] == ["ReadWriteOnce"]  # one replica's, never shared
+    variable = {"execute": "EXECUTOR_STATE_DIR", "settle": "DORAN_SETTLEMENT_STATE_DIR"}[stage]
+    assert env[variable]["value"] == state_dir
+
+
+def test_the_executor_runs_several_replicas(objects: Objects) -> None:
+    assert _stage(objects, "execute")["spec"]["replicas"] >= 2
 
 
 def test_venue_log_survives_losing_the_executor_state(objects: Objects) -> None:
-    pod = _one(objects, "Deployment", "doran-execute")["spec"]["template"]["spec"]
-    (container,) = pod["containers"]
+    spec = _stage(objects, "execute")["spec"]
+    (container,) = spec["template"]["spec"]["containers"]
     venue_dir = str(simulated_venue_log(Settings(EXECUTOR_STATE_DIR=STATE_DIR)).parent)
     claims = {}
     for path in (STATE_DIR, venue_dir):
         mount = next(m for m in container["volumeMounts"] if m["mountPath"] == path)
-        volume = next(v for v in pod["volumes"] if v["name"] == mount["name"])
-        claims[path] = volume["persistentVolumeClaim"]["claimName"]
-    assert claims[STATE_DIR] != claims[venue_dir], "the venue's record must not share the state's claim"
+        claims[path] = next(t for t in spec["volumeClaimTemplates"] if t["metadata"]["name"] == mount["name"])
+    assert claims[STATE_DIR] is not claims[venue_dir], "the venue's record must not share the state's claim"
 
 
 def test_stages_write_only_to_writable_volumes(objects: Objects, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -143,6 +155,8 @@ def test_stages_write_only_to_writable_volumes(objects: Objects, monkeypatch: py
         writes = [settings.quix_state_dir, PurePosixPath(container["workingDir"]), PurePosixPath("/tmp")]
         if stage == "execute":
             writes += [settings.executor_state_dir, simulated_venue_log(settings).parent]
+        if stage == "settle":
+            writes += [settings.settlement_state_dir]
         mounts = [PurePosixPath(m["mountPath"]) for m in container["volumeMounts"] if not m.get("readOnly")]
         # Relative paths are the process's working directory's.
         for directory in (PurePosixPath(container["workingDir"]) / PurePosixPath(w) for w in writes):
@@ -153,14 +167,19 @@ def test_stages_write_only_to_writable_volumes(objects: Objects, monkeypatch: py
 
 def test_hetzner_volumes_are_node_backed_and_retained(render: Callable[[str], Objects]) -> None:
     objects = render("overlays/hetzner-k3s")
-    classes = {o["spec"]["storageClassName"] for o in objects if o["kind"] == "PersistentVolumeClaim"}
+    claims = [
+        template
+        for o in objects
+        if o["kind"] == "StatefulSet"
+        for template in o["spec"].get("volumeClaimTemplates", [])  # normalize and decide keep no state
+    ]
+    assert len(claims) == 4  # the broker's data, the executor's state and venue log, the settlement's state
+    assert not [o for o in objects if o["kind"] == "PersistentVolumeClaim"]
+    classes = {claim["spec"].get("storageClassName") for claim in claims}
     assert len(classes) == 1
-    storage_class = _one(objects, "StorageClass", classes.pop())
+    storage_class = _one(objects, "StorageClass", str(classes.pop()))
     assert storage_class["provisioner"] == "rancher.io/local-path"
     assert storage_class["reclaimPolicy"] == "Retain"
-    broker = _one(objects, "StatefulSet", "redpanda")
-    (data,) = broker["spec"]["volumeClaimTemplates"]
-    assert data["spec"]["storageClassName"] == storage_class["metadata"]["name"]
 
 
 def test_every_container_is_locked_down(objects: Objects) -> None:

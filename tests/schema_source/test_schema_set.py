@@ -26,6 +26,7 @@ def test_the_repository_schemas_load(schemas_copy: Path) -> None:
         "norm.swap_demand",
         "cmd.execute_trade",
         "exec.trade_result",
+        "exec.quote_signed",
         "exec.quote_settlement",
         "dlq.doran",
     ]

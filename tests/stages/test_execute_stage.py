@@ -1,4 +1,5 @@
-"""The execute stage on a real broker: results field by field, duplicates, recovery, refusal, dead letters."""
+"""The execute stage on a real broker: results field by field, duplicates, recovery from the changelog,
+a lost state directory, a lost changelog, dead letters, an aborted transaction."""
 
 from __future__ import annotations
 
@@ -15,11 +16,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 import pytest
-from confluent_kafka import Producer
+from confluent_kafka import KafkaError, KafkaException, Producer
+from confluent_kafka.admin import AdminClient
 from confluent_kafka.schema_registry import SchemaRegistryClient, header_schema_id_serializer
 from confluent_kafka.schema_registry.json_schema import JSONDeserializer, JSONSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
@@ -40,23 +42,26 @@ from doran.contracts import (
 )
 from doran.devkit.embedded_broker import EMBEDDED_BROKER_SETTINGS, settings_environment
 from doran.devkit.ports import free_port
-from doran.executor import ExecutorStore, IdempotencyHistoryLost, Ticket
+from doran.executor import TABLE, CommandRecord, IdempotencyHistoryLost, Ticket
 from doran.publish.publication import contract_source
 from doran.settings import Settings
+from doran.stages import stateful_stage
 from doran.stages.execute import run_execute_stage
 from doran.stages.health import HealthServer
 from doran.stages.metrics import ConsumerMonitor, StageMetrics
+from doran.state import Change, Row, changelog_record, changelog_topic, ensure_changelog
 from doran.venues import SimulatedVenue, simulated_venue_log
-from doran.wire import CONTRACT_HEADER, encode, encoded_object, kafka_record
+from doran.wire import CONTRACT_HEADER, encode, encoded_object, kafka_record, utc_timestamp
 
 pytestmark = pytest.mark.integration
 
 
-def produce_commands(broker: str, commands: list[ExecuteTradeEvent]) -> None:
+def produce_commands(broker: str, commands: list[ExecuteTradeEvent], partition: int | None = None) -> None:
     producer = Producer({"bootstrap.servers": broker, "linger.ms": 5})
     for event in commands:
         record = kafka_record(CMD_EXECUTE_TRADE, event)
-        producer.produce(record.topic, record.value, record.key, headers=record.headers)
+        where = {} if partition is None else {"partition": partition}
+        producer.produce(record.topic, record.value, record.key, headers=record.headers, **where)
     assert producer.flush(30) == 0
 
 
@@ -141,24 +146,21 @@ def unused_port() -> int:
 
 def reconciles(counters: dict[str, Any]) -> bool:
     dead = sum(counters["dead_lettered"].values())
-    return bool(counters["consumed"] == counters["produced"] + dead + counters["skipped_duplicates"])
+    return bool(counters["consumed"] == counters["published"] + dead + counters["skipped_duplicates"])
 
 
-@pytest.mark.parametrize("guarantee", ["exactly-once", "at-least-once"])
 def test_each_command_gets_exactly_one_result_field_by_field(
-    fresh_broker: str, tmp_path: Path, unused_port: int, guarantee: str
+    fresh_broker: str, tmp_path: Path, unused_port: int
 ) -> None:
     commands = [command(n) for n in range(300)]
     produce_commands(fresh_broker, commands)
-    settings = settings_for(
-        fresh_broker, tmp_path, executor_processing_guarantee=guarantee, health_port=unused_port
-    )
+    settings = settings_for(fresh_broker, tmp_path, health_port=unused_port)
 
     with running_executor(settings, max_batch=100) as metrics:
         counters = wait_for_consumed(metrics, len(commands))
 
     final = metrics.snapshot()
-    assert (final["consumed"], final["produced"], final["skipped_duplicates"]) == (300, 300, 0)
+    assert (final["consumed"], final["published"], final["skipped_duplicates"]) == (300, 300, 0)
     assert reconciles(final)
     assert reconciles(counters)
     venue = SimulatedVenue(simulated_venue_log(settings))
@@ -213,23 +215,38 @@ def test_a_duplicated_command_is_skipped_and_counted(
     assert 'doran_duplicates_skipped_total{stage="execute"} 5.0' in exposition
     assert "doran_consumer_lag{partition=" in exposition
 
-    assert (counters["produced"], counters["skipped_duplicates"]) == (20, 5)
+    assert (counters["published"], counters["skipped_duplicates"]) == (20, 5)
     assert reconciles(counters)
     assert all(len(found) == 1 for found in results_by_command(fresh_broker).values())
     assert venue_counts(settings) == {f"cmd-q-{n:05d}": 1 for n in range(20)}
 
 
-def test_a_command_left_processing_yields_a_recovered_result_without_the_venue(
+def begun_by_a_replica_that_died(settings: Settings, commands: list[ExecuteTradeEvent]) -> None:
+    """The processing records a replica committed to the changelog (partition 0) before it died."""
+    changelog = changelog_topic(settings.stage_group("execute"))
+    broker = str(settings.broker_address)
+    ensure_changelog(broker, changelog, partitions=3, replication_factor=1, retention_ms=-1)
+    producer = Producer({"bootstrap.servers": broker, "transactional.id": "a-replica-that-died"})
+    producer.init_transactions(10)
+    producer.begin_transaction()
+    at = utc_timestamp(datetime.now(UTC))
+    for sent in commands:
+        record = CommandRecord.processing(sent.event_id, Ticket())
+        change = changelog_record(0, Change(TABLE, sent.payload.command_id, Row(at, record.to_json())))
+        producer.produce(changelog, change.value, change.key, partition=0, headers=change.headers)
+    producer.commit_transaction(10)
+
+
+def test_a_command_a_dead_replica_left_processing_is_recovered_not_executed_again(
     fresh_broker: str, tmp_path: Path
 ) -> None:
     settings = settings_for(fresh_broker, tmp_path)
     interrupted = [command(n) for n in range(3)]
-    with ExecutorStore.open(settings.executor_state_dir) as store:
-        store.begin([(c, Ticket()) for c in interrupted], now=datetime.now(UTC))
+    begun_by_a_replica_that_died(settings, interrupted)
     venue = SimulatedVenue(simulated_venue_log(settings))
     venue.execute(interrupted[0].payload)  # the venue got only the first before the crash
     venue.close()
-    produce_commands(fresh_broker, interrupted)
+    produce_commands(fresh_broker, interrupted, partition=0)
 
     with running_executor(settings) as metrics:
         wait_for_consumed(metrics, 3)
@@ -244,14 +261,38 @@ def test_a_command_left_processing_yields_a_recovered_result_without_the_venue(
     assert venue_counts(settings) == {"cmd-q-00000": 1}
 
 
-def test_a_lost_state_with_committed_offsets_refuses_to_start_unless_overridden(
+def test_a_deleted_state_directory_is_restored_from_the_changelog_without_an_operator(
+    fresh_broker: str, tmp_path: Path
+) -> None:
+    settings = settings_for(fresh_broker, tmp_path)
+    sent = [command(n) for n in range(30)]
+    produce_commands(fresh_broker, sent)
+    with running_executor(settings) as metrics:
+        wait_for_consumed(metrics, 30)
+    for leftover in settings.executor_state_dir.iterdir():  # the volume was lost
+        leftover.unlink()
+
+    # The same command events again, as a rewound consumer or a re-run decide would bring them.
+    produce_commands(fresh_broker, sent)
+    with running_executor(settings) as metrics:
+        counters = wait_for_consumed(metrics, 30)
+
+    assert (counters["published"], counters["skipped_duplicates"]) == (0, 30)
+    assert venue_counts(settings) == {c.payload.command_id: 1 for c in sent}
+    assert all(len(found) == 1 for found in results_by_command(fresh_broker).values())
+
+
+def test_a_lost_changelog_with_committed_offsets_refuses_to_start_unless_overridden(
     fresh_broker: str, tmp_path: Path
 ) -> None:
     settings = settings_for(fresh_broker, tmp_path)
     produce_commands(fresh_broker, [command(n) for n in range(10)])
     with running_executor(settings) as metrics:
         wait_for_consumed(metrics, 10)
-    for leftover in settings.executor_state_dir.iterdir():  # the PVC was deleted
+    admin = AdminClient({"bootstrap.servers": fresh_broker})
+    for done in admin.delete_topics([changelog_topic(settings.stage_group("execute"))]).values():
+        done.result()
+    for leftover in settings.executor_state_dir.iterdir():  # and the volume with it
         leftover.unlink()
 
     with pytest.raises(IdempotencyHistoryLost, match="DORAN_EXECUTOR_ALLOW_MISSING_STATE=true"):
@@ -261,7 +302,7 @@ def test_a_lost_state_with_committed_offsets_refuses_to_start_unless_overridden(
         env={**os.environ, **child_env(settings)},
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=120,
         check=False,
     )
     assert child.returncode == 2
@@ -272,7 +313,7 @@ def test_a_lost_state_with_committed_offsets_refuses_to_start_unless_overridden(
     with running_executor(overridden) as metrics:
         counters = wait_for_consumed(metrics, 1)
     # It resumed after the committed offsets: only the new command ran; the first ten were not re-executed.
-    assert (counters["consumed"], counters["produced"]) == (1, 1)
+    assert (counters["consumed"], counters["published"]) == (1, 1)
     assert venue_counts(settings) == {f"cmd-q-{n:05d}": 1 for n in range(11)}
 
 
@@ -294,7 +335,7 @@ def test_malformed_commands_are_dead_lettered_and_the_stage_keeps_running(
         counters = wait_for_consumed(metrics, 6)
 
     assert counters["dead_lettered"] == {"not_json": 1, "schema_violation": 1, "wrong_event_type": 1}
-    assert counters["produced"] == 3
+    assert counters["published"] == 3
     assert sorted(results_by_command(fresh_broker)) == ["cmd-q-00000", "cmd-q-00001", "cmd-q-00002"]
     letters = [
         produced_event(DEAD_LETTER_TOPIC, m.value) for m in read_topic(fresh_broker, DEAD_LETTER_TOPIC.name)
@@ -326,7 +367,6 @@ def child_env(settings: Settings) -> dict[str, str]:
         "EXECUTOR_STATE_DIR": str(settings.executor_state_dir),
         "DORAN_QUIX_STATE_DIR": str(settings.quix_state_dir),
         "DORAN_CONSUMER_GROUP_PREFIX": settings.consumer_group_prefix,
-        "DORAN_EXECUTOR_PROCESSING_GUARANTEE": settings.executor_processing_guarantee,
         "DORAN_VENUE": settings.venue,
         "DORAN_EXECUTOR_ALLOW_MISSING_STATE": str(settings.executor_allow_missing_state).lower(),
     }
@@ -348,35 +388,106 @@ def wait_until(condition: Callable[[], bool], what: str, timeout_s: float = 60) 
         time.sleep(0.05)
 
 
-def test_a_lost_state_rebuilt_from_the_results_runs_nothing_twice(fresh_broker: str, tmp_path: Path) -> None:
-    from doran.executor import rebuild_state
+class _Wrapped:
+    """The stage's producer with some methods replaced: fault injection and observation at the client
+    boundary (tansu cannot be made to fail one commit on cue, nor tell what a transaction held)."""
 
+    def __init__(self, producer: Producer) -> None:
+        self._producer = producer
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._producer, name)
+
+
+W = TypeVar("W", bound=_Wrapped)
+
+
+def wrap_producers(monkeypatch: pytest.MonkeyPatch, wrap: Callable[[Producer], W]) -> list[W]:
+    """Every stateful stage started from now on gets its producer wrapped; the wrappers, in order."""
+    real = stateful_stage.stateful_clients
+    wrapped: list[W] = []
+
+    def clients(*args: Any) -> tuple[Any, Any]:
+        consumer, producer = real(*args)
+        wrapped.append(wrap(producer))
+        return consumer, wrapped[-1]
+
+    monkeypatch.setattr(stateful_stage, "stateful_clients", clients)
+    return wrapped
+
+
+class _FailsOneCommit(_Wrapped):
+    """Its first commit delivers its records, then fails as a broker would make it abort."""
+
+    failed = 0
+
+    def commit_transaction(self, *args: Any) -> None:
+        if not self.failed:
+            self.failed += 1
+            self._producer.flush(10)  # the records reach the broker: the abort must then hide them
+            raise KafkaException(KafkaError(KafkaError._MSG_TIMED_OUT, "injected", txn_requires_abort=True))
+        self._producer.commit_transaction(*args)
+
+
+def test_an_aborted_transaction_is_produced_again_and_each_result_committed_once(
+    fresh_broker: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    injected = wrap_producers(monkeypatch, _FailsOneCommit)
     settings = settings_for(fresh_broker, tmp_path)
-    sent = [command(n) for n in range(30)]
+    sent = [command(n) for n in range(300)]
     produce_commands(fresh_broker, sent)
-    with running_executor(settings) as metrics:
-        wait_for_consumed(metrics, 30)
-    for leftover in settings.executor_state_dir.iterdir():  # the PVC was deleted
-        leftover.unlink()
-    with pytest.raises(IdempotencyHistoryLost, match="doran executor rebuild-state"):
-        run_execute_stage(settings, fresh_broker)
 
-    report = rebuild_state(
-        settings.executor_state_dir, fresh_broker, settings.consumer_group_prefix, timeout_s=60
-    )
+    with running_executor(settings, max_batch=100) as metrics:
+        counters = wait_for_consumed(metrics, 300)
 
-    assert (report.commands, report.without_result, report.not_consumed) == (30, [], 0)
-    # The same command events again, as a rewound consumer or a re-run decide would bring them: each
-    # is recognised as done, and its stored result goes out again byte for byte (same event_id).
-    produce_commands(fresh_broker, sent)
-    with running_executor(settings) as metrics:
-        counters = wait_for_consumed(metrics, 30)
-    assert (counters["produced"], counters["skipped_duplicates"]) == (30, 0)
-    assert venue_counts(settings) == {c.payload.command_id: 1 for c in sent}
-    copies = results_by_command(fresh_broker)
-    assert all(len({m.value for m, _ in found}) == 1 and len(found) == 2 for found in copies.values())
-    with pytest.raises(Exception, match="already holds a history"):
-        rebuild_state(settings.executor_state_dir, fresh_broker, settings.consumer_group_prefix, timeout_s=60)
+    assert [producer.failed for producer in injected] == [1]
+    assert (counters["published"], counters["skipped_duplicates"]) == (300, 0)
+    assert venue_counts(settings) == {c.payload.command_id: 1 for c in sent}  # the venue once each
+    # Read as Kafka serves it, the aborted copy is gone; tansu serves it too (same event, same bytes).
+    for found in results_by_command(fresh_broker).values():
+        assert len({message.value for message, _ in found}) == 1
+
+
+class _WatchesTransactions(_Wrapped):
+    """Notes of each transaction whether it wrote `processing` records to the changelog and whether it
+    committed offsets with the consumer group's metadata."""
+
+    def __init__(self, producer: Producer) -> None:
+        super().__init__(producer)
+        self._begins = self._with_group = False
+        self.transactions: list[tuple[bool, bool]] = []
+
+    def produce(self, topic: str, value: bytes | None, *args: Any, **kwargs: Any) -> None:
+        self._begins |= topic.endswith(".changelog") and b'"processing"' in (value or b"")
+        self._producer.produce(topic, value, *args, **kwargs)
+
+    def send_offsets_to_transaction(self, offsets: Any, metadata: Any, *args: Any) -> None:
+        self._with_group = metadata is not None
+        self._producer.send_offsets_to_transaction(offsets, metadata, *args)
+
+    def commit_transaction(self, *args: Any) -> None:
+        self._producer.commit_transaction(*args)
+        self.transactions.append((self._begins, self._with_group))
+        self._begins = self._with_group = False
+
+
+def test_every_transaction_that_lets_quotes_leave_carries_the_group_metadata(
+    fresh_broker: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # On Redpanda/Kafka a replica that lost the group cannot commit such a transaction (KIP-447), so
+    # the quotes it begins never leave: that holds only if every one of them commits offsets.
+    watched = wrap_producers(monkeypatch, _WatchesTransactions)
+    settings = settings_for(fresh_broker, tmp_path)
+    sent = [command(n) for n in range(200)]
+    with running_executor(settings, max_batch=20) as metrics:
+        produce_commands(fresh_broker, sent[:100])
+        wait_for_consumed(metrics, 100)
+        produce_commands(fresh_broker, sent[100:])
+        wait_for_consumed(metrics, 200)
+
+    (producer,) = watched
+    beginning = [with_group for begins, with_group in producer.transactions if begins]
+    assert beginning and all(beginning), producer.transactions
 
 
 def test_commands_confluents_serializer_made_are_executed_and_confluent_reads_the_results(
@@ -404,7 +515,7 @@ def test_commands_confluents_serializer_made_are_executed_and_confluent_reads_th
     with running_executor(settings) as metrics:
         counts = wait_for_consumed(metrics, len(commands))
 
-    assert (counts["produced"], counts["dead_lettered"]) == (6, {})
+    assert (counts["published"], counts["dead_lettered"]) == (6, {})
     results = read_topic(fresh_broker, EXEC_TRADE_RESULT.name)
     deserialize = JSONDeserializer(None, schema_registry_client=client)
     read = [

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from doran.contracts import ExecuteTrade, NearIntentsQuoteStatusRawEvent, ResultCode, TradeStatus
-from doran.executor import Prepared, Ticket, VenueOutcome
+from doran.executor import Prepared, Sending, Sent, Ticket, VenueOutcome
 from doran.nep413.base58 import b58encode
 from doran.wire import utc_timestamp
 
@@ -59,23 +59,16 @@ class ScriptedVenue:
         self.answer = answer
         self.sent: Counter[str] = Counter()
         self.recovered: list[str] = []
-        self.fail_next_submit: BaseException | None = None
 
     def prepare(self, command: ExecuteTrade, now: datetime) -> Ticket:
         deadline = utc_timestamp(now + timedelta(milliseconds=command.ttl_ms))
         return Ticket(quote_hash_of(command.quote_id), deadline, {"method": "quote_response", "params": []})
 
-    def submit(self, batch: Sequence[Prepared], now: datetime) -> list[VenueOutcome]:
-        if self.fail_next_submit is not None:
-            failure, self.fail_next_submit = self.fail_next_submit, None
-            raise failure
+    def send(self, batch: Sequence[Prepared]) -> Sending:
         self.sent.update(prepared.command.command_id for prepared in batch)
-        return [self.answer(prepared.command) for prepared in batch]
+        return Sent([self.answer(prepared.command) for prepared in batch])
 
     def recover(self, command: ExecuteTrade, ticket: Ticket) -> VenueOutcome:
         self.recovered.append(command.command_id)
         note = "recovered: may have been sent"
         return VenueOutcome(TradeStatus.RECOVERED, ResultCode.RECOVERED_UNKNOWN, note)
-
-    def flush(self) -> None:
-        pass

@@ -12,7 +12,6 @@ import click
 
 from doran.cli.contracts import contracts
 from doran.cli.dlq import dlq
-from doran.cli.executor import executor
 from doran.cli.failure import OneLineErrors
 from doran.cli.schemas import schemas
 from doran.cli.settings import settings
@@ -32,7 +31,7 @@ def main() -> None:
     """
 
 
-for command in (contracts, schemas, stage, settings, dlq, executor):
+for command in (contracts, schemas, stage, settings, dlq):
     main.add_command(command)
 for extension in entry_points(group=EXTENSION_GROUP):
     main.add_command(extension.load(), extension.name)

@@ -2,9 +2,8 @@
 
 DoranError (doran.errors)
  └── ExecutorError
-      ├── IdempotencyHistoryLost  offsets say commands were consumed, the state says none were
-      ├── ExecutorStateError      a stored record is unreadable, or a result has no begun command
-      ├── CommittedOffsetsUnknownError  the broker cannot say whether the group committed offsets
+      ├── IdempotencyHistoryLost  the group committed offsets on a partition whose changelog was never written
+      ├── ExecutorStateError      the state holds a record the executor did not write
       └── HistoryTooShort         (doran.executor.history) the history would forget what can come again
 """
 
@@ -12,12 +11,7 @@ from __future__ import annotations
 
 from doran.errors import DoranError
 
-__all__ = [
-    "CommittedOffsetsUnknownError",
-    "ExecutorError",
-    "ExecutorStateError",
-    "IdempotencyHistoryLost",
-]
+__all__ = ["ExecutorError", "ExecutorStateError", "IdempotencyHistoryLost"]
 
 
 class ExecutorError(DoranError):
@@ -25,12 +19,8 @@ class ExecutorError(DoranError):
 
 
 class IdempotencyHistoryLost(ExecutorError):
-    """The executor's durable state is missing or empty although its consumer group has committed offsets."""
+    """The consumer group has committed offsets on a partition whose changelog holds nothing."""
 
 
 class ExecutorStateError(ExecutorError):
-    """The executor state file holds something the executor did not write, or misses a record it needs."""
-
-
-class CommittedOffsetsUnknownError(ExecutorError):
-    """The broker could not be asked whether the executor's consumer group has committed offsets."""
+    """The executor's state holds something the executor did not write."""

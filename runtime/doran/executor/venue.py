@@ -1,10 +1,11 @@
 """The executor's venue boundary: what a venue adapter does with trade commands, and what it answers.
 
 A command reaches a venue in two steps, so that nothing leaves the process before it is durable:
-`prepare` makes the `Ticket` (for NEAR Intents: the signed quote, its hash and deadline), the
-executor commits it as `processing`, then `submit` sends every prepared command of a batch
-(concurrently, each at most once) and says what became of each. After a crash, `recover` says what
-is known of a command found `processing`, without sending it again.
+`prepare` makes the `Ticket` (for NEAR Intents: the signed quote, its hash and deadline); the
+executor commits the command as `processing` with the ticket's hash and deadline; then `send`
+starts sending a batch of prepared commands (concurrently, each at most once) and returns at once,
+and its `Sending.outcomes()` says what became of each. After a crash, `recover` says what is known
+of a command found `processing`, without sending it again.
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ from typing import Any, Protocol
 
 from doran.contracts import ExecuteTrade, ResultCode, TradeStatus
 
-__all__ = ["AWAITS_SETTLEMENT", "Prepared", "Ticket", "Venue", "VenueOutcome"]
+__all__ = ["AWAITS_SETTLEMENT", "Prepared", "Sending", "Sent", "Ticket", "Venue", "VenueOutcome"]
 
 #: Results whose quote may have reached the relay (accepted, or no answer known): its fate is then
-#: decided by a quote_status, or by its deadline passing.
+#: decided by a quote_status, or by its deadline passing (the settlement stage).
 AWAITS_SETTLEMENT = frozenset(
     {
         ResultCode.QUOTE_ACCEPTED,
@@ -32,29 +33,20 @@ AWAITS_SETTLEMENT = frozenset(
 
 @dataclass(frozen=True, slots=True)
 class Ticket:
-    """What is made durable with a command before it may reach the venue.
+    """What is made durable with a command before it may reach the venue, and what will be sent.
 
-    `quote_hash` and `quote_deadline` name a signed quote (None for a venue without quotes);
-    `request` is what the venue will send, kept so the record shows exactly what left.
+    `quote_hash` and `quote_deadline` name a signed quote (None for a venue without quotes); they go
+    into the command's `processing` record. `request` is the request the venue sends (in memory only).
     """
 
     quote_hash: str | None = None
     quote_deadline: str | None = None
     request: dict[str, Any] | None = None
 
-    def as_json(self) -> dict[str, Any]:
-        return {"quote_hash": self.quote_hash, "quote_deadline": self.quote_deadline, "request": self.request}
-
-    @classmethod
-    def from_json(cls, value: Any) -> Ticket:
-        if not isinstance(value, dict):
-            return cls()
-        return cls(value.get("quote_hash"), value.get("quote_deadline"), value.get("request"))
-
 
 @dataclass(frozen=True, slots=True)
 class Prepared:
-    """A command and its ticket, ready to submit."""
+    """A command and its ticket, ready to send."""
 
     command: ExecuteTrade
     ticket: Ticket
@@ -74,6 +66,24 @@ class VenueOutcome:
         return self.result_code in AWAITS_SETTLEMENT
 
 
+class Sending(Protocol):
+    """A batch on its way to the venue."""
+
+    #: Once `outcomes()` returned: how long the venue took to answer the whole batch, from its first
+    #: send to its last answer (the relay's queue included); None when not every command got an answer.
+    seconds: float | None
+
+    def ready(self) -> bool:
+        """Whether every answer is in (or timed out): `outcomes()` would not wait."""
+        ...
+
+    def outcomes(self) -> list[VenueOutcome]:
+        """One outcome per command sent, in order, once every answer is in or timed out (blocks).
+
+        Per-command failures are outcomes (a refusal, no answer, not sent), never exceptions."""
+        ...
+
+
 class Venue(Protocol):
     """A venue the executor trades on (`doran.venues`: the NEAR Intents relay, a simulated venue)."""
 
@@ -81,17 +91,24 @@ class Venue(Protocol):
         """What to make durable before the command may be sent; sends nothing."""
         ...
 
-    def submit(self, batch: Sequence[Prepared], now: datetime) -> list[VenueOutcome]:
-        """Send each prepared command at most once, concurrently; one outcome per command, in order.
-
-        Per-command failures are outcomes (a refusal, no answer, not sent), never exceptions.
-        """
+    def send(self, batch: Sequence[Prepared]) -> Sending:
+        """Start sending each prepared command, at most once; returns at once."""
         ...
 
     def recover(self, command: ExecuteTrade, ticket: Ticket) -> VenueOutcome:
         """What is known of a command found `processing` after a crash; never sends it again."""
         ...
 
-    def flush(self) -> None:
-        """Make the venue's own record of what was sent durable (called before `complete`)."""
-        ...
+
+@dataclass(slots=True)
+class Sent:
+    """A `Sending` whose outcomes are known already (a venue that answers at once)."""
+
+    known: list[VenueOutcome]
+    seconds: float | None = 0.0
+
+    def ready(self) -> bool:
+        return True
+
+    def outcomes(self) -> list[VenueOutcome]:
+        return list(self.known)

@@ -8,17 +8,19 @@ __all__ = ["ALPHABET", "b58decode", "b58encode"]
 
 ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 _INDEX = {char: value for value, char in enumerate(ALPHABET)}
+# Two digits per division: every quote the executor signs encodes its hash and its signature.
+_PAIRS = [high + low for high in ALPHABET for low in ALPHABET]
 
 
 def b58encode(data: bytes) -> str:
     """Base58 of `data`; each leading zero byte becomes a leading "1"."""
     number = int.from_bytes(data, "big")
-    digits: list[str] = []
+    pairs: list[str] = []
     while number:
-        number, remainder = divmod(number, 58)
-        digits.append(ALPHABET[remainder])
+        number, remainder = divmod(number, 58 * 58)
+        pairs.append(_PAIRS[remainder])
     zeros = len(data) - len(data.lstrip(b"\0"))
-    return "1" * zeros + "".join(reversed(digits))
+    return "1" * zeros + "".join(reversed(pairs)).lstrip("1")
 
 
 def b58decode(text: str) -> bytes:

@@ -18,7 +18,7 @@ from doran.relay._frames import (
     request_text,
 )
 from doran.relay._logging import redacting_logger
-from doran.relay._session import Answer, NoAnswer, RelaySession
+from doran.relay._session import Answer, NoAnswer, PendingAnswers, RelaySession
 from doran.relay.errors import RelayConfigError, RelayError, RelayRejectedError, RelayUnavailableError
 
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
     "Malformed",
     "NoAnswer",
     "Notification",
+    "PendingAnswers",
     "ReceivedFrame",
     "RelayClient",
     "RelayConfigError",

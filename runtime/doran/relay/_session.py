@@ -2,9 +2,10 @@
 
 The executor's side of the relay (ingest's is `RelayClient`, which subscribes and streams). The
 session runs its own event loop in a daemon thread, stays connected (reconnecting with backoff),
-and `call_many` sends a batch of requests at once and waits for their answers, matched by request
-id, up to a timeout. Every request ends as exactly one `Answer`: the relay's result or error, or
-`NoAnswer` (timed out, connection lost with it in flight, or never sent because not connected).
+and `send_many` sends a batch of requests at once and returns; their answers, matched by request id,
+are waited for (up to a timeout) when the caller needs them. Every request ends as exactly one
+`Answer`: the relay's result or error, or `NoAnswer` (timed out, connection lost with it in flight,
+or never sent because not connected).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import random
 import threading
 import time
 from collections.abc import Sequence
+from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from types import TracebackType
@@ -29,7 +31,7 @@ from doran.relay._backoff import Backoff
 from doran.relay._endpoint import RelayEndpoint, failure_reason
 from doran.relay._frames import ErrorAnswer, ResultAnswer, parse_frame, request_text
 
-__all__ = ["Answer", "NoAnswer", "RelaySession"]
+__all__ = ["Answer", "NoAnswer", "PendingAnswers", "RelaySession"]
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +46,38 @@ class NoAnswer:
 
 
 Answer = ResultAnswer | ErrorAnswer | NoAnswer
+
+
+class PendingAnswers:
+    """Requests on their way (`RelaySession.send_many`): `answers()` waits for one Answer each, in order;
+    `seconds` is then how long they took, from the caller's send to the last answer."""
+
+    def __init__(
+        self, future: Future[tuple[list[Answer], float]] | None, count: int, timeout_s: float
+    ) -> None:
+        self._future = future
+        self._count = count
+        self._timeout_s = timeout_s
+        self._started = time.monotonic()  # when the caller sent: the session's thread may start later
+        self.seconds = 0.0
+
+    def done(self) -> bool:
+        """Whether every answer is in (or timed out): `answers()` would not wait."""
+        return self._future is None or self._future.done()
+
+    def answers(self) -> list[Answer]:
+        if self._future is None:
+            return []
+        try:
+            answers, answered_at = self._future.result(self._timeout_s + 5.0)
+            self.seconds = answered_at - self._started
+        except FutureTimeout:
+            self._future.cancel()
+            self.seconds = self._timeout_s
+            return [
+                NoAnswer("timeout", f"no answer within {self._timeout_s:g} s") for _ in range(self._count)
+            ]
+        return answers
 
 
 class RelaySession:
@@ -147,22 +181,20 @@ class RelaySession:
                 future.set_exception(ConnectionError(reason))
         self._inflight.clear()
 
-    def call_many(self, requests: Sequence[tuple[str, Any]], timeout_s: float) -> list[Answer]:
-        """Send every (method, params) request at once; one Answer each, in order, within timeout_s."""
+    def send_many(self, requests: Sequence[tuple[str, Any]], timeout_s: float) -> PendingAnswers:
+        """Start sending every (method, params) request at once and return; `answers()` waits for them."""
         if not requests:
-            return []
-        pending = asyncio.run_coroutine_threadsafe(self._call_many(requests, timeout_s), self._loop)
-        try:
-            return pending.result(timeout_s + 5.0)
-        except FutureTimeout:
-            pending.cancel()
-            return [NoAnswer("timeout", f"no answer within {timeout_s:g} s") for _ in requests]
+            return PendingAnswers(None, 0, timeout_s)
+        future = asyncio.run_coroutine_threadsafe(self._call_many(requests, timeout_s), self._loop)
+        return PendingAnswers(future, len(requests), timeout_s)
 
-    async def _call_many(self, requests: Sequence[tuple[str, Any]], timeout_s: float) -> list[Answer]:
+    async def _call_many(
+        self, requests: Sequence[tuple[str, Any]], timeout_s: float
+    ) -> tuple[list[Answer], float]:
         socket = self._socket
         if socket is None:
             detail = f"not connected to {self.url} ({self.last_error or 'connecting'})"
-            return [NoAnswer("not_connected", detail) for _ in requests]
+            return [NoAnswer("not_connected", detail) for _ in requests], time.monotonic()
         started = time.monotonic()
         futures: list[asyncio.Future[ResultAnswer | ErrorAnswer] | NoAnswer] = []
         for method, params in requests:
@@ -180,6 +212,7 @@ class RelaySession:
         waiting = [f for f in futures if isinstance(f, asyncio.Future)]
         if waiting:
             await asyncio.wait(waiting, timeout=max(0.0, timeout_s - (time.monotonic() - started)))
+        answered_at = time.monotonic()
         answers: list[Answer] = []
         for item in futures:
             if isinstance(item, NoAnswer):
@@ -193,4 +226,4 @@ class RelaySession:
                 answers.append(item.result())
         for request_id in [i for i, f in self._inflight.items() if f.done()]:
             del self._inflight[request_id]
-        return answers
+        return answers, answered_at

@@ -1,278 +1,259 @@
-"""The executor's transactional poll-batch loop: one Kafka transaction and two fsyncs per batch.
+"""The executor's poll loop, pipelined: the next batch is signed while the relay answers the last one and
+while their transaction commits.
 
-Per batch: consume up to N commands and settlement notifications -> `execute_batch` (decode,
-`processing` durable before a quote leaves, results and settlements durable before they are
-published) -> one transaction: produce the records, send the batch's offsets, commit. A Kafka error
-the transaction can recover from aborts it and rewinds to the batch's first offsets; the messages
-come again, are settled in the store, and their stored results go out again with the same event_id.
-Between batches, quotes whose deadline passed unused expire; an expiry settlement is kept in the
-store as unpublished until a transaction carrying it commits (at worst published twice, same id).
+Batches move through four places, in order:
+- admitted: decided and signed (`CommandFlow.admit`), nothing written yet;
+- begun: their `processing` records are in the transaction under way, on the committer thread;
+- sent: that transaction committed, so their quotes were sent (`CommandFlow.send`): answers due;
+- concluded: answered (`CommandFlow.conclude`), their results, signed quotes, dead letters, `done`
+  records and input offsets go into the next transaction, with the next admitted batches' `processing`
+  records.
+Each turn polls and admits what came, then either finishes the transaction under way (applies it to
+the stores, sends what it began) or starts the next one, with the admitted batches and the sent
+batches the relay has answered (oldest first): admitting overlaps the transaction and the relay's
+answers alike, and a new batch does not wait for an older one's answers to be sent. It waits only
+while a batch's worth of quotes is still unanswered: a relay that takes them slower than they come is
+not flooded (its queue would make them late); the waiting ones expire cheaply if they must.
 
-at-least-once (DORAN_EXECUTOR_PROCESSING_GUARANTEE): produce, flush, then commit the offsets. A crash between
-the flush and the offset commit publishes those results twice (same event_id, same bytes). The venue
-still sees each command at most once: that rests on the store, not on Kafka.
+So a quote leaves the process only once its `processing` record is committed to the changelog, in
+Kafka: a replica that dies at any point leaves it to the partition's next owner, which recovers it
+without sending it again.
+
+Revocation happens inside poll: the transaction under way is finished, what it began is sent and
+concluded, and the result committed before the partitions move; what was only admitted is dropped
+(its offsets were not committed: the next owner reads it again). On loss nothing more is committed
+or sent.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-import time
-from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from confluent_kafka import KafkaError, KafkaException, TopicPartition
-from quixstreams.kafka import Consumer, Producer
-from quixstreams.models.types import RawConfluentKafkaMessageProto as Message
-
-from doran.contracts import EXEC_QUOTE_SETTLEMENT, QuoteSettlementEvent
-from doran.executor import ExecutorStore, Venue
-from doran.stages.execute_batch import INPUTS, BatchOutput, execute_batch
-from doran.stages.handling import Consumed
-from doran.stages.metrics import StageMetrics
-from doran.wire import Framing, KafkaRecord, kafka_record
+from doran.contracts import CMD_EXECUTE_TRADE, DeadLetterStage
+from doran.executor import TABLE, Batch, CommandFlow, CommandRecord, IdempotencyHistoryLost, Venue
+from doran.stages.handling import Consumed, Handled, handled
+from doran.stages.stateful_loop import StatefulLoop, Transaction
+from doran.stages.stateful_stage import PendingChange, StageParts
+from doran.state import Change, RestoreReport, Row
+from doran.wire import utc_timestamp
 
 __all__ = ["ExecuteLoop"]
 
 logger = logging.getLogger("doran.execute")
-_Partition = tuple[str, int]
-_Spans = dict[_Partition, tuple[int, int]]  # partition -> (first, last) offset of a batch
-_COMMIT_ATTEMPTS = 5
+_ADMITTED_MAX = 2  # batches admitted ahead of their transaction; beyond, the loop stops polling
+_ANSWER_POLL_S = 0.002  # how often answers are looked for while nothing else is to do
 
 
-class ExecuteLoop:
-    """Consume batches and publish their outcomes, transactionally when `exactly_once`.
+@dataclass(eq=False, slots=True)
+class _Polled:
+    """A poll batch and its way through the flow."""
 
-    Rebalances happen inside `consume`, when no batch is in flight (each is committed or rewound
-    before the next poll), so revoking needs no commit; records of a partition revoked during the
-    poll that returned them are dropped and read again by its next owner from the committed offset.
-    """
+    consumed: list[Consumed]
+    batch: Batch
+
+
+@dataclass(eq=False, slots=True)
+class _Under:
+    """The transaction under way, and what it carries."""
+
+    future: Future[dict[int, int]]
+    work: Transaction
+    concluded: list[_Polled]
+    begun: list[_Polled]
+
+
+class ExecuteLoop(StatefulLoop):
+    """Consume commands, answer each once, publish each result once (see the module docstring)."""
+
+    inputs = (CMD_EXECUTE_TRADE,)
+    dead_letter_stage = DeadLetterStage.EXECUTE
 
     def __init__(
-        self,
-        consumer: Consumer,
-        producer: Producer,
-        store: ExecutorStore,
-        venue: Venue,
-        metrics: StageMetrics,
-        *,
-        exactly_once: bool,
-        max_record_bytes: int,
-        settlement_grace: timedelta,
-        framing: Framing,
-        history: timedelta | None = None,
-        max_batch: int = 500,
-        poll_timeout_s: float = 0.2,
-        kafka_timeout_s: float = 30.0,
-        on_assigned: Callable[[], None] = lambda: None,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        self, parts: StageParts, *, venue: Venue, answer_margin: timedelta, allow_missing_state: bool
     ) -> None:
-        if max_batch < 1:
-            raise ValueError(f"max_batch must be at least 1, got {max_batch}")
-        self._consumer = consumer
-        self._producer = producer
-        self._store = store
-        self._venue = venue
-        self._metrics = metrics
-        self._max_record_bytes = max_record_bytes
-        self._grace = settlement_grace
-        self._framing = framing
-        self._history = history
-        self._exactly_once = exactly_once
-        self._max_batch = max_batch
-        self._poll_timeout_s = poll_timeout_s
-        self._kafka_timeout_s = kafka_timeout_s
-        self._on_assigned = on_assigned
-        self._clock = clock
-        self._assigned: set[_Partition] = set()
+        super().__init__(parts, history_tables=(TABLE,))
+        self._flow = CommandFlow(venue, self.lookup, self._framing, answer_margin=answer_margin)
+        self._allow_missing_state = allow_missing_state
+        self._committer = ThreadPoolExecutor(1, thread_name_prefix="execute-committer")
+        self._admitted: list[_Polled] = []
+        self._under: _Under | None = None
+        self._sent: list[_Polled] = []
 
-    def run(self, stop: threading.Event) -> None:
-        """Subscribe and process batches until `stop` is set; the batch in hand is finished first."""
-        if self._exactly_once:
-            # Quix initialises a transactional producer lazily, on first use. init_transactions must
-            # come first: it aborts what a killed predecessor left open, and until then the group's
-            # committed offsets stay unstable, so the consumer would wait for them and never poll.
-            self._producer.begin_transaction()
-            self._producer.abort_transaction(self._kafka_timeout_s)
-        self._consumer.subscribe(
-            [topic.name for topic in INPUTS],
-            on_assign=self._assign,
-            on_revoke=self._revoke,
-            on_lost=self._revoke,
-        )
-        while not stop.is_set():
-            batch = self._usable(self._next_batch())
-            started = time.perf_counter()
-            self._process(batch)
-            if batch:
-                self._metrics.batch_seconds.observe(time.perf_counter() - started)
+    def lookup(self, partition: int, command_id: str, born_at: datetime | None) -> CommandRecord | None:
+        """The command's record in its partition's store (the flow's `lookup`)."""
+        row = self._stores[partition].get(TABLE, command_id, born_at=born_at)
+        return None if row is None else CommandRecord.from_json(row.value)
 
-    def _next_batch(self) -> list[Message]:
-        """Wait for one message, then take what is already fetched, up to max_batch: a batch never
-        waits to fill (consume(n, timeout) would hold a lone quote for the whole timeout), and grows
-        with the load on its own."""
-        first = self._consumer.poll(self._poll_timeout_s)
-        if first is None:
-            return []
-        return [first, *self._consumer.consume(self._max_batch - 1, 0)] if self._max_batch > 1 else [first]
+    # --- the turn -----------------------------------------------------------------------------------
 
-    def _assign(self, _consumer: object, partitions: list[TopicPartition]) -> None:
-        self._assigned.update((tp.topic, tp.partition) for tp in partitions)
-        logger.info("assigned %s", sorted(self._assigned))
-        self._on_assigned()
+    def _poll(self, timeout_s: float) -> list[Consumed]:
+        if len(self._admitted) >= _ADMITTED_MAX:
+            return []  # the transaction under way first: its batches are ahead
+        return super()._poll(timeout_s)
 
-    def _revoke(self, _consumer: object, partitions: list[TopicPartition]) -> None:
-        self._assigned.difference_update((tp.topic, tp.partition) for tp in partitions)
-        logger.info("revoked %s", sorted((tp.topic, tp.partition) for tp in partitions))
+    def _poll_timeout(self) -> float:
+        # With a transaction to finish, take only what is fetched already; with answers awaited (and
+        # maybe batches waiting for room), look again soon; idle, wait for commands.
+        if self._under is not None:
+            return 0.0
+        return _ANSWER_POLL_S if self._sent or self._admitted else self._poll_timeout_s
 
-    def _usable(self, polled: list[Message]) -> list[Message]:
-        usable = []
-        for message in polled:
-            error = message.error()
-            if error is not None:
-                if error.fatal():
-                    raise KafkaException(error)
-                logger.warning("consumer: %s", error)
-                continue
-            if (message.topic(), message.partition()) in self._assigned:
-                usable.append(message)
-        return usable
+    def _step(self, consumed: list[Consumed], now: datetime) -> None:
+        """Admit what was polled; then either finish the transaction under way (its batches are sent,
+        and the next turn admits more while the relay answers), or start the next one."""
+        if consumed:
+            batch = self._flow.admit([(m.partition or 0, m.value, m.headers) for m in consumed], now)
+            self._admitted.append(_Polled(consumed, batch))
+        if self._under is not None:
+            self._finish_transaction()
+            return
+        if self._admitted or (self._sent and self._flow.answered(self._sent[0].batch)):
+            self._start_transaction()
 
-    def _process(self, batch: list[Message]) -> None:
-        """Run one batch (or, when idle, only the quotes' expiry) and publish it with its offsets."""
-        consumed = [
-            Consumed(
-                m.topic() or "",
-                m.partition(),
-                m.offset(),
-                _bytes(m.key()),
-                _bytes(m.value()) or b"",
-                m.headers(),
-            )
-            for m in batch
-        ]
+    def _finish_transaction(self, *, send: bool = True) -> None:
+        """Wait for the transaction under way; apply it, count it, send what it began."""
+        under, self._under = self._under, None
+        if under is None:
+            return
+        try:
+            written = under.future.result()
+        finally:
+            for polled in under.concluded:
+                self._flow.release(polled.batch)
+        self._committed_work(under.work, written)
+        if not send:
+            self._abandon(under.begun)
+            return
         now = self._clock()
-        output = execute_batch(
-            consumed,
-            self._store,
-            self._venue,
-            now=now,
-            grace=self._grace,
-            max_record_bytes=self._max_record_bytes,
-            framing=self._framing,
-        )
-        leftovers = self._unpublished_expiries(output)
-        self._metrics.awaiting_settlement = self._store.awaiting_settlement
-        if not consumed and not output.records and not leftovers:
-            return
-        spans: _Spans = {}
-        for message in consumed:
-            where, offset = (message.topic, message.partition or 0), message.offset or 0  # both set here
-            spans[where] = (spans.get(where, (offset, 0))[0], offset)
-        records = [*output.records, *(record for _, record in leftovers)]
-        publish = self._publish_transaction if self._exactly_once else self._publish_then_commit
-        if not publish(records, spans):
-            self._rewind(spans)
-            return
-        self._store.mark_published([*output.expired, *(quote_hash for quote_hash, _ in leftovers)])
-        if self._history is not None:
-            # A batch's worth at a time: the history shrinks as steadily as it grows, never in a pause.
-            self._store.forget(now - self._history, limit=self._max_batch)
-        metrics = self._metrics
-        metrics.consumed += len(consumed)
-        metrics.skipped += output.skipped
-        for record in records:
-            metrics.produced[record.topic] += 1
-        for reason in output.dead_letters:
-            metrics.dead_lettered[reason] += 1
+        for polled in under.begun:
+            self._flow.send(polled.batch, now)
+        self._sent.extend(under.begun)
 
-    def _unpublished_expiries(self, output: BatchOutput) -> list[tuple[str, KafkaRecord]]:
-        """Expiry settlements of earlier batches whose transaction did not commit (aborted, or a crash)."""
-        fresh = set(output.expired)
-        return [
-            (
-                quote.quote_hash,
-                kafka_record(EXEC_QUOTE_SETTLEMENT, QuoteSettlementEvent.model_validate(quote.settlement)),
+    def _start_transaction(self, *, begin: bool = True, wait: bool = False) -> None:
+        """Conclude the sent batches the venue has answered, oldest first (all of them, waiting for
+        their answers, when `wait`), and start the transaction that publishes them, with the
+        `processing` records of the admitted batches when `begin` and fewer than a batch's worth of
+        quotes are still unanswered."""
+        answered = len(self._sent)
+        if not wait:
+            answered = next(
+                (n for n, p in enumerate(self._sent) if not self._flow.answered(p.batch)), answered
             )
-            for quote in self._store.unpublished()
-            if quote.quote_hash not in fresh and quote.settlement is not None
-        ]
-
-    def _produce(
-        self, records: Sequence[KafkaRecord], on_delivery: Callable[..., None] | None = None
-    ) -> None:
-        for record in records:
-            self._producer.produce(
-                topic=record.topic,
-                key=record.key,
-                value=self._framing.frame(record.topic, record.value),
-                headers=record.headers,
-                on_delivery=on_delivery,
-            )
-
-    def _publish_transaction(self, records: Sequence[KafkaRecord], spans: _Spans) -> bool:
-        """Produce and commit the offsets in one transaction; False if it had to be aborted."""
-        positions = _positions(spans)
-        try:
-            self._producer.begin_transaction()
-            self._produce(records)
-            if positions:  # an idle loop's expiries consume nothing
-                self._producer.send_offsets_to_transaction(
-                    positions, self._consumer.consumer_group_metadata(), self._kafka_timeout_s
+        concluded, self._sent = self._sent[:answered], self._sent[answered:]
+        begin = begin and self._outstanding() < self._max_batch
+        if not concluded and not begin:
+            return  # the venue has enough to answer; the admitted batches wait for room
+        begun: list[_Polled] = []
+        if begin:
+            begun, self._admitted = self._admitted, []
+        now = self._clock()
+        at = utc_timestamp(now)
+        outcomes: list[tuple[Consumed, Handled]] = []
+        changes: list[PendingChange] = []
+        for polled in concluded:
+            self._flow.conclude(polled.batch, now)
+            for message, item in zip(polled.consumed, polled.batch.items, strict=True):
+                assert item.verdict is not None
+                outcomes.append(
+                    (
+                        message,
+                        handled(item.verdict, message, self.dead_letter_stage, now, self._max_record_bytes),
+                    )
                 )
-            self._commit_transaction()
-        except KafkaException as exc:
-            error = exc.args[0] if exc.args else None
-            if not (isinstance(error, KafkaError) and error.txn_requires_abort()):
-                raise  # fatal (e.g. fenced by a newer instance): crash; the restart aborts the transaction
-            logger.warning("aborting the batch's transaction and rewinding: %s", error)
-            self._producer.abort_transaction(self._kafka_timeout_s)
-            return False
-        return True
+                if item.record is not None and item.command is not None:
+                    source = (message.topic, message.offset or 0)
+                    changes.append(
+                        (
+                            item.partition,
+                            Change(TABLE, item.command_id, Row(at, item.record.to_json())),
+                            source,
+                        )
+                    )
+        for polled in begun:
+            for partition, command_id, record in polled.batch.begun:
+                changes.append((partition, Change(TABLE, command_id, Row(at, record.to_json())), None))
+        # The quotes it begins leave only if it commits: it carries the group's metadata even with
+        # nothing concluded (the offsets of what is still in flight stay where they are).
+        unfinished: list[Consumed] = []
+        if any(polled.batch.to_send for polled in begun):
+            unfinished = [message for polled in (*self._sent, *begun) for message in polled.consumed]
+        work = self._transaction(outcomes, changes, unfinished=unfinished)
+        if work is None:  # nothing to publish or begin (an empty batch): straight on
+            for polled in concluded:
+                self._flow.release(polled.batch)
+            for polled in begun:
+                self._flow.send(polled.batch, now)
+            self._sent.extend(begun)
+            return
+        self._under = _Under(self._committer.submit(work.run), work, concluded, begun)
 
-    def _commit_transaction(self) -> None:
-        for attempt in range(1, _COMMIT_ATTEMPTS + 1):
-            try:
-                self._producer.commit_transaction(self._kafka_timeout_s)
-                return
-            except KafkaException as exc:
-                error = exc.args[0] if exc.args else None
-                if not (isinstance(error, KafkaError) and error.retriable()) or attempt == _COMMIT_ATTEMPTS:
-                    raise
-                logger.warning("commit_transaction attempt %d: %s; retrying", attempt, error)
+    def _drain(self) -> None:
+        """Finish everything under way: the transaction, what it began (sent and concluded), committed."""
+        self._finish_transaction()
+        if self._sent:
+            self._start_transaction(begin=False, wait=True)
+            self._finish_transaction()
 
-    def _publish_then_commit(self, records: Sequence[KafkaRecord], spans: _Spans) -> bool:
-        """at-least-once: produce, flush, commit the offsets; False (publish again) on any failure."""
-        failures: list[KafkaError] = []
+    def _abandon(self, polled: list[_Polled]) -> None:
+        for batch in polled:
+            self._flow.release(batch.batch)
 
-        def delivered(error: KafkaError | None, _message: object) -> None:
-            if error is not None:
-                failures.append(error)
+    # --- lifecycle ----------------------------------------------------------------------------------
 
-        self._produce(records, delivered)
-        if self._producer.flush(self._kafka_timeout_s) or failures:
-            logger.warning("%d records not delivered (%s); rewinding", len(records), failures[:1])
-            return False
-        positions = _positions(spans)
-        if not positions:
-            return True
+    def _finish(self) -> None:
         try:
-            self._consumer.commit(offsets=positions, asynchronous=False)
-        except KafkaException as exc:
-            logger.warning("offset commit failed (%s); rewinding, the batch's results will repeat", exc)
-            return False
-        return True
+            self._drain()
+            self._abandon(self._admitted)
+            self._admitted = []
+        finally:
+            self._committer.shutdown(wait=True)
 
-    def _rewind(self, spans: _Spans) -> None:
-        for (topic, partition), (first, _) in spans.items():
-            if (topic, partition) in self._assigned:
-                self._consumer.seek(TopicPartition(topic, partition, first))
+    def _ready(self, partition: int, report: RestoreReport, committed: Mapping[str, int]) -> None:
+        consumed = committed.get(CMD_EXECUTE_TRADE.name, 0)
+        if report.end == 0 and consumed > 0 and not self._allow_missing_state:
+            raise IdempotencyHistoryLost(
+                f"The executor's changelog holds nothing for partition {partition}, but its consumer group "
+                f"committed offset {consumed} on {CMD_EXECUTE_TRADE.name}[{partition}]: commands were "
+                "executed and their idempotency history is gone (the changelog topic was deleted, or the "
+                "broker lost it). Starting could answer a command still inside its auction window again. "
+                "Restore the changelog topic; or, accepting that risk, start once with "
+                "DORAN_EXECUTOR_ALLOW_MISSING_STATE=true."
+            )
 
+    def _revoking(self, partitions: set[int]) -> None:
+        # Inside the rebalance, before the partitions move: what was begun is sent, answered and
+        # committed now; what was only admitted goes back to the partitions' next owner.
+        sent = sum(len(p.batch.sent) for p in self._sent) + sum(
+            len(p.batch.to_send) for p in self._under_begun()
+        )
+        self._drain()
+        self._abandon(self._admitted)
+        self._admitted = []
+        logger.info("revoking %s: concluded and committed %d commands in flight", sorted(partitions), sent)
 
-def _positions(spans: _Spans) -> list[TopicPartition]:
-    """The offsets to commit after a batch: the next record of each partition it read."""
-    return [TopicPartition(topic, partition, last + 1) for (topic, partition), (_, last) in spans.items()]
+    def _losing(self, partitions: set[int]) -> None:
+        # The group moved on: committing more could only be refused (Redpanda, Kafka) or be a zombie's
+        # write (tansu). The new owner recovers these commands from their processing records.
+        in_flight = sum(len(p.batch.sent) for p in self._sent)
+        try:
+            self._finish_transaction(send=False)
+        finally:
+            self._abandon(self._sent)
+            self._abandon(self._admitted)
+            self._sent, self._admitted = [], []
+        logger.warning(
+            "lost %s: %d commands in flight abandoned; their next owner recovers them",
+            sorted(partitions),
+            in_flight,
+        )
 
+    def _under_begun(self) -> list[_Polled]:
+        return [] if self._under is None else self._under.begun
 
-def _bytes(data: str | bytes | None) -> bytes | None:
-    return data.encode() if isinstance(data, str) else data
+    def _outstanding(self) -> int:
+        """Quotes sent whose answers are not concluded: what the venue still has to take."""
+        return sum(len(polled.batch.sent) for polled in self._sent)

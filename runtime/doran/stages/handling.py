@@ -3,24 +3,34 @@
 A handler never raises for bad input: a message it cannot use becomes a dead letter, a demand it
 will not trade becomes a counted decline, an output too large for the broker a dead letter. Every
 stage says what became of each message with the one type `Handled`, and counts it with the one
-rule `StageMetrics.count`: consumed = published + declined + dead-lettered + skipped.
+rule `StageMetrics.count`: consumed = published + declined + dead-lettered + skipped + kept. The
+stateful stages' cores decide a `doran.verdicts.Verdict` per message, which `handled(...)` encodes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from doran.contracts import DeadLetterReason, DeadLetterStage, Envelope, Violation
+from doran.contracts import TOPICS, DeadLetterReason, DeadLetterStage, Envelope, Violation
 from doran.pipeline import Declined
 from doran.schema_source.registry import TopicSpec
 from doran.stages.consumed import Consumed
 from doran.stages.dead_letter import dead_letter
-from doran.wire import ContractViolation, Framing, KafkaRecord, derived_object, object_record, size_violation
+from doran.verdicts import Event, Keep, Refuse, Skip, Verdict
+from doran.wire import (
+    ContractViolation,
+    Framing,
+    KafkaRecord,
+    derived_object,
+    kafka_record,
+    object_record,
+    size_violation,
+)
 
-__all__ = ["Consumed", "Handled", "RecordHandler", "oversize_violation", "reject"]
+__all__ = ["Consumed", "Handled", "RecordHandler", "event_records", "handled", "oversize_violation", "reject"]
 
 In = TypeVar("In", bound=Envelope)
 Out = TypeVar("Out", bound=Envelope)
@@ -34,6 +44,8 @@ class Handled:
     - `declined`: the policy's reason, nothing produced;
     - `dead_letter`: the reason, `records` hold its one dead letter;
     - `skipped`: why nothing is produced again (a duplicate whose output is already published);
+    - `kept`: why nothing is produced yet (held in a stateful stage until what it waits for comes:
+      a signed quote awaiting its status, a status awaiting its quote);
     - `protocol`: not a message of the pipeline at all (ingest: relay protocol traffic, by kind),
       so not counted as consumed.
     """
@@ -43,6 +55,42 @@ class Handled:
     dead_letter: str | None = None
     skipped: str | None = None
     protocol: str | None = None
+    kept: str | None = None
+
+
+#: The topic of each event type: a verdict's events go to their own topics.
+_TOPIC_OF: dict[str, TopicSpec[Envelope]] = {spec.event_type: spec for spec in TOPICS.values()}
+
+
+def event_records(events: Iterable[Event]) -> tuple[KafkaRecord, ...]:
+    """The records of events, each to its topic (a model, or its JSON object)."""
+    return tuple(
+        object_record(_TOPIC_OF[event["event_type"]], event)
+        if isinstance(event, Mapping)
+        else kafka_record(_TOPIC_OF[event.event_type], event)
+        for event in events
+    )
+
+
+def handled(
+    verdict: Verdict, message: Consumed, stage: DeadLetterStage, now: datetime, max_record_bytes: int
+) -> Handled:
+    """A core's verdict on `message` as the records to produce: its events, or its dead letter (also
+    when one of its events would be larger than the broker takes)."""
+    if isinstance(verdict, Skip):
+        return Handled((), skipped=verdict.reason)
+    if isinstance(verdict, Keep):
+        return Handled((), kept=verdict.reason)
+    if isinstance(verdict, Refuse):
+        return reject(stage, verdict.reason, verdict.violations, message, now, max_record_bytes)
+    records = event_records(verdict.events)
+    for record in records:
+        if record.size > max_record_bytes:
+            violation = oversize_violation(record, max_record_bytes)
+            return reject(
+                stage, DeadLetterReason.MESSAGE_TOO_LARGE, [violation], message, now, max_record_bytes
+            )
+    return Handled(records)
 
 
 def reject(

@@ -11,6 +11,8 @@ one line saying why (`doran.stages.broker_failure`), so that Kubernetes restarts
 from __future__ import annotations
 
 import contextlib
+import faulthandler
+import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -30,8 +32,8 @@ from doran.wire import check_written_versions
 
 __all__ = ["CONSUMER_READINESS", "STAGES", "BrokerNotConfigured", "StageName", "run_stage"]
 
-StageName = Literal["ingest", "normalize", "decide", "execute"]
-STAGES: tuple[StageName, ...] = ("ingest", "normalize", "decide", "execute")
+StageName = Literal["ingest", "normalize", "decide", "execute", "settle"]
+STAGES: tuple[StageName, ...] = ("ingest", "normalize", "decide", "execute", "settle")
 #: What a consuming stage needs to do its job.
 CONSUMER_READINESS = ("assigned", "broker", "producer")
 
@@ -50,8 +52,9 @@ def _health(settings: Settings, metrics: StageMetrics, live: Check, ready: Check
 
 
 def run_stage(name: StageName, settings: Settings) -> None:
-    """Run stage `name` against DORAN_BROKER_ADDRESS until stopped."""
+    """Run stage `name` against DORAN_BROKER_ADDRESS until stopped; its lifecycle is logged at INFO."""
     check_written_versions(settings.produce_versions)  # a version it cannot write stops it now, not later
+    faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1 <pid>`: every thread's stack
     broker = settings.broker_address
     if not broker:
         raise BrokerNotConfigured(
@@ -86,8 +89,8 @@ def _run(name: StageName, settings: Settings, broker: str, lifecycle: Lifecycle)
         with _health(settings, metrics, alive, watch.readiness.probe), stop_on_signals(stop, lifecycle):
             run_ingest(settings, broker, feed, metrics, should_stop=stop.is_set, watch=watch)
         return
-    # The executor's producer is its own (issue 16 redesigns that shell): its consumer is watched alone.
-    needs = ("assigned", "broker") if name == "execute" else CONSUMER_READINESS
+    # The stateful stages' transactional producers are their own: their consumer is watched alone.
+    needs = ("assigned", "broker") if name in ("execute", "settle") else CONSUMER_READINESS
     watch = KafkaWatch(lifecycle, Readiness(lifecycle, needs))
     monitor = watch.consumer_monitor
     metrics = StageMetrics(name, monitor)
@@ -98,6 +101,11 @@ def _run(name: StageName, settings: Settings, broker: str, lifecycle: Lifecycle)
             from doran.stages.execute import run_execute_stage
 
             run_execute_stage(settings, broker, metrics=metrics, monitor=monitor)
+            return
+        if name == "settle":
+            from doran.stages.settle import run_settle_stage
+
+            run_settle_stage(settings, broker, metrics=metrics, monitor=monitor)
             return
         if name == "normalize":
             from doran.stages.normalize import build_normalize_app as build

@@ -67,11 +67,14 @@ class LatencyHistogram:
 
 class StageMetrics(Collector):
     """The counts of one stage process. Each consumed message ends one way (`count`):
-    consumed = published + declined + dead-lettered + skipped.
+    consumed = published + declined + dead-lettered + skipped + kept.
 
-    `published` counts messages answered with records; `produced` counts the records, by topic
-    (dead letters included). Relay protocol frames (ingest) are no messages of the pipeline: counted
-    by kind, not consumed.
+    `published` counts messages answered with records; `produced` counts the records, by topic (dead
+    letters included; a message may produce several, e.g. a trade result and its signed quote).
+    `kept`: messages held in a stateful stage until what they wait for comes (the settlement stage).
+    Relay protocol frames (ingest) are no messages of the pipeline: counted by kind, not consumed.
+    `timed`: what a stage's clock decided, not a message (expired quotes, statuses that waited in
+    vain), by kind.
     """
 
     def __init__(self, stage: str, monitor: ConsumerMonitor | None = None) -> None:
@@ -80,11 +83,13 @@ class StageMetrics(Collector):
         self.consumed = 0
         self.published = 0
         self.skipped = 0
+        self.kept = 0
         self.produced: Counter[str] = Counter()  # by topic
         self.declined: Counter[str] = Counter()  # by reason
         self.dead_lettered: Counter[str] = Counter()  # by reason
+        self.timed: Counter[str] = Counter()  # by kind
         self.protocol: Counter[str] = Counter()  # ingest: relay frames that are protocol traffic, by kind
-        self.awaiting_settlement: int | None = None  # execute: signed quotes not yet filled or expired
+        self.awaiting_settlement: int | None = None  # settle: signed quotes not yet filled or expired
         self.handler_seconds = LatencyHistogram()
         self.batch_seconds = LatencyHistogram()
         self.registry = CollectorRegistry(auto_describe=False)
@@ -104,8 +109,16 @@ class StageMetrics(Collector):
             self.declined[handled.declined] += 1
         elif handled.skipped:
             self.skipped += 1
+        elif handled.kept:
+            self.kept += 1
         else:
             self.published += 1
+
+    def count_timed(self, kind: str, topic: str) -> None:
+        """Count a record the stage's clock decided (an expiry, a status that waited in vain): no
+        message ended, one record written."""
+        self.timed[kind] += 1
+        self.produced[topic] += 1
 
     def snapshot(self) -> dict[str, Any]:
         """The counts as plain JSON values; `produced` counts records, dead letters left out."""
@@ -116,8 +129,10 @@ class StageMetrics(Collector):
             "produced": sum(n for topic, n in self.produced.items() if topic != DEAD_LETTER_TOPIC.name),
             "produced_by_topic": dict(self.produced),
             "skipped_duplicates": self.skipped,
+            "kept": self.kept,
             "declined": dict(self.declined),
             "dead_lettered": dict(self.dead_lettered),
+            "timed": dict(self.timed),
             "protocol_frames": dict(self.protocol),
             "awaiting_settlement": self.awaiting_settlement,
         }
@@ -127,6 +142,7 @@ class StageMetrics(Collector):
         yield _counter("doran_consumed", "Messages the stage consumed.", [(stage, self.consumed)])
         yield _counter("doran_published", "Messages answered with records.", [(stage, self.published)])
         yield _counter("doran_duplicates_skipped", "Messages skipped as duplicates.", [(stage, self.skipped)])
+        yield _counter("doran_kept", "Messages kept in state until their counterpart.", [(stage, self.kept)])
         for name, doc, label, counts in (
             ("doran_produced", "Records produced, by topic (dead letters included).", "topic", self.produced),
             ("doran_declined", "Messages declined by the policy, by reason.", "reason", self.declined),
@@ -142,6 +158,7 @@ class StageMetrics(Collector):
                 "kind",
                 self.protocol,
             ),
+            ("doran_timed", "Outcomes the stage's clock decided, by kind.", "kind", self.timed),
         ):
             yield _counter(name, doc, [([self.stage, key], n) for key, n in dict(counts).items()], label)
         yield self.handler_seconds.family("doran_handler_seconds", "Time to handle one message.", self.stage)
@@ -176,11 +193,22 @@ def _counter(
 
 def parse_counts(exposition: str) -> dict[str, Any]:
     """A stage's counts read back from its /metrics text, shaped like `StageMetrics.snapshot()`."""
-    counts: dict[str, Any] = {"consumed": 0, "published": 0, "produced": 0, "skipped_duplicates": 0}
+    counts: dict[str, Any] = {
+        "consumed": 0,
+        "published": 0,
+        "produced": 0,
+        "skipped_duplicates": 0,
+        "kept": 0,
+    }
     counts.update(
-        declined={}, dead_lettered={}, protocol_frames={}, produced_by_topic={}, awaiting_settlement=None
+        declined={},
+        dead_lettered={},
+        timed={},
+        protocol_frames={},
+        produced_by_topic={},
+        awaiting_settlement=None,
     )
-    labelled = {"declined": "reason", "dead_lettered": "reason", "protocol_frames": "kind"}
+    labelled = {"declined": "reason", "dead_lettered": "reason", "protocol_frames": "kind", "timed": "kind"}
     for family in text_string_to_metric_families(exposition):
         for sample in family.samples:
             if sample.name == "doran_quotes_awaiting_settlement":
@@ -196,6 +224,6 @@ def parse_counts(exposition: str) -> dict[str, Any]:
                     counts["produced"] += int(sample.value)
             elif name == "duplicates_skipped":
                 counts["skipped_duplicates"] = int(sample.value)
-            elif name in ("consumed", "published"):
+            elif name in ("consumed", "published", "kept"):
                 counts[name] = int(sample.value)
     return counts

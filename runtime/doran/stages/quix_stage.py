@@ -111,7 +111,7 @@ def quix_application(
     }
     app = _StageApplication(
         broker_address=broker,
-        consumer_group=f"{settings.consumer_group_prefix}.{group}",
+        consumer_group=settings.stage_group(group),
         processing_guarantee=settings.processing_guarantee,
         auto_offset_reset="earliest",
         commit_interval=settings.commit_interval_s,

@@ -2,8 +2,8 @@
 
 `prepare` signs the quote (token_diff from the solver's side, a versioned nonce that expires with
 the quote, deadline = now + the request's min_deadline_ms + a margin); the executor makes it durable;
-`submit` sends the batch's quote_responses at once over the relay session and maps each answer to
-a result code. A command whose auction had closed is not sent (QUOTE_EXPIRED). A quote that may
+`send` sends the batch's quote_responses at once over the relay session, and each answer becomes a
+result code. (The executor sends only commands whose auction is still open.) A quote that may
 have reached the relay (accepted, or no answer) awaits its settlement: a quote_status, or its
 deadline passing.
 """
@@ -17,10 +17,10 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from doran.contracts import ExecuteTrade, FixedSide, ResultCode, TradeStatus
-from doran.executor import Prepared, Ticket, VenueOutcome
+from doran.executor import Prepared, Sending, Ticket, VenueOutcome
 from doran.nep413 import INTENTS_CONTRACT, SigningKey, TokenDiffIntent, sign_quote
-from doran.relay import Answer, ErrorAnswer, NoAnswer, ResultAnswer
-from doran.wire import parse_timestamp, utc_timestamp
+from doran.relay import Answer, ErrorAnswer, NoAnswer, PendingAnswers, ResultAnswer
+from doran.wire import utc_timestamp
 
 __all__ = ["AUCTION_CLOSED_ERROR", "NearIntentsVenue", "QuoteSigner", "RequestSession"]
 
@@ -32,7 +32,7 @@ _NO_ANSWER_CODES = {"timeout": ResultCode.RELAY_TIMEOUT, "disconnected": ResultC
 class RequestSession(Protocol):
     """What the venue needs of a relay connection (`doran.relay.RelaySession`)."""
 
-    def call_many(self, requests: Sequence[tuple[str, Any]], timeout_s: float) -> list[Answer]: ...
+    def send_many(self, requests: Sequence[tuple[str, Any]], timeout_s: float) -> PendingAnswers: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,20 +93,15 @@ class NearIntentsVenue:
             signed.quote_hash, utc_timestamp(intent.deadline), {"method": "quote_response", "params": params}
         )
 
-    def submit(self, batch: Sequence[Prepared], now: datetime) -> list[VenueOutcome]:
-        """Send every quote whose auction is still open, at once; the others are not sent."""
-        outcomes: list[VenueOutcome | None] = []
-        requests: list[tuple[str, Any]] = []
+    def send(self, batch: Sequence[Prepared]) -> Sending:
+        """Send every signed quote at once (the executor checked their auctions are open); returns at once."""
+        requests = []
         for prepared in batch:
-            closed = prepared.command.answer_by
-            if not _open(closed, now) or prepared.ticket.request is None:
-                note = f"the relay's auction closed at {closed}, before the quote could be sent"
-                outcomes.append(VenueOutcome(TradeStatus.EXPIRED, ResultCode.QUOTE_EXPIRED, note))
-                continue
-            outcomes.append(None)
-            requests.append((prepared.ticket.request["method"], prepared.ticket.request["params"]))
-        answers = iter(self._session.call_many(requests, self._timeout_s))
-        return [outcome if outcome is not None else _outcome(next(answers)) for outcome in outcomes]
+            request = prepared.ticket.request
+            if request is None:
+                raise ValueError(f"{prepared.command.command_id} has no signed quote: prepare() makes one")
+            requests.append((request["method"], request["params"]))
+        return _Answers(self._session.send_many(requests, self._timeout_s))
 
     def recover(self, command: ExecuteTrade, ticket: Ticket) -> VenueOutcome:
         """A command found processing: its quote was signed and may have reached the relay; never resent."""
@@ -120,16 +115,22 @@ class NearIntentsVenue:
         )
         return VenueOutcome(TradeStatus.RECOVERED, ResultCode.RECOVERED_UNKNOWN, note)
 
-    def flush(self) -> None:
-        """The relay keeps its own record of what it received; nothing to make durable here."""
 
+class _Answers:
+    """The relay's answers to a batch of quote_responses, as outcomes."""
 
-def _open(answer_by: str, now: datetime) -> bool:
-    """Whether the auction is still open; a date no calendar has (February 31st) is a closed one."""
-    try:
-        return now < parse_timestamp(answer_by)
-    except ValueError:
-        return False
+    def __init__(self, pending: PendingAnswers) -> None:
+        self._pending = pending
+        self.seconds: float | None = None
+
+    def ready(self) -> bool:
+        return self._pending.done()
+
+    def outcomes(self) -> list[VenueOutcome]:
+        answers = self._pending.answers()
+        if not any(isinstance(answer, NoAnswer) for answer in answers):
+            self.seconds = self._pending.seconds  # a batch the relay answered: how long it took
+        return [_outcome(answer) for answer in answers]
 
 
 def _outcome(answer: Answer) -> VenueOutcome:

@@ -2,7 +2,8 @@
 
 Its append-only, fsync'd JSONL log IS the simulated venue's truth: a line on disk means the venue
 executed the command, so `recover` after a crash reads that log, and tests count its lines to
-prove no command_id was executed twice.
+prove no command_id was executed twice. The log is this process's: a command another replica
+executed is unknown to it (several replicas need a venue they share, like the relay).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Literal
 import orjson
 
 from doran.contracts import ExecuteTrade, ResultCode, TradeStatus
-from doran.executor import ExecutorStateError, Prepared, Ticket, VenueOutcome
+from doran.executor import ExecutorStateError, Prepared, Sending, Sent, Ticket, VenueOutcome
 
 __all__ = ["EXECUTION_LOG_NAME", "SimulatedVenue", "VenueFill", "read_execution_log"]
 
@@ -94,23 +95,33 @@ class SimulatedVenue:
         """Nothing to sign: the simulated venue needs no ticket."""
         return Ticket()
 
-    def submit(self, batch: Sequence[Prepared], now: datetime) -> list[VenueOutcome]:
-        """Execute each: append its fill to the log (every call, duplicates too); fsync'd by flush()."""
-        return [_outcome(self.execute(prepared.command)) for prepared in batch]
+    def send(self, batch: Sequence[Prepared]) -> Sending:
+        """Execute each at once: append its fill to the log (every call, duplicates too), in one write,
+        fsync'd once."""
+        fills = [self.decide_fill(prepared.command) for prepared in batch]
+        self._append(fills)
+        self.flush()
+        return Sent([_outcome(fill) for fill in fills])
 
     def execute(self, command: ExecuteTrade) -> VenueFill:
         """Execute one command and log it."""
         fill = self.decide_fill(command)
-        line = orjson.dumps(
-            {"command_id": fill.command_id, "result_code": fill.result_code, "note": fill.note}
+        self._append([fill])
+        return fill
+
+    def _append(self, fills: Sequence[VenueFill]) -> None:
+        lines = b"".join(
+            orjson.dumps({"command_id": f.command_id, "result_code": f.result_code, "note": f.note}) + b"\n"
+            for f in fills
         )
-        os.write(self._fd, line + b"\n")
+        if lines:
+            os.write(self._fd, lines)
         if self.fsync_each:
             os.fsync(self._fd)
         else:
             self._unsynced = True
-        self._executed.setdefault(fill.command_id, fill)
-        return fill
+        for fill in fills:
+            self._executed.setdefault(fill.command_id, fill)
 
     def recover(self, command: ExecuteTrade, ticket: Ticket) -> VenueOutcome:
         """What the log says of an interrupted command; never executes it again."""
@@ -125,7 +136,7 @@ class SimulatedVenue:
         return VenueOutcome(TradeStatus.RECOVERED, ResultCode.RECOVERED_NOT_EXECUTED, note)
 
     def flush(self) -> None:
-        """fsync the log if anything was appended since the last fsync."""
+        """fsync the log if anything was appended since the last fsync (`send` does, once per batch)."""
         if self._unsynced:
             os.fsync(self._fd)
             self._unsynced = False

@@ -25,12 +25,12 @@ from rich.console import Console
 from rich.table import Table
 
 from doran.broker import create_topics
-from doran.contracts import RAW_NEAR_INTENTS_QUOTE, RAW_NEAR_INTENTS_QUOTE_STATUS, TOPICS
+from doran.contracts import EXEC_QUOTE_SIGNED, RAW_NEAR_INTENTS_QUOTE, RAW_NEAR_INTENTS_QUOTE_STATUS, TOPICS
 from doran.devkit.demo.broadcast import Broadcast, broadcast, plan_broadcast
 from doran.devkit.demo.options import DemoOptions
 from doran.devkit.demo.screen import demo_console, print_tables, progress
 from doran.devkit.demo.solver_identity import DemoSolver
-from doran.devkit.demo.summary import answer_latencies_ms, counts_endings, reconcile, summary_tables
+from doran.devkit.demo.summary import answer_latencies_ms, reconcile, summary_tables
 from doran.devkit.demo.topic_tally import read_topics
 from doran.devkit.embedded_broker import EMBEDDED_BROKER_SETTINGS, EmbeddedBroker, settings_environment
 from doran.devkit.recording import read_recording
@@ -45,7 +45,8 @@ from doran.stages.metrics import StageMetrics
 
 __all__ = ["run_demo"]
 
-_CONSUMERS = ("normalize", "decide", "execute")
+#: Two executor replicas share the commands' partitions; one settlement stage settles their quotes.
+_EXECUTORS = ("execute-0", "execute-1")
 
 
 @contextlib.contextmanager
@@ -63,11 +64,32 @@ def _every_fourth(quote_id: str) -> bool:
     return sum(quote_id.encode()) % 4 == 0
 
 
+def _stage(counts: Mapping[str, Mapping[str, Any]], labels: tuple[str, ...]) -> dict[str, int]:
+    """A stage's counts summed over its processes (its replicas): what it consumed, produced, kept."""
+    total: dict[str, int] = {"consumed": 0, "produced": 0, "awaiting_settlement": 0}
+    for label in labels:
+        c = counts.get(label) or {}
+        for key in total:
+            total[key] += int(c.get(key) or 0)
+        for topic, n in c.get("produced_by_topic", {}).items():
+            total[f"produced:{topic}"] = total.get(f"produced:{topic}", 0) + int(n)
+    return total
+
+
 def _progress(counts: Mapping[str, Mapping[str, Any]], started: float) -> Table:
     """Each stage's counts so far (its /metrics), as the summary's stage table names them."""
     elapsed = time.monotonic() - started
     table = Table(title=f"doran demo: each stage's counts after {elapsed:.1f} s", title_justify="left")
-    columns = ("consumed", "published", "declined", "dead-lettered", "skipped", "records written", "awaiting")
+    columns = (
+        "consumed",
+        "published",
+        "declined",
+        "dead-lettered",
+        "skipped",
+        "kept",
+        "records written",
+        "awaiting",
+    )
     table.add_column("stage")
     for column in columns:
         table.add_column(column, justify="right")
@@ -76,10 +98,11 @@ def _progress(counts: Mapping[str, Mapping[str, Any]], started: float) -> Table:
         table.add_row(
             stage,
             str(c.get("consumed", 0)),
-            str(c.get("published", 0)) if counts_endings(c) else "-",
+            str(c.get("published", 0)),
             str(sum(c.get("declined", {}).values())),
             str(sum(c.get("dead_lettered", {}).values())),
             str(c.get("skipped_duplicates", 0)),
+            str(c.get("kept", 0)),
             str(sum(c.get("produced_by_topic", {}).values())),
             "" if awaiting is None else str(awaiting),
         )
@@ -89,17 +112,19 @@ def _progress(counts: Mapping[str, Mapping[str, Any]], started: float) -> Table:
 
 def _drained(counts: Mapping[str, Mapping[str, Any]]) -> bool:
     """Each stage consumed all its upstream produced, and no signed quote awaits its settlement."""
+    if not all(counts.get(label) for label in ("normalize", "decide", *_EXECUTORS, "settle")):
+        return False
     ingest = counts[INGEST].get("produced_by_topic", {})
-    upstream = ingest.get(RAW_NEAR_INTENTS_QUOTE.name, 0)
-    for stage in _CONSUMERS:
-        c = counts[stage]
-        if not c:
-            return False
-        extra = ingest.get(RAW_NEAR_INTENTS_QUOTE_STATUS.name, 0) if stage == "execute" else 0
-        if c.get("consumed", 0) < upstream + extra:
-            return False
-        upstream = c.get("produced", 0)
-    return counts["execute"].get("awaiting_settlement") == 0
+    normalize, decide = counts["normalize"], counts["decide"]
+    executors, settle = _stage(counts, _EXECUTORS), counts["settle"]
+    signed = executors.get(f"produced:{EXEC_QUOTE_SIGNED.name}", 0)
+    return (
+        normalize.get("consumed", 0) >= ingest.get(RAW_NEAR_INTENTS_QUOTE.name, 0)
+        and decide.get("consumed", 0) >= normalize.get("produced", 0)
+        and executors["consumed"] >= decide.get("produced", 0)
+        and settle.get("consumed", 0) >= signed + ingest.get(RAW_NEAR_INTENTS_QUOTE_STATUS.name, 0)
+        and settle.get("awaiting_settlement") == 0
+    )
 
 
 def run_demo(recording: Path, work_dir: Path, settings: Settings, options: DemoOptions | None = None) -> int:
@@ -126,14 +151,10 @@ def run_demo(recording: Path, work_dir: Path, settings: Settings, options: DemoO
             **settings_environment(broker_settings),
             "DORAN_BROKER_ADDRESS": address,
             "DORAN_RELAY_URL": relay.url,
-            "EXECUTOR_STATE_DIR": str(work_dir / "executor-state"),
             "DORAN_CONSUMER_GROUP_PREFIX": prefix,
-        }
-        executor = {
-            **solver.environment(),
             "DORAN_SETTLEMENT_GRACE_MS": str(options.settlement_grace_ms),
-            "DORAN_QUOTE_DEADLINE_MARGIN_MS": "1000",
         }
+        executor = {**solver.environment(), "DORAN_QUOTE_DEADLINE_MARGIN_MS": "1000"}
         console.print(
             f"broker {address}; relay simulator {relay.url}; solver {solver!r}\n"
             f"{plan.quotes} recorded quotes (min_deadline_ms {options.min_deadline_ms}) and "
@@ -143,7 +164,15 @@ def run_demo(recording: Path, work_dir: Path, settings: Settings, options: DemoO
         with StageProcesses(environment, work_dir / "logs") as processes:
             processes.start("normalize", "normalize")
             processes.start("decide", "decide")
-            processes.start("execute", "execute", executor)
+            for replica in _EXECUTORS:
+                state = {
+                    "DORAN_REPLICA": replica,
+                    "EXECUTOR_STATE_DIR": str(work_dir / replica / "executor-state"),
+                }
+                processes.start(replica, "execute", {**executor, **state})
+            processes.start(
+                "settle", "settle", {"DORAN_SETTLEMENT_STATE_DIR": str(work_dir / "settlement-state")}
+            )
             outcome = _play(
                 relay, plan, processes, settings, address, prefix, broker_settings, options, console
             )

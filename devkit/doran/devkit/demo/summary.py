@@ -22,6 +22,7 @@ from doran.contracts import (
     CMD_EXECUTE_TRADE,
     DEAD_LETTER_TOPIC,
     EXEC_QUOTE_SETTLEMENT,
+    EXEC_QUOTE_SIGNED,
     EXEC_TRADE_RESULT,
     NORM_SWAP_DEMAND,
     RAW_NEAR_INTENTS_QUOTE,
@@ -33,10 +34,10 @@ from doran.devkit.demo.topic_tally import TopicTally
 from doran.devkit.relay_simulator import PublishedQuote, ReceivedResponse, Summary
 from doran.executor import AWAITS_SETTLEMENT
 
-__all__ = ["STAGE_RULE", "Check", "answer_latencies_ms", "counts_endings", "reconcile", "summary_tables"]
+__all__ = ["STAGE_RULE", "Check", "answer_latencies_ms", "reconcile", "summary_tables"]
 
 #: The one counting rule every stage keeps (doran.stages.metrics.StageMetrics.count).
-STAGE_RULE = "consumed = published + declined + dead-lettered + skipped"
+STAGE_RULE = "consumed = published + declined + dead-lettered + skipped + kept"
 
 # Results of commands whose quote_response left for the relay: it judged each of them.
 _SENT = (
@@ -73,23 +74,15 @@ class Check:
 
 
 def _ended(counts: Mapping[str, Any]) -> int:
-    """Messages a stage counted by how they ended: published + declined + dead-lettered + skipped."""
+    """Messages a stage counted by how they ended: published + declined + dead-lettered + skipped + kept."""
     ended: int = (
         counts.get("published", 0)
         + sum(counts.get("declined", {}).values())
         + sum(counts.get("dead_lettered", {}).values())
         + counts.get("skipped_duplicates", 0)
+        + counts.get("kept", 0)
     )
     return ended
-
-
-def counts_endings(counts: Mapping[str, Any]) -> bool:
-    """Whether a stage counts how each message ended. One that wrote records but counted no message
-    published does not (the executor's batch loop, until it counts with StageMetrics.count)."""
-    wrote = any(
-        n for topic, n in counts.get("produced_by_topic", {}).items() if topic != DEAD_LETTER_TOPIC.name
-    )
-    return counts.get("published", 0) > 0 or not wrote
 
 
 def reconcile(
@@ -102,14 +95,19 @@ def reconcile(
     commands = tallies[CMD_EXECUTE_TRADE.name]
     repeated_commands = commands.count - len(commands.command_ids)  # a quote_id commanded again
     republished = tallies[EXEC_TRADE_RESULT.name].copies + tallies[EXEC_QUOTE_SETTLEMENT.name].copies
-    executor = counts.get("execute", {})
+    skipped = sum(c.get("skipped_duplicates", 0) for c in counts.values())
     checks = [
         Check("relay: answered = accepted + refused", relay.responses_received, relay.accepted + refused),
         Check("doran sent = relay answered", sum(results[c] for c in _SENT), relay.responses_received),
         Check("doran QUOTE_ACCEPTED = relay accepted", results[ResultCode.QUOTE_ACCEPTED], relay.accepted),
         Check(
-            "accepted = filled + expired",
+            "awaiting settlement = signed quotes published",
             sum(results[c] for c in AWAITS_SETTLEMENT),
+            len(tallies[EXEC_QUOTE_SIGNED.name].event_ids),
+        ),
+        Check(
+            "signed quotes = filled + expired",
+            len(tallies[EXEC_QUOTE_SIGNED.name].event_ids),
             settlements[SettlementOutcome.FILLED] + settlements[SettlementOutcome.EXPIRED],
         ),
         Check("filled = relay settlements", settlements[SettlementOutcome.FILLED], relay.settlements_sent),
@@ -120,17 +118,13 @@ def reconcile(
         ),
         Check(
             "skipped + republished = repeated commands + duplicate quote_status",
-            executor.get("skipped_duplicates", 0) + republished,
+            skipped + republished,
             repeated_commands + relay.duplicates_sent,
         ),
     ]
     checks += [
-        Check(f"{stage}: {STAGE_RULE}", c.get("consumed", 0), _ended(c))
-        for stage, c in counts.items()
-        if counts_endings(c)
+        Check(f"{stage}: {STAGE_RULE}", c.get("consumed", 0), _ended(c)) for stage, c in counts.items()
     ]
-    if executor and not counts_endings(executor):
-        checks.append(_executor_consumption(executor, tallies[EXEC_QUOTE_SETTLEMENT.name]))
     checks += [
         Check(
             f"records on {topic} = records the stages wrote to it",
@@ -140,21 +134,6 @@ def reconcile(
         for topic, tally in tallies.items()
     ]
     return checks
-
-
-def _executor_consumption(executor: Mapping[str, Any], settlements: TopicTally) -> Check:
-    """The executor's messages, reconciled through what it wrote while its batch loop counts no endings:
-    each command or quote_status is answered by one result or settlement, skipped, or dead-lettered;
-    the expiry settlements its clock makes answer no message."""
-    written = executor.get("produced_by_topic", {})
-    answered = written.get(EXEC_TRADE_RESULT.name, 0) + written.get(EXEC_QUOTE_SETTLEMENT.name, 0)
-    answered -= settlements.records_by_outcome[SettlementOutcome.EXPIRED]
-    ended = answered + sum(executor.get("dead_lettered", {}).values()) + executor.get("skipped_duplicates", 0)
-    return Check(
-        "execute: consumed = results and settlements written - expiries + dead-lettered + skipped",
-        executor.get("consumed", 0),
-        ended,
-    )
 
 
 def answer_latencies_ms(
@@ -201,30 +180,29 @@ def _stages(counts: Mapping[str, Mapping[str, Any]], checks: list[Check]) -> Tab
         "declined",
         "dead-lettered",
         "skipped",
+        "kept",
         "records written",
         STAGE_RULE,
-        words=(7,),
+        words=(8,),
     )
     verdicts = {check.name: check for check in checks}
     for stage, c in counts.items():
-        check = verdicts.get(f"{stage}: {STAGE_RULE}")
-        verdict = (
-            "not counted by the stage: reconciled through its topics below" if check is None else _mark(check)
-        )
         table.add_row(
             stage,
             str(c.get("consumed", 0)),
-            str(c.get("published", 0)) if check is not None else "-",
+            str(c.get("published", 0)),
             str(sum(c.get("declined", {}).values())),
             str(sum(c.get("dead_lettered", {}).values())),
             str(c.get("skipped_duplicates", 0)),
+            str(c.get("kept", 0)),
             str(sum(c.get("produced_by_topic", {}).values())),
-            verdict,
+            _mark(verdicts[f"{stage}: {STAGE_RULE}"]),
         )
     protocol = sum(counts.get("ingest", {}).get("protocol_frames", {}).values())
     table.caption = (
         f"consumed: messages read (ingest: relay frames; {protocol} protocol frames, subscription acks, are "
-        "no messages); published: messages answered with records; records written: dead letters included"
+        "no messages); published: messages answered with records; kept: held in a stage's state until their "
+        "counterpart comes (a signed quote awaiting its settlement); records written: dead letters included"
     )
     return table
 

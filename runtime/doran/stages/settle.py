@@ -1,0 +1,66 @@
+"""The settle stage: exec.quote_signed + raw.near_intents.quote_status -> exec.quote_settlement, each
+signed quote settled once, filled or expired (`doran.stages.settle_loop`).
+
+Like the executor it keeps a working store per input partition under DORAN_SETTLEMENT_STATE_DIR,
+restored from its changelog `<group>.changelog` on assignment, and each replica has a stable
+transactional.id (DORAN_REPLICA). Its two inputs must have the same partitions (same key, same
+partitioner): it refuses to start otherwise. Run it with `doran stage settle`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from contextlib import ExitStack
+from datetime import timedelta
+
+from doran.contracts import EXEC_QUOTE_SETTLEMENT, EXEC_QUOTE_SIGNED, RAW_NEAR_INTENTS_QUOTE_STATUS
+from doran.settings import Settings
+from doran.settlement import REDELIVERING_TOPICS, TABLES
+from doran.stages.metrics import ConsumerMonitor, StageMetrics
+from doran.stages.settle_loop import SettleLoop
+from doran.stages.stateful_stage import open_stateful_stage
+
+__all__ = ["STAGE", "run_settle_stage"]
+
+STAGE = "settle"
+logger = logging.getLogger("doran.settle")
+
+
+def run_settle_stage(
+    settings: Settings,
+    broker: str,
+    *,
+    metrics: StageMetrics | None = None,
+    monitor: ConsumerMonitor | None = None,
+    stop: threading.Event | None = None,
+    on_assigned: Callable[[], None] = lambda: None,
+) -> None:
+    """Settle quotes until `stop` is set or SIGTERM/SIGINT arrives; returns after a clean close."""
+    stop = stop if stop is not None else threading.Event()
+    metrics = metrics if metrics is not None else StageMetrics(STAGE, monitor)
+    with ExitStack() as stack:
+        parts = open_stateful_stage(
+            stack,
+            settings,
+            broker,
+            STAGE,
+            inputs=(EXEC_QUOTE_SIGNED, RAW_NEAR_INTENTS_QUOTE_STATUS),
+            outputs=(EXEC_QUOTE_SETTLEMENT,),
+            tables=TABLES,
+            state_dir=settings.settlement_state_dir,
+            redelivering=REDELIVERING_TOPICS,
+            metrics=metrics,
+            monitor=monitor,
+            max_batch=settings.executor_max_batch,
+            stop=stop,
+            on_assigned=on_assigned,
+        )
+        loop = SettleLoop(
+            parts,
+            grace=timedelta(milliseconds=settings.settlement_grace_ms),
+            unmatched_wait=timedelta(milliseconds=settings.settlement_unmatched_wait_ms),
+        )
+        loop.run(stop)
+        logger.info("stopped")
