@@ -146,6 +146,8 @@ class PartitionStore:
     def get(self, table: str, key: str, *, born_at: datetime | None = None) -> Row | None:
         """The row of `key`, or None. From memory when it knows; `born_at` (a lower bound of when the
         key could first have been written) lets a miss be decided without reading the disk."""
+        if self._failed is not None:
+            raise self._failed  # what memory holds may be ahead of what the file could keep
         memory = self._memory[table]
         if key in memory:
             return memory[key]
@@ -159,7 +161,7 @@ class PartitionStore:
     def rows(self, table: str) -> Iterator[tuple[str, Row]]:
         """Every row of a table, least recently written first (sqlitedict reads in rowid order, and a
         row written again gets a new rowid); for loading what a stage keeps in memory at start."""
-        with self._guard(f"reading table {table!r}"):
+        with self._guard(f"table {table!r}"):
             for key, stored in self._tables[table].items():
                 if key != _APPLIED:
                     yield key, _row(stored, self.path)
@@ -172,7 +174,7 @@ class PartitionStore:
         for name, table in self._tables.items():
             pending = table.pending()
             if pending is not None:
-                with self._guard(f"committing table {name!r}"):
+                with self._guard(f"table {name!r}"):
                     raise pending
 
     # --- writing --------------------------------------------------------------------------------
@@ -188,7 +190,7 @@ class PartitionStore:
         for name, table in self._tables.items():
             mine = by_table[name]
             written = [(c.key, {"at": c.row.at, "value": c.row.value}) for c in mine if c.row is not None]
-            with self._guard(f"writing table {name!r}"):
+            with self._guard(f"table {name!r}"):
                 if written:
                     table.update(written)
                 for change in mine:
@@ -213,7 +215,7 @@ class PartitionStore:
             stale.append(key)
         if stale:
             stored = self._tables[table]
-            with self._guard(f"forgetting rows of table {table!r}"):
+            with self._guard(f"table {table!r}"):
                 for key in stale:
                     del stored[key]
                     self._memory[table].pop(key, None)
@@ -232,7 +234,7 @@ class PartitionStore:
                 self.complete_since = max(self.complete_since, parse_timestamp(evicted.at))
 
     def _read(self, table_name: str, table: SqliteTable, key: str) -> Any:
-        with self._guard(f"reading table {table_name!r}"):
+        with self._guard(f"table {table_name!r}"):
             return table.get(key)
 
     @contextmanager

@@ -51,6 +51,12 @@ class _Writer(SqliteMultithread):  # type: ignore[misc]
     def log(self, _ignored: logging.Logger) -> None:
         pass  # sqlitedict's own logger is replaced by the quiet one above
 
+    def run(self) -> None:
+        try:
+            super().run()
+        except Exception:  # its connection failed to open: kept for the caller, no thread traceback
+            self.keep(_exc_info())
+
     def _connect(self) -> tuple[Any, Any]:
         connection, cursor = super()._connect()
         return _KeptConnection(connection, self), _KeptCursor(cursor, self)

@@ -28,14 +28,15 @@ _CACHE = "it is a cache of the stage's changelog"
 
 
 def store_failure(path: Path, doing: str, exc: BaseException) -> StateError:
-    """The StateError of `exc`, raised while `doing` something to the store at `path`."""
+    """The StateError of `exc`, raised by the store at `path` while `doing` (where: "opening", "table
+    'x'"; an error of a commit is raised by the table's next call, so a read may report it)."""
     reason = str(exc) or type(exc).__name__
     code = getattr(exc, "sqlite_errorcode", None)
     primary = None if code is None else code & 0xFF
     number = getattr(exc, "errno", None)
     if primary == _FULL or number in (errno.ENOSPC, errno.EDQUOT):
         return StoreFull(
-            f"{path}: {doing} failed, its volume is full ({reason}). Free space on the volume of "
+            f"{path}: {doing}: its volume is full (sqlite: {reason}). Free space on the volume of "
             f"{path.parent} (or give it more), then restart the stage; {_CACHE}, nothing recorded is lost."
         )
     if (
@@ -44,19 +45,19 @@ def store_failure(path: Path, doing: str, exc: BaseException) -> StateError:
         or (primary == _CANTOPEN and not _writable(path))
     ):
         return StoreReadOnly(
-            f"{path}: {doing} failed, it cannot be written ({reason}). Make the file and its directory "
+            f"{path}: {doing}: it cannot be written (sqlite: {reason}). Make the file and its directory "
             "writable by the stage's user (is the volume mounted read-only? who owns the file?), then "
             "restart the stage."
         )
     if primary in (_CORRUPT, _NOTADB):
         return StoreCorrupt(
-            f"{path} is damaged: {doing} failed ({reason}); {_CACHE}: delete it (with its -wal and -shm "
+            f"{path} is damaged: {doing}: sqlite: {reason}; {_CACHE}: delete it (with its -wal and -shm "
             "files) and the stage rebuilds it on start."
         )
     if isinstance(exc, WriterGone):
         reason = f"{reason}; see the log above for what it stopped on"
     return StoreWriteFailed(
-        f"{path}: {doing} failed ({reason}). Check its volume (I/O errors in the kernel log); {_CACHE}: "
+        f"{path}: {doing}: sqlite: {reason}. Check its volume (I/O errors in the kernel log); {_CACHE}: "
         "deleting it (with its -wal and -shm files) makes the stage rebuild it on start."
     )
 
