@@ -1,25 +1,30 @@
 """A working store whose file fails: full, read-only, truncated, damaged, its sqlite thread gone. Each
 failure is a StateError naming the file and saying what to do, raised within bounds (never a hang);
-a failed volume keeps failing (nothing more is written past a write that did not happen)."""
+a failed volume keeps failing (nothing more is written past a write that did not happen); a damaged
+file is moved aside and rebuilt from the changelog (the one test here on the embedded broker)."""
 
 from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import shutil
 import subprocess
 import sys
 import textwrap
 import threading
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from confluent_kafka import Producer
 from support.store_limits import page_limit
 
+from doran.stages.stateful_stage import PartitionStores
 from doran.state import (
     Change,
     PartitionStore,
@@ -30,6 +35,8 @@ from doran.state import (
     StoreReadOnly,
     StoreUnreadable,
     StoreWriteFailed,
+    changelog_record,
+    ensure_changelog,
 )
 from doran.state.sqlite_table import SqliteTable, WriterGone
 from doran.wire import utc_timestamp
@@ -266,3 +273,40 @@ def test_a_read_after_the_tables_thread_stopped_raises_writer_gone_not_a_hang(tm
     assert isinstance(raised, WriterGone), raised
     assert str(tmp_path / "t.sqlite") in str(raised)
     assert isinstance(table.pending(), WriterGone)
+
+
+# --- rebuilt from the changelog ----------------------------------------------------------------------
+
+
+@pytest.mark.integration
+def test_a_damaged_store_is_moved_aside_with_one_warning_and_rebuilt_from_the_changelog(
+    kafka_broker: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    topic = f"test-{uuid.uuid4().hex[:8]}.changelog"
+    ensure_changelog(kafka_broker, topic, partitions=1, replication_factor=1, retention_ms=-1)
+    producer = Producer({"bootstrap.servers": kafka_broker, "transactional.id": uuid.uuid4().hex})
+    producer.init_transactions(10)
+    producer.begin_transaction()
+    kept = [Change("commands", f"k{i}", Row("2026-12-01T00:00:00Z", {"state": "done"})) for i in range(3)]
+    for change in kept:
+        record = changelog_record(0, change)
+        producer.produce(topic, record.value, record.key, partition=0)
+    producer.commit_transaction(10)
+    path = tmp_path / "partition-0.sqlite"
+    a_store(path, 100)
+    _damage(path, first_page=3)
+
+    stores = PartitionStores(
+        tmp_path, ["commands"], broker=kafka_broker, changelog=topic, restore_timeout_s=60
+    )
+    with caplog.at_level(logging.WARNING):
+        report = stores.open(0, dict)
+    try:
+        assert report.applied == 3
+        assert stores[0].get("commands", "k1") == kept[1].row
+        (aside,) = tmp_path.glob("partition-0.sqlite.unreadable-*")
+        warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+        assert len(warnings) == 1, warnings
+        assert str(path) in warnings[0] and aside.name in warnings[0] and "quick_check" in warnings[0]
+    finally:
+        stores.close_all()
