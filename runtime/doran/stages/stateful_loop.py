@@ -8,7 +8,9 @@ Assignment happens inside poll, before any record of the partition is returned: 
 revocation, the stage finishes (or abandons) its in-flight work for those partitions before their
 stores close; the files stay, so a partition that comes back replays only what it missed. On loss
 (the group moved on without this replica), in-flight work is abandoned, never committed: the new
-owner has it from the changelog.
+owner has it from the changelog. A working store that fails (`doran.state.StateError`: full,
+read-only, damaged) stops the loop: the stage turns unready and the error leaves, with nothing more
+committed or sent.
 """
 
 from __future__ import annotations

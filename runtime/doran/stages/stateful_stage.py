@@ -276,8 +276,15 @@ class PartitionStores:
             store.close()
 
     def close_all(self) -> None:
+        """Close every store; the first StateError of their closing (a last commit failed), if any."""
+        failure: StateError | None = None
         for partition in list(self._stores):
-            self.close(partition)
+            try:
+                self.close(partition)
+            except StateError as exc:
+                failure = failure or exc
+        if failure is not None:
+            raise failure
 
     def check(self) -> None:
         """Raise the failure a store's thread kept (a commit that did not happen); no round trip."""
