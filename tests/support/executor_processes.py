@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from doran.devkit.embedded_broker import EMBEDDED_BROKER_SETTINGS, settings_environment
-from doran.devkit.stage_processes import StageProcesses
+from doran.devkit.stage_processes import StageProcess, StageProcesses
 from support.registry import published_registry
 from support.solver import near_settings
 
@@ -74,6 +74,10 @@ class ExecutorReplicas:
 
     def counts(self, name: str) -> dict[str, Any]:
         return self._processes.started[name].counts()
+
+    def process(self, name: str) -> StageProcess:
+        """Replica `name`'s process: its /readyz (`ready()`, `status(path)`), whether it exited."""
+        return self._processes.started[name]
 
     def log(self, name: str) -> str:
         return self._processes.started[name].log_path.read_text(errors="replace")

@@ -22,6 +22,7 @@ from doran.settings import Settings
 from doran.stages.execute_loop import ExecuteLoop
 from doran.stages.metrics import ConsumerMonitor, StageMetrics
 from doran.stages.stateful_stage import open_stateful_stage
+from doran.state import StateError
 from doran.venues import venue_from_settings
 
 __all__ = ["STAGE", "run_execute_stage"]
@@ -40,6 +41,7 @@ def run_execute_stage(
     stop: threading.Event | None = None,
     max_batch: int | None = None,
     on_assigned: Callable[[], None] = lambda: None,
+    on_state_failure: Callable[[StateError], None] = lambda _error: None,
 ) -> None:
     """Execute commands until `stop` is set or SIGTERM/SIGINT arrives; returns after a clean close.
 
@@ -66,6 +68,7 @@ def run_execute_stage(
             max_batch=max_batch or settings.executor_max_batch,
             stop=stop,
             on_assigned=on_assigned,
+            on_state_failure=on_state_failure,
         )
         loop = ExecuteLoop(
             parts,

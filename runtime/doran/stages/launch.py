@@ -89,9 +89,13 @@ def _run(name: StageName, settings: Settings, broker: str, lifecycle: Lifecycle)
         with _health(settings, metrics, alive, watch.readiness.probe), stop_on_signals(stop, lifecycle):
             run_ingest(settings, broker, feed, metrics, should_stop=stop.is_set, watch=watch)
         return
-    # The stateful stages' transactional producers are their own: their consumer is watched alone.
-    needs = ("assigned", "broker") if name in ("execute", "settle") else CONSUMER_READINESS
+    # The stateful stages' transactional producers are their own: their consumer is watched alone;
+    # `state` holds until a working store fails (doran.state.StoreFailed), which stops the stage.
+    needs = ("assigned", "broker", "state") if name in ("execute", "settle") else CONSUMER_READINESS
     watch = KafkaWatch(lifecycle, Readiness(lifecycle, needs))
+    if "state" in needs:
+        watch.readiness.set("state", True)
+    unready = lambda _error: watch.readiness.set("state", False)  # noqa: E731
     monitor = watch.consumer_monitor
     metrics = StageMetrics(name, monitor)
     with _health(
@@ -100,12 +104,12 @@ def _run(name: StageName, settings: Settings, broker: str, lifecycle: Lifecycle)
         if name == "execute":
             from doran.stages.execute import run_execute_stage
 
-            run_execute_stage(settings, broker, metrics=metrics, monitor=monitor)
+            run_execute_stage(settings, broker, metrics=metrics, monitor=monitor, on_state_failure=unready)
             return
         if name == "settle":
             from doran.stages.settle import run_settle_stage
 
-            run_settle_stage(settings, broker, metrics=metrics, monitor=monitor)
+            run_settle_stage(settings, broker, metrics=metrics, monitor=monitor, on_state_failure=unready)
             return
         if name == "normalize":
             from doran.stages.normalize import build_normalize_app as build

@@ -21,6 +21,7 @@ from doran.settlement import REDELIVERING_TOPICS, TABLES
 from doran.stages.metrics import ConsumerMonitor, StageMetrics
 from doran.stages.settle_loop import SettleLoop
 from doran.stages.stateful_stage import open_stateful_stage
+from doran.state import StateError
 
 __all__ = ["STAGE", "run_settle_stage"]
 
@@ -36,6 +37,7 @@ def run_settle_stage(
     monitor: ConsumerMonitor | None = None,
     stop: threading.Event | None = None,
     on_assigned: Callable[[], None] = lambda: None,
+    on_state_failure: Callable[[StateError], None] = lambda _error: None,
 ) -> None:
     """Settle quotes until `stop` is set or SIGTERM/SIGINT arrives; returns after a clean close."""
     stop = stop if stop is not None else threading.Event()
@@ -56,6 +58,7 @@ def run_settle_stage(
             max_batch=settings.executor_max_batch,
             stop=stop,
             on_assigned=on_assigned,
+            on_state_failure=on_state_failure,
         )
         loop = SettleLoop(
             parts,

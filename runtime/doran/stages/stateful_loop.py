@@ -8,7 +8,9 @@ Assignment happens inside poll, before any record of the partition is returned: 
 revocation, the stage finishes (or abandons) its in-flight work for those partitions before their
 stores close; the files stay, so a partition that comes back replays only what it missed. On loss
 (the group moved on without this replica), in-flight work is abandoned, never committed: the new
-owner has it from the changelog.
+owner has it from the changelog. A working store that fails (`doran.state.StateError`: full,
+read-only, damaged) stops the loop: the stage turns unready and the error leaves, with nothing more
+committed or sent.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from doran.stages.transactions import StageTransactions
 from doran.state import (
     ChangelogRecord,
     RestoreReport,
+    StateError,
     changelog_record,
 )
 from doran.wire import KafkaRecord
@@ -87,6 +90,8 @@ class StatefulLoop:
         self._kafka_timeout_s = kafka_timeout_s
         self._clock = parts.clock
         self._on_assigned = parts.on_assigned
+        self._on_state_failure = parts.on_state_failure
+        self._state_failed = False  # once true, nothing more is committed, applied or sent
         self._callback_error: BaseException | None = None
         self._asking = threading.Lock()
         self._forgotten_at = datetime.min.replace(tzinfo=UTC)
@@ -108,12 +113,21 @@ class StatefulLoop:
                 consumed = self._poll(self._poll_timeout())
                 if self._callback_error is not None:
                     raise self._callback_error
+                self._stores.check()  # a commit that failed on a store's thread stops the stage here
                 started = time.perf_counter()
                 self._step(consumed, self._clock())
                 if consumed:
                     self._metrics.batch_seconds.observe(time.perf_counter() - started)
                 self._forget()
             self._finish()
+        except StateError as exc:
+            # A store that failed (full, read-only, damaged) stops the stage: unready at once, then the
+            # error leaves (the process exits for a restart, which rebuilds the store from the changelog).
+            # The revocation as the consumer closes must not finish the work in flight: what was
+            # begun but not applied is not sent; its next owner recovers it from the changelog.
+            self._state_failed = True
+            self._on_state_failure(exc)
+            raise
         finally:
             self._stores.close_all()
 
@@ -247,7 +261,7 @@ class StatefulLoop:
     def _revoke(self, _consumer: object, partitions: list[TopicPartition]) -> None:
         try:
             gone = {tp.partition for tp in partitions} & set(self._stores)
-            if self._callback_error is None:
+            if self._callback_error is None and not self._state_failed:
                 self._revoking(gone)
             for number in gone:
                 self._stores.close(number)

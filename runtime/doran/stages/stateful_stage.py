@@ -31,12 +31,14 @@ from doran.state import (
     Change,
     PartitionStore,
     RestoreReport,
+    StateError,
     StoreAhead,
     StoreUnreadable,
     changelog_topic,
     ensure_changelog,
     history_horizon,
     restore_partition,
+    store_failure,
 )
 from doran.wire import Framing
 
@@ -64,6 +66,10 @@ def _nothing() -> None:
     return None
 
 
+def _no_report(_error: StateError) -> None:
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class StageParts:
     """What a stateful stage's loop runs on: its clients, its stores, its counts, and its limits."""
@@ -78,6 +84,7 @@ class StageParts:
     max_record_bytes: int
     history: timedelta | None  # rows older than this are forgotten; None: kept forever
     on_assigned: Callable[[], None] = _nothing
+    on_state_failure: Callable[[StateError], None] = _no_report  # before the loop raises it: unready
     clock: Callable[[], datetime] = _utc_now
 
 
@@ -97,6 +104,7 @@ def open_stateful_stage(
     max_batch: int,
     stop: threading.Event,
     on_assigned: Callable[[], None] = _nothing,
+    on_state_failure: Callable[[StateError], None] = _no_report,
 ) -> StageParts:
     """Everything the stage's loop needs, set up in order: the history horizon checked first (it
     raises HistoryTooShort before anything starts), the schema ids of the topics it writes looked up
@@ -139,6 +147,7 @@ def open_stateful_stage(
         max_record_bytes=settings.max_message_bytes,
         history=history,
         on_assigned=on_assigned,
+        on_state_failure=on_state_failure,
     )
 
 
@@ -267,8 +276,20 @@ class PartitionStores:
             store.close()
 
     def close_all(self) -> None:
+        """Close every store; the first StateError of their closing (a last commit failed), if any."""
+        failure: StateError | None = None
         for partition in list(self._stores):
-            self.close(partition)
+            try:
+                self.close(partition)
+            except StateError as exc:
+                failure = failure or exc
+        if failure is not None:
+            raise failure
+
+    def check(self) -> None:
+        """Raise the failure a store's thread kept (a commit that did not happen); no round trip."""
+        for store in self._stores.values():
+            store.check()
 
     def __getitem__(self, partition: int) -> PartitionStore:
         return self._stores[partition]
@@ -291,8 +312,12 @@ class PartitionStores:
 
 def _move_aside(path: Path, why: Exception) -> None:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-    for suffix in ("", "-wal", "-shm"):
-        old = path.with_name(path.name + suffix)
-        if old.exists():
-            old.rename(path.with_name(f"{path.name}{suffix}.unreadable-{stamp}"))
-    logger.warning("moved %s aside (%s); rebuilding it from the changelog", path, why)
+    aside = path.with_name(f"{path.name}.unreadable-{stamp}")
+    try:
+        for suffix in ("", "-wal", "-shm"):
+            old = path.with_name(path.name + suffix)
+            if old.exists():
+                old.rename(path.with_name(f"{path.name}{suffix}.unreadable-{stamp}"))
+    except OSError as exc:  # a read-only volume: the stage cannot rebuild it, the operator must
+        raise store_failure(path, "moving it aside", exc) from exc
+    logger.warning("moved %s aside to %s, rebuilding it from the changelog: %s", path, aside.name, why)

@@ -7,6 +7,9 @@
   co-partitioned with the input, and the record a change becomes (produced in the stage's transaction)
 - `restore_partition(store, ...)`  replay a changelog partition into its store, read_committed
 - `history_horizon(days, topics)`  how long a stage's history must be kept
+- errors (`doran.state.errors`): a store that cannot be read (StoreUnreadable, StoreCorrupt) is
+  rebuilt from the changelog; one whose volume fails (StoreFailed: StoreFull, StoreReadOnly,
+  StoreWriteFailed) stops the stage
 No consumer group and no transaction here: the stages (`doran.stages`) own those.
 """
 
@@ -20,10 +23,21 @@ from doran.state.changelog import (
     input_offset,
     progress_record,
 )
-from doran.state.errors import ChangelogMismatch, RestoreIncomplete, StateError, StoreUnreadable
+from doran.state.errors import (
+    ChangelogMismatch,
+    RestoreIncomplete,
+    StateError,
+    StoreCorrupt,
+    StoreFailed,
+    StoreFull,
+    StoreReadOnly,
+    StoreUnreadable,
+    StoreWriteFailed,
+)
 from doran.state.history import HistoryTooShort, history_horizon
 from doran.state.partition_store import CLOCK_SKEW, Change, PartitionStore, Row
 from doran.state.restore import RestoreReport, StoreAhead, restore_partition
+from doran.state.store_failure import store_failure
 
 __all__ = [
     "CLOCK_SKEW",
@@ -38,7 +52,12 @@ __all__ = [
     "Row",
     "StateError",
     "StoreAhead",
+    "StoreCorrupt",
+    "StoreFailed",
+    "StoreFull",
+    "StoreReadOnly",
     "StoreUnreadable",
+    "StoreWriteFailed",
     "changelog_record",
     "changelog_topic",
     "decode_change",
@@ -47,4 +66,5 @@ __all__ = [
     "input_offset",
     "progress_record",
     "restore_partition",
+    "store_failure",
 ]

@@ -10,7 +10,7 @@ Each table records the changelog offset it has applied under a reserved key, in 
 commit as its rows: whenever the process dies, replaying the changelog from the lowest recorded
 offset brings every table up to date (a change applied twice writes the same row again). So a
 commit need not be waited for: sqlitedict's thread makes it while the stage goes on, and reads
-queue behind it (an error surfaces on the next call). Every row is `{"at": <when it was written>,
+queue behind it. Every row is `{"at": <when it was written>,
 "value": ...}`: the time forgetting goes by.
 
 A read through sqlitedict is a round trip to its thread (~0.1 ms), too slow for every message. So
@@ -18,6 +18,13 @@ the store keeps the rows written or read most recently in memory, and knows sinc
 is complete (`complete_since`: every row it lacks was written earlier). A caller that can bound when
 a key could first have been written (`born_at`: a trade command cannot have been handled before
 ingest received its quote) gets a definite miss from memory alone; other lookups read the disk.
+
+Every operation on the file succeeds or raises a StateError naming the file, sqlite's reason and the
+fix (`doran.state.store_failure`), never hangs (`doran.state.sqlite_table`): a commit that failed on
+sqlitedict's thread is raised by the next call, or by `check()`, which costs no round trip. A store
+whose volume failed (StoreFailed: full, read-only, an I/O error) stays failed: every later call
+raises the same error, so a stage cannot go on past a write that did not happen. A damaged file is
+StoreCorrupt, at open (a `PRAGMA quick_check` of the whole file) or whenever sqlite finds it.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ import contextlib
 import sqlite3
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -33,9 +41,10 @@ from types import TracebackType
 from typing import Any, Self
 
 import orjson
-from sqlitedict import SqliteDict
 
-from doran.state.errors import StoreUnreadable
+from doran.state.errors import StateError, StoreCorrupt, StoreFailed, StoreUnreadable
+from doran.state.sqlite_table import SqliteTable
+from doran.state.store_failure import StoreOperationError, store_failure
 from doran.wire import parse_timestamp, utc_timestamp
 
 __all__ = ["CLOCK_SKEW", "Change", "PartitionStore", "Row"]
@@ -73,12 +82,13 @@ def _encode(value: Any) -> str:
 class PartitionStore:
     """The tables of one partition; open with `PartitionStore.open(path, tables)`."""
 
-    def __init__(self, path: Path, tables: dict[str, SqliteDict], memory: int) -> None:
+    def __init__(self, path: Path, tables: dict[str, SqliteTable], memory: int) -> None:
         self.path = path
         self._tables = tables
         self._memory_limit = memory
         self._memory: dict[str, OrderedDict[str, Row | None]] = {name: OrderedDict() for name in tables}
         self._applied: dict[str, int | None] = {}
+        self._failed: StoreFailed | None = None
         complete = _BEGINNING
         for name, table in tables.items():
             mark = self._read(name, table, _APPLIED)
@@ -91,19 +101,22 @@ class PartitionStore:
     def open(cls, path: Path, tables: Sequence[str], *, memory: int = 100_000) -> PartitionStore:
         """Open (creating if absent) the store at `path` with these tables; `memory` rows kept per table.
 
-        StoreUnreadable when the file is not a store this code wrote (the caller may move it aside
-        and restore from the changelog).
+        StoreUnreadable (StoreCorrupt: damaged) when the file is not a store this code can read: the
+        caller may move it aside and restore from the changelog. StoreFailed when its volume refuses
+        (full, read-only): moving it aside would not help.
         """
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if path.exists() and path.stat().st_size > 0:
-            with path.open("rb") as file:
-                header = file.read(len(_SQLITE_HEADER))
-            if header != _SQLITE_HEADER:  # checked here: sqlitedict's thread would die on it
-                raise StoreUnreadable(f"{path} is not a SQLite database (it starts with {header[:16]!r})")
-        opened: dict[str, SqliteDict] = {}
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if path.exists() and path.stat().st_size > 0:
+                _check_file(path)
+        except StoreOperationError as exc:
+            raise store_failure(path, "opening", exc) from exc
+        opened: dict[str, SqliteTable] = {}
+        doing = "opening"
         try:
             for name in tables:
-                opened[name] = SqliteDict(
+                doing = f"opening table {name!r}"
+                opened[name] = SqliteTable(
                     str(path),
                     tablename=name,
                     autocommit=False,
@@ -113,13 +126,11 @@ class PartitionStore:
                     outer_stack=False,
                 )
             return cls(path, opened, memory)
-        except (sqlite3.DatabaseError, RuntimeError) as exc:
+        except BaseException as exc:
             for table in opened.values():
                 table.close(do_log=False, force=True)
-            raise StoreUnreadable(f"{path} is not a readable working store: {exc}") from exc
-        except StoreUnreadable:
-            for table in opened.values():
-                table.close(do_log=False, force=True)
+            if isinstance(exc, StoreOperationError):
+                raise store_failure(path, doing, exc) from exc
             raise
 
     # --- reading --------------------------------------------------------------------------------
@@ -135,6 +146,8 @@ class PartitionStore:
     def get(self, table: str, key: str, *, born_at: datetime | None = None) -> Row | None:
         """The row of `key`, or None. From memory when it knows; `born_at` (a lower bound of when the
         key could first have been written) lets a miss be decided without reading the disk."""
+        if self._failed is not None:
+            raise self._failed  # what memory holds may be ahead of what the file could keep
         memory = self._memory[table]
         if key in memory:
             return memory[key]
@@ -148,9 +161,21 @@ class PartitionStore:
     def rows(self, table: str) -> Iterator[tuple[str, Row]]:
         """Every row of a table, least recently written first (sqlitedict reads in rowid order, and a
         row written again gets a new rowid); for loading what a stage keeps in memory at start."""
-        for key, stored in self._tables[table].items():
-            if key != _APPLIED:
-                yield key, _row(stored, self.path)
+        with self._guard(f"table {table!r}"):
+            for key, stored in self._tables[table].items():
+                if key != _APPLIED:
+                    yield key, _row(stored, self.path)
+
+    def check(self) -> None:
+        """Raise the store's failure, if its sqlite threads kept one (a non-blocking commit that
+        failed) or stopped; no round trip to them."""
+        if self._failed is not None:
+            raise self._failed
+        for name, table in self._tables.items():
+            pending = table.pending()
+            if pending is not None:
+                with self._guard(f"table {name!r}"):
+                    raise pending
 
     # --- writing --------------------------------------------------------------------------------
 
@@ -165,14 +190,15 @@ class PartitionStore:
         for name, table in self._tables.items():
             mine = by_table[name]
             written = [(c.key, {"at": c.row.at, "value": c.row.value}) for c in mine if c.row is not None]
-            if written:
-                table.update(written)
-            for change in mine:
-                if change.row is None:
-                    with contextlib.suppress(KeyError):  # deleting what is not there: a replay
-                        del table[change.key]
-            table[_APPLIED] = {"offset": offset, "last_at": last_at}
-            table.commit(blocking=False)
+            with self._guard(f"table {name!r}"):
+                if written:
+                    table.update(written)
+                for change in mine:
+                    if change.row is None:
+                        with contextlib.suppress(KeyError):  # deleting what is not there: a replay
+                            del table[change.key]
+                table[_APPLIED] = {"offset": offset, "last_at": last_at}
+                table.commit(blocking=False)
             self._applied[name] = offset
             for change in mine:
                 self._remember(name, change.key, change.row)
@@ -189,10 +215,11 @@ class PartitionStore:
             stale.append(key)
         if stale:
             stored = self._tables[table]
-            for key in stale:
-                del stored[key]
-                self._memory[table].pop(key, None)
-            stored.commit(blocking=False)
+            with self._guard(f"table {table!r}"):
+                for key in stale:
+                    del stored[key]
+                    self._memory[table].pop(key, None)
+                stored.commit(blocking=False)
         return len(stale)
 
     # --- memory ---------------------------------------------------------------------------------
@@ -206,18 +233,44 @@ class PartitionStore:
             if evicted is not None:
                 self.complete_since = max(self.complete_since, parse_timestamp(evicted.at))
 
-    def _read(self, table_name: str, table: SqliteDict, key: str) -> Any:
-        try:
+    def _read(self, table_name: str, table: SqliteTable, key: str) -> Any:
+        with self._guard(f"table {table_name!r}"):
             return table.get(key)
-        except sqlite3.DatabaseError as exc:
-            raise StoreUnreadable(f"{self.path} (table {table_name!r}) cannot be read: {exc}") from exc
+
+    @contextmanager
+    def _guard(self, doing: str) -> Iterator[None]:
+        """Raise the store's failure if it has one; turn what `doing` raises into a StateError."""
+        if self._failed is not None:
+            raise self._failed
+        try:
+            yield
+        except StoreOperationError as exc:
+            error = store_failure(self.path, doing, exc)
+            if isinstance(error, StoreFailed):
+                self._failed = error
+            raise error from exc
 
     # --- the file -------------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Release the file (everything applied is committed already)."""
-        for table in self._tables.values():
-            table.close(do_log=False)
+        """Release the file, once what was applied is committed: StateError if that commit failed,
+        unless the store had failed before (that error was raised then)."""
+        failed_before = self._failed is not None
+        failure: StateError | None = None
+        for name, table in self._tables.items():
+            if table.conn is None:
+                continue
+            if failed_before:
+                table.close(do_log=False, force=True)
+                continue
+            try:
+                with self._guard(f"closing table {name!r}"):
+                    table.close(do_log=False)
+            except StateError as exc:
+                failure = failure or exc
+                table.close(do_log=False, force=True)
+        if failure is not None:
+            raise failure
 
     def __enter__(self) -> Self:
         return self
@@ -226,6 +279,28 @@ class PartitionStore:
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
         self.close()
+
+
+def _check_file(path: Path) -> None:
+    """StoreCorrupt unless `path` is a SQLite database whose pages check out (`PRAGMA quick_check`:
+    it reads the whole file once, at open, sparing sqlitedict's thread from meeting a bad page)."""
+    with path.open("rb") as file:
+        header = file.read(len(_SQLITE_HEADER))
+    if header != _SQLITE_HEADER:
+        raise StoreCorrupt(
+            f"{path} is not a SQLite database (it starts with {header[:16]!r}); it is a cache of the "
+            "stage's changelog: delete it and the stage rebuilds it on start."
+        )
+    connection = sqlite3.connect(path)
+    try:
+        found = [str(row[0]).replace("\n", "; ") for row in connection.execute("PRAGMA quick_check(3)")]
+    finally:
+        connection.close()
+    if found != ["ok"]:
+        raise StoreCorrupt(
+            f"{path} is damaged (sqlite's quick_check: {'; '.join(found)}); it is a cache of the stage's "
+            "changelog: delete it (with its -wal and -shm files) and the stage rebuilds it on start."
+        )
 
 
 def _decode(raw: str | bytes, path: Path) -> Any:
