@@ -52,10 +52,13 @@ def changes(batch: int, size: int = 20) -> list[Change]:
 
 
 def fill_until_it_fails(store: PartitionStore, batches: int = 400) -> StateError:
-    """Apply batches (checking the store after each) until the store raises; the error."""
+    """Apply batches until the store raises; the error. After each, a read of a key never written
+    waits for the batch's commit (reads queue behind it on the table's thread): the commits are
+    not waited for otherwise, and the loop could end before the thread reaches the full disk."""
     for batch in range(batches):
         try:
             store.apply(changes(batch), batch)
+            store.get("t", f"absent-{batch}")
             store.check()
         except StateError as exc:
             return exc
@@ -156,6 +159,7 @@ def test_a_write_the_volume_refuses_at_commit_is_raised_by_the_next_call(tmp_pat
         for batch in range(400):
             try:
                 store.apply([Change("t", f"{{batch}}-{{i}}", Row(at, "x" * 300)) for i in range(20)], batch)
+                store.get("t", f"absent-{{batch}}")  # waits for the batch's commit (see fill_until_it_fails)
                 store.check()
             except StateError as exc:
                 first = exc
