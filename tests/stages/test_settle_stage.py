@@ -120,7 +120,11 @@ def test_each_quote_settles_once_and_late_or_unknown_statuses_are_dead_lettered(
     fresh_broker: str, tmp_path: Path
 ) -> None:
     settings = stage_settings(
-        tmp_path, fresh_broker, settlement_grace_ms=GRACE_MS, settlement_unmatched_wait_ms=WAIT_MS
+        tmp_path,
+        fresh_broker,
+        settlement_grace_ms=GRACE_MS,
+        settlement_unmatched_wait_ms=WAIT_MS,
+        settlement_reconcile="none",
     )
     now = datetime.now(UTC)
     later, past = now + timedelta(minutes=5), now - timedelta(seconds=10)
@@ -171,7 +175,9 @@ def test_each_quote_settles_once_and_late_or_unknown_statuses_are_dead_lettered(
 def test_a_deleted_state_directory_is_restored_and_settles_nothing_twice(
     fresh_broker: str, tmp_path: Path
 ) -> None:
-    settings = stage_settings(tmp_path, fresh_broker, settlement_grace_ms=GRACE_MS)
+    settings = stage_settings(
+        tmp_path, fresh_broker, settlement_grace_ms=GRACE_MS, settlement_reconcile="none"
+    )
     later = datetime.now(UTC) + timedelta(minutes=5)
     produce(fresh_broker, *(signed(n, later) for n in range(1, 21)))
     produce(fresh_broker, *(quote_status(quote_hash(n), f"nears-{n}") for n in range(1, 11)))
