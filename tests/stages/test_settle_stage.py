@@ -196,3 +196,32 @@ def test_a_deleted_state_directory_is_restored_and_settles_nothing_twice(
     assert {h: len(events) for h, events in settlements(fresh_broker).items()} == {
         quote_hash(n): 1 for n in range(1, 21)
     }
+
+
+def test_statuses_written_while_the_stage_was_down_fill_their_quotes_though_the_deadline_passed(
+    fresh_broker: str, tmp_path: Path
+) -> None:
+    # A backlog of several small batches: the clock may act only once the statuses are read.
+    settings = stage_settings(
+        tmp_path,
+        fresh_broker,
+        settlement_grace_ms=GRACE_MS,
+        settlement_reconcile="none",
+        executor_max_batch=3,
+    )
+    deadline = datetime.now(UTC) + timedelta(seconds=4)
+    produce(fresh_broker, *(signed(n, deadline) for n in range(1, 31)))
+    with running_settlement(settings) as metrics:
+        wait_until(lambda: metrics.kept == 30, "every quote pending")
+    produce(fresh_broker, *(quote_status(quote_hash(n), f"nears-{n}") for n in range(1, 16)))
+    wait_until(lambda: datetime.now(UTC) > deadline + timedelta(milliseconds=GRACE_MS), "the deadline passed")
+
+    with running_settlement(settings) as metrics:
+        wait_until(lambda: metrics.consumed == 15 and metrics.timed["expired"] == 15, "every quote settled")
+        counts = metrics.snapshot()
+
+    found = settlements(fresh_broker)
+    assert {n: [e.payload.outcome for e in found[quote_hash(n)]] for n in range(1, 31)} == {
+        n: [SettlementOutcome.FILLED if n <= 15 else SettlementOutcome.EXPIRED] for n in range(1, 31)
+    }
+    assert (counts["published"], counts["dead_lettered"]) == (15, {})

@@ -32,6 +32,11 @@ class ReadHorizon:
         passed), no mark is outstanding, and the last was asked long enough ago."""
         return self.through < needed <= now and self._mark is None and now - self._asked_at >= self.every
 
+    @property
+    def marked(self) -> bool:
+        """A mark is outstanding: the consumer's position is to be compared with it."""
+        return self._mark is not None
+
     def mark(self, asked_at: datetime, high_watermark: int) -> None:
         """The broker said the partition ended at `high_watermark` when asked at `asked_at`."""
         self._asked_at = asked_at

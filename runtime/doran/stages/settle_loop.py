@@ -45,6 +45,7 @@ __all__ = ["SettleLoop"]
 
 logger = logging.getLogger("doran.settle")
 _WATERMARK_TIMEOUT_S = 2.0  # asking a partition's end; without an answer nothing expires this step
+_FETCHED_WITHIN = timedelta(seconds=1)  # a consumer's fetch returns at least this often (fetch.wait.max.ms)
 
 
 class SettleLoop(StatefulLoop):
@@ -133,9 +134,8 @@ class SettleLoop(StatefulLoop):
 
     def _read_through(self, now: datetime) -> None:
         """Bring each partition's read horizons forward: ask the broker for the end of a partition whose
-        decision waits on it (cheap: only then, at most every quarter second), then see whether the
-        consumer's position reached the ends asked."""
-        asked: dict[tuple[str, int], int] = {}  # each partition asked: its low watermark
+        decision waits on it (a round trip: only then, at most every quarter second), then see whether
+        the consumer's position reached the ends asked (local, every step)."""
         for partition, book in self._books.items():
             for topic, needed in (
                 (RAW_NEAR_INTENTS_QUOTE_STATUS.name, book.next_expiry(self._grace)),
@@ -143,28 +143,37 @@ class SettleLoop(StatefulLoop):
             ):
                 horizon = self._horizons[(topic, partition)]
                 if needed is not None and horizon.wants_mark(needed, now):
-                    try:
-                        low, high = self._consumer.get_watermark_offsets(
-                            TopicPartition(topic, partition), timeout=_WATERMARK_TIMEOUT_S, cached=False
-                        )
-                    except KafkaException as exc:
-                        logger.info(
-                            "the end of %s [%d] is unknown (%s): nothing of it expires yet",
-                            topic,
-                            partition,
-                            exc,
-                        )
-                        continue
-                    horizon.mark(now, high)
-                    asked[(topic, partition)] = low
-        if not asked:
+                    self._mark(topic, partition, horizon, now)
+        marked = [TopicPartition(*where) for where, horizon in self._horizons.items() if horizon.marked]
+        if not marked:
             return
-        for position in self._consumer.position([TopicPartition(*where) for where in asked]):
+        for position in self._consumer.position(marked):
             where = (position.topic, position.partition)
             # Nothing read since the assignment: reading starts at the committed offset (or the start).
-            start = self._starts.get(where, asked[where])
-            at = position.offset if position.offset != OFFSET_INVALID else start
+            at = position.offset if position.offset != OFFSET_INVALID else self._starts.get(where, 0)
             self._horizons[where].read_to(at)
+
+    def _mark(self, topic: str, partition: int, horizon: ReadHorizon, now: datetime) -> None:
+        where = TopicPartition(topic, partition)
+        # The end the consumer's fetches saw (they run all the time): never past the true end. tansu's
+        # ListOffsets answers a partition's end as its last batch's base offset + 1 (a batch of 3 from
+        # offset 0 "ends at 1"), its fetches the true end: the larger of the two is right on both, and
+        # the mark waits for the first fetch. A fetch may be up to `_FETCHED_WITHIN` old, so the mark
+        # claims no later an instant (on a broker whose ListOffsets is right, that only costs a second).
+        _, fetched = self._consumer.get_watermark_offsets(where, cached=True)
+        if fetched < 0:
+            return
+        try:
+            low, high = self._consumer.get_watermark_offsets(
+                where, timeout=_WATERMARK_TIMEOUT_S, cached=False
+            )
+        except KafkaException as exc:
+            logger.info(
+                "the end of %s [%d] is unknown (%s): nothing of it expires yet", topic, partition, exc
+            )
+            return
+        horizon.mark(now - _FETCHED_WITHIN, max(high, fetched))
+        self._starts.setdefault((topic, partition), max(low, 0))
 
     def _reconciled(self, now: datetime, changes: list[PendingChange]) -> list[Timed]:
         """The relay's answers that came: final ones settle their quotes (in this step's transaction)."""
