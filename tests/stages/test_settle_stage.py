@@ -80,6 +80,13 @@ def read(broker: str, topic: str) -> list[Any]:
         return [produced_event(TOPICS[topic], r.value) for r in reader.read_all([topic])]
 
 
+def settle_settings(tmp_path: Path, broker: str, **overrides: Any) -> Settings:
+    """No relay here: quotes without a status expire (reconciliation: tests/faults/test_settlement_fate)."""
+    return stage_settings(
+        tmp_path, broker, settlement_grace_ms=GRACE_MS, settlement_reconcile="none", **overrides
+    )
+
+
 @contextmanager
 def running_settlement(settings: Settings) -> Iterator[StageMetrics]:
     stop, failure = threading.Event(), []
@@ -119,13 +126,7 @@ def settlements(broker: str) -> dict[str, list[QuoteSettlementEvent]]:
 def test_each_quote_settles_once_and_late_or_unknown_statuses_are_dead_lettered(
     fresh_broker: str, tmp_path: Path
 ) -> None:
-    settings = stage_settings(
-        tmp_path,
-        fresh_broker,
-        settlement_grace_ms=GRACE_MS,
-        settlement_unmatched_wait_ms=WAIT_MS,
-        settlement_reconcile="none",
-    )
+    settings = settle_settings(tmp_path, fresh_broker, settlement_unmatched_wait_ms=WAIT_MS)
     now = datetime.now(UTC)
     later, past = now + timedelta(minutes=5), now - timedelta(seconds=10)
     produce(fresh_broker, quote_status(quote_hash(1), "nears-early"))  # before its quote
@@ -175,9 +176,7 @@ def test_each_quote_settles_once_and_late_or_unknown_statuses_are_dead_lettered(
 def test_a_deleted_state_directory_is_restored_and_settles_nothing_twice(
     fresh_broker: str, tmp_path: Path
 ) -> None:
-    settings = stage_settings(
-        tmp_path, fresh_broker, settlement_grace_ms=GRACE_MS, settlement_reconcile="none"
-    )
+    settings = settle_settings(tmp_path, fresh_broker)
     later = datetime.now(UTC) + timedelta(minutes=5)
     produce(fresh_broker, *(signed(n, later) for n in range(1, 21)))
     produce(fresh_broker, *(quote_status(quote_hash(n), f"nears-{n}") for n in range(1, 11)))
@@ -202,13 +201,7 @@ def test_statuses_written_while_the_stage_was_down_fill_their_quotes_though_the_
     fresh_broker: str, tmp_path: Path
 ) -> None:
     # A backlog of several small batches: the clock may act only once the statuses are read.
-    settings = stage_settings(
-        tmp_path,
-        fresh_broker,
-        settlement_grace_ms=GRACE_MS,
-        settlement_reconcile="none",
-        executor_max_batch=3,
-    )
+    settings = settle_settings(tmp_path, fresh_broker, executor_max_batch=3)
     deadline = datetime.now(UTC) + timedelta(seconds=4)
     produce(fresh_broker, *(signed(n, deadline) for n in range(1, 31)))
     with running_settlement(settings) as metrics:
