@@ -34,3 +34,16 @@ def test_a_horizon_asks_again_no_sooner_than_every_and_never_for_an_instant_not_
     assert not horizon.wants_mark(later + timedelta(seconds=1), later)  # not passed yet
     assert not horizon.wants_mark(NOW + timedelta(milliseconds=100), NOW + timedelta(milliseconds=100))
     assert horizon.wants_mark(NOW + EVERY, NOW + EVERY)
+
+
+def test_a_mark_with_slack_claims_that_much_less_and_is_asked_only_for_an_instant_it_covers() -> None:
+    slack = timedelta(seconds=1)
+    horizon = ReadHorizon(EVERY, slack)
+    needed = NOW - timedelta(milliseconds=500)
+
+    assert not horizon.wants_mark(needed, NOW)  # a mark now would claim NOW - 1 s: not enough
+    assert horizon.wants_mark(needed, NOW + timedelta(milliseconds=500))
+    horizon.mark(NOW + timedelta(milliseconds=500), high_watermark=3)
+    horizon.read_to(3)
+
+    assert horizon.through == needed

@@ -158,8 +158,8 @@ class SettleLoop(StatefulLoop):
         # The end the consumer's fetches saw (they run all the time): never past the true end. tansu's
         # ListOffsets answers a partition's end as its last batch's base offset + 1 (a batch of 3 from
         # offset 0 "ends at 1"), its fetches the true end: the larger of the two is right on both, and
-        # the mark waits for the first fetch. A fetch may be up to `_FETCHED_WITHIN` old, so the mark
-        # claims no later an instant (on a broker whose ListOffsets is right, that only costs a second).
+        # the mark waits for the first fetch. A fetch may be up to `_FETCHED_WITHIN` old, so a mark
+        # claims that much less (on a broker whose ListOffsets is right, that only costs a second).
         _, fetched = self._consumer.get_watermark_offsets(where, cached=True)
         if fetched < 0:
             return
@@ -172,7 +172,7 @@ class SettleLoop(StatefulLoop):
                 "the end of %s [%d] is unknown (%s): nothing of it expires yet", topic, partition, exc
             )
             return
-        horizon.mark(now - _FETCHED_WITHIN, max(high, fetched))
+        horizon.mark(now, max(high, fetched))
         self._starts.setdefault((topic, partition), max(low, 0))
 
     def _reconciled(self, now: datetime, changes: list[PendingChange]) -> list[Timed]:
@@ -238,7 +238,7 @@ class SettleLoop(StatefulLoop):
             settled, self._framing, store.rows(PENDING), store.rows(WAITING), schedule
         )
         for topic in self.inputs:
-            self._horizons[(topic.name, partition)] = ReadHorizon()
+            self._horizons[(topic.name, partition)] = ReadHorizon(slack=_FETCHED_WITHIN)
             if topic.name in committed:
                 self._starts[(topic.name, partition)] = committed[topic.name]
 
