@@ -45,6 +45,7 @@ __all__ = ["SettleLoop"]
 
 logger = logging.getLogger("doran.settle")
 _WATERMARK_TIMEOUT_S = 2.0  # asking a partition's end; without an answer nothing expires this step
+_ANSWER_POLL_S = 0.01  # the longest poll while get_status answers are awaited
 _FETCHED_WITHIN = timedelta(seconds=1)  # a consumer's fetch returns at least this often (fetch.wait.max.ms)
 
 
@@ -71,6 +72,11 @@ class SettleLoop(StatefulLoop):
         self._books: dict[int, QuoteBook] = {}
         self._horizons: dict[tuple[str, int], ReadHorizon] = {}
         self._starts: dict[tuple[str, int], int] = {}  # where reading began: the committed offset
+
+    def _poll_timeout(self) -> float:
+        # Answers from the relay are taken between polls: while some are awaited, poll briefly.
+        base = super()._poll_timeout()
+        return min(base, _ANSWER_POLL_S) if self._asker is not None and self._asker.in_flight else base
 
     def _step(self, consumed: list[Consumed], now: datetime) -> None:
         outcomes: list[tuple[Consumed, Handled]] = []
