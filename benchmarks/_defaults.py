@@ -29,6 +29,7 @@ _NOT_REPORTED = {
     "registry_username",
     "registry_password",
     "relay_url",
+    "relay_rpc_url",
     "consumer_group_prefix",
     "executor_state_dir",
     "quix_state_dir",

@@ -230,6 +230,28 @@ class Settings(BaseSettings):
         "it (the executor publishes it after the relay's answer) before it is dead-lettered as "
         "unknown_quote_hash.",
     )
+    settlement_reconcile: Literal["relay", "none"] = Field(
+        default="relay",
+        description="What the settlement stage does with a quote that has no quote_status by its deadline "
+        "and the grace (its status may have been lost: sent while ingest was away without guaranteed "
+        "delivery, or dropped): `relay` asks the relay's get_status (DORAN_RELAY_RPC_URL) and settles the "
+        "quote as it answers (SETTLED: filled; NOT_FOUND_OR_NOT_VALID: expired; otherwise asked again), "
+        "keeping it pending and counted 'unknown, reconcile' while the relay cannot be asked; `none` "
+        "expires it. Whether get_status knows a solver's quote by its quote_hash is unverified.",
+    )
+    settlement_reconcile_retry_ms: int = Field(
+        default=5_000,
+        ge=100,
+        description="How long the settlement stage waits before asking get_status again about a quote the "
+        "relay could not be asked about or answered PENDING/TX_BROADCASTED for; twice as long after each "
+        "such answer, up to a minute.",
+    )
+    relay_rpc_url: str | None = Field(
+        default=None,
+        description="The relay's HTTP JSON-RPC endpoint (get_status), asked with DORAN_RELAY_API_KEY as "
+        "its Bearer token; unset: DORAN_RELAY_URL's host, https and /rpc "
+        "(wss://solver-relay-v2.chaindefuser.com/ws -> https://solver-relay-v2.chaindefuser.com/rpc).",
+    )
     registry_url: str | None = Field(
         default=None,
         description="Schema registry (the Confluent REST API; Redpanda's: http://redpanda:8081). A stage "

@@ -16,7 +16,9 @@ from doran.contracts import (
     QuoteSignedEvent,
     SettlementOutcome,
 )
+from doran.relay.intent_status import IntentState, IntentStatus
 from doran.settlement import PENDING, SETTLED, WAITING, QuoteBook
+from doran.settlement.reconciliation import ReconcileSchedule
 from doran.state import Change, Row
 from doran.verdicts import Keep, Publish, Refuse, Skip
 from doran.wire import build, encode, schema_prefix, utc_timestamp
@@ -193,3 +195,100 @@ def test_a_record_that_is_not_its_contract_is_refused() -> None:
     assert (
         isinstance(decision.verdict, Refuse) and decision.verdict.reason is DeadLetterReason.SCHEMA_VIOLATION
     )
+
+
+# --- the clock waits for the backlog; reconciliation ---------------------------------------------------
+
+
+def answer(quote_hash: str, state: IntentState, tx_hash: str | None = None) -> IntentStatus:
+    data = {} if tx_hash is None else {"data": {"hash": tx_hash}}
+    return IntentStatus(
+        quote_hash, state, tx_hash, {"intent_hash": quote_hash, "status": state.value, **data}
+    )
+
+
+def test_a_quote_expires_only_once_its_status_partition_is_read_through_its_deadline_and_grace() -> None:
+    book = QuoteBook(Settled(), TEST_FRAMING)
+    deadline = NOW + timedelta(seconds=10)
+    receive_signed(book, signed(deadline=deadline))
+    due = deadline + GRACE
+    later = due + timedelta(minutes=5)  # a restart: the wall clock is far past, the backlog unread
+
+    assert book.next_expiry(GRACE) == due
+    assert book.due(later, grace=GRACE, wait=WAIT, statuses_read=due - timedelta(milliseconds=1)) == []
+    filled = receive_status(book, HASH, later)  # the backlog held its status
+
+    assert settlement(filled).payload.outcome is SettlementOutcome.FILLED
+    assert book.due(later, grace=GRACE, wait=WAIT, statuses_read=later) == []
+    assert book.next_expiry(GRACE) is None
+
+
+def test_a_waiting_status_is_refused_only_once_the_quote_partition_is_read_through_its_wait() -> None:
+    book = QuoteBook(Settled(), TEST_FRAMING)
+    receive_status(book, HASH, NOW)
+    later = NOW + WAIT + timedelta(minutes=5)
+
+    assert book.next_refusal(WAIT) == NOW + WAIT
+    assert book.due(later, grace=GRACE, wait=WAIT, quotes_read=datetime.min.replace(tzinfo=UTC)) == []
+    assert book.due(later, grace=GRACE, wait=WAIT, quotes_read=NOW + WAIT - timedelta(seconds=1)) == []
+    filled = receive_signed(book, signed(), later)  # its quote was in the unread backlog
+
+    assert settlement(filled).payload.outcome is SettlementOutcome.FILLED and book.next_refusal(WAIT) is None
+
+
+def reconciling_book(retry: timedelta = timedelta(seconds=5)) -> tuple[QuoteBook, datetime]:
+    book = QuoteBook(Settled(), TEST_FRAMING, ReconcileSchedule(retry))
+    deadline = NOW + timedelta(seconds=10)
+    receive_signed(book, signed(HASH, deadline))
+    receive_signed(book, signed(OTHER, deadline))
+    due = deadline + GRACE
+    assert book.due(due, grace=GRACE, wait=WAIT) == []  # asked about, never expired unconfirmed
+    return book, due
+
+
+def test_reconciling_a_quote_settled_on_chain_fills_it_from_the_relays_answer() -> None:
+    book, due = reconciling_book()
+    assert sorted(book.asks(due, limit=10)) == sorted([HASH, OTHER]) and book.asks(due, limit=10) == []
+    tx = "4tfgPJU7BJYKNqxdbTK7e7RAUSDptrv4U5pBMhEB2z6p"
+
+    filled = settlement(book.reconciled(answer(HASH, IntentState.SETTLED, tx), due))
+    expired = settlement(book.reconciled(answer(OTHER, IntentState.NOT_FOUND_OR_NOT_VALID), due))
+
+    assert (filled.payload.outcome, filled.payload.tx_hash, filled.payload.intent_hash) == (
+        SettlementOutcome.FILLED,
+        tx,
+        None,
+    )
+    assert filled.payload.note.startswith("reconciled:") and filled.raw["get_status"]["status"] == "SETTLED"
+    assert (
+        expired.payload.outcome is SettlementOutcome.EXPIRED
+        and "NOT_FOUND_OR_NOT_VALID" in expired.payload.note
+    )
+    assert book.pending == {} and book.asks(due + timedelta(hours=1), limit=10) == []
+
+
+def test_a_pending_answer_or_an_unreachable_relay_keeps_the_quote_unknown_and_asks_again_later() -> None:
+    retry = timedelta(seconds=5)
+    book, due = reconciling_book(retry)
+    book.asks(due, limit=10)
+
+    assert book.reconciled(answer(HASH, IntentState.PENDING), due) is None
+    book.unreachable(OTHER, due)
+    assert (book.unknown, set(book.pending)) == (1, {HASH, OTHER})
+    assert book.asks(due + retry - timedelta(milliseconds=1), limit=10) == []
+    assert sorted(book.asks(due + retry, limit=10)) == sorted([HASH, OTHER])
+    book.unreachable(OTHER, due + retry)
+    assert book.asks(due + 2 * retry, limit=10) == []  # twice as long after a second miss
+    assert book.asks(due + 3 * retry, limit=10) == [OTHER]
+    assert book.due(due + timedelta(days=1), grace=GRACE, wait=WAIT) == []  # never expired unasked
+
+
+def test_a_status_that_comes_while_the_relay_is_asked_fills_the_quote_and_the_answer_is_ignored() -> None:
+    book, due = reconciling_book()
+    book.asks(due, limit=10)
+
+    filled = receive_status(book, HASH, due)
+
+    assert settlement(filled).payload.outcome is SettlementOutcome.FILLED
+    assert book.reconciled(answer(HASH, IntentState.NOT_FOUND_OR_NOT_VALID), due) is None
+    assert set(book.pending) == {OTHER}

@@ -80,6 +80,13 @@ def read(broker: str, topic: str) -> list[Any]:
         return [produced_event(TOPICS[topic], r.value) for r in reader.read_all([topic])]
 
 
+def settle_settings(tmp_path: Path, broker: str, **overrides: Any) -> Settings:
+    """No relay here: quotes without a status expire (reconciliation: tests/faults/test_settlement_fate)."""
+    return stage_settings(
+        tmp_path, broker, settlement_grace_ms=GRACE_MS, settlement_reconcile="none", **overrides
+    )
+
+
 @contextmanager
 def running_settlement(settings: Settings) -> Iterator[StageMetrics]:
     stop, failure = threading.Event(), []
@@ -119,9 +126,7 @@ def settlements(broker: str) -> dict[str, list[QuoteSettlementEvent]]:
 def test_each_quote_settles_once_and_late_or_unknown_statuses_are_dead_lettered(
     fresh_broker: str, tmp_path: Path
 ) -> None:
-    settings = stage_settings(
-        tmp_path, fresh_broker, settlement_grace_ms=GRACE_MS, settlement_unmatched_wait_ms=WAIT_MS
-    )
+    settings = settle_settings(tmp_path, fresh_broker, settlement_unmatched_wait_ms=WAIT_MS)
     now = datetime.now(UTC)
     later, past = now + timedelta(minutes=5), now - timedelta(seconds=10)
     produce(fresh_broker, quote_status(quote_hash(1), "nears-early"))  # before its quote
@@ -171,7 +176,7 @@ def test_each_quote_settles_once_and_late_or_unknown_statuses_are_dead_lettered(
 def test_a_deleted_state_directory_is_restored_and_settles_nothing_twice(
     fresh_broker: str, tmp_path: Path
 ) -> None:
-    settings = stage_settings(tmp_path, fresh_broker, settlement_grace_ms=GRACE_MS)
+    settings = settle_settings(tmp_path, fresh_broker)
     later = datetime.now(UTC) + timedelta(minutes=5)
     produce(fresh_broker, *(signed(n, later) for n in range(1, 21)))
     produce(fresh_broker, *(quote_status(quote_hash(n), f"nears-{n}") for n in range(1, 11)))
@@ -190,3 +195,26 @@ def test_a_deleted_state_directory_is_restored_and_settles_nothing_twice(
     assert {h: len(events) for h, events in settlements(fresh_broker).items()} == {
         quote_hash(n): 1 for n in range(1, 21)
     }
+
+
+def test_statuses_written_while_the_stage_was_down_fill_their_quotes_though_the_deadline_passed(
+    fresh_broker: str, tmp_path: Path
+) -> None:
+    # A backlog of several small batches: the clock may act only once the statuses are read.
+    settings = settle_settings(tmp_path, fresh_broker, executor_max_batch=3)
+    deadline = datetime.now(UTC) + timedelta(seconds=4)
+    produce(fresh_broker, *(signed(n, deadline) for n in range(1, 31)))
+    with running_settlement(settings) as metrics:
+        wait_until(lambda: metrics.kept == 30, "every quote pending")
+    produce(fresh_broker, *(quote_status(quote_hash(n), f"nears-{n}") for n in range(1, 16)))
+    wait_until(lambda: datetime.now(UTC) > deadline + timedelta(milliseconds=GRACE_MS), "the deadline passed")
+
+    with running_settlement(settings) as metrics:
+        wait_until(lambda: metrics.consumed == 15 and metrics.timed["expired"] == 15, "every quote settled")
+        counts = metrics.snapshot()
+
+    found = settlements(fresh_broker)
+    assert {n: [e.payload.outcome for e in found[quote_hash(n)]] for n in range(1, 31)} == {
+        n: [SettlementOutcome.FILLED if n <= 15 else SettlementOutcome.EXPIRED] for n in range(1, 31)
+    }
+    assert (counts["published"], counts["dead_lettered"]) == (15, {})

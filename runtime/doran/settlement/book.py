@@ -10,8 +10,13 @@ quote was executed). Every quote settles exactly once, as filled or expired, und
   for one declared expired, too late (refused: dead-lettered as settled_after_expiry). For a quote
   not signed yet, it waits: the quote_signed may still be on its way.
 - `due(now)`: pending quotes past their deadline and the grace expire; statuses that waited longer
-  than the wait for their quote are refused as unknown_quote_hash. The stage asks only once it has
-  read its inputs to their end, so a backlog of statuses is never outrun by the clock.
+  than the wait for their quote are refused as unknown_quote_hash. The clock never outruns a backlog:
+  a quote expires only once the status partition has been read through its deadline and grace
+  (`statuses_read`, see `doran.settlement.horizon`), a status is refused only once the quote partition
+  has been read through the end of its wait (`quotes_read`).
+- with reconciliation (`reconcile`), a quote past its deadline and grace is not expired but asked about
+  (`asks`): the relay's final answer (`reconciled`) fills or expires it; until then it stays pending,
+  "unknown, reconcile", and a quote_status that still comes fills it as usual.
 
 Tables: `pending` and `waiting` are held in memory too (a quote's life is its deadline; few wait),
 `settled` (filled or expired, a few bytes each) is read from the store. Every decision returns the
@@ -35,7 +40,9 @@ from doran.contracts import (
     QuoteSignedEvent,
     Violation,
 )
-from doran.settlement.events import expired_settlement, filled_settlement
+from doran.relay.intent_status import IntentState, IntentStatus
+from doran.settlement.events import expired_settlement, filled_settlement, reconciled_settlement
+from doran.settlement.reconciliation import ReconcileSchedule
 from doran.state import Change, Row
 from doran.verdicts import Keep, Publish, Refuse, Skip, Verdict
 from doran.wire import ContractViolation, Framing, Headers, decode, parse_timestamp, unframe, utc_timestamp
@@ -101,6 +108,7 @@ class QuoteBook:
 
     settled_lookup: SettledLookup
     framing: Framing  # how records are read: any framing, the schema they name checked
+    reconcile: ReconcileSchedule | None = None  # set: a quote due is asked about, never expired unasked
     pending: dict[str, dict[str, str]] = field(default_factory=dict)
     waiting: dict[str, WaitingStatus] = field(default_factory=dict)
     _deadlines: list[tuple[datetime, str]] = field(default_factory=list)
@@ -114,9 +122,10 @@ class QuoteBook:
         framing: Framing,
         pending: Iterable[tuple[str, Row]],
         waiting: Iterable[tuple[str, Row]],
+        reconcile: ReconcileSchedule | None = None,
     ) -> QuoteBook:
         """The book of a partition whose store holds these `pending` and `waiting` rows."""
-        book = cls(settled_lookup, framing)
+        book = cls(settled_lookup, framing, reconcile)
         for quote_hash, row in pending:
             book._open(quote_hash, dict(row.value))
         for quote_hash, row in waiting:
@@ -174,6 +183,8 @@ class QuoteBook:
         quote_hash = event.payload.message.quote_hash
         quote = self.pending.pop(quote_hash, None)
         if quote is not None:
+            if self.reconcile is not None:
+                self.reconcile.forget(quote_hash)
             filled = filled_settlement(quote_hash, quote, event, now=now)
             return Decision(
                 Publish((filled,)),
@@ -197,18 +208,35 @@ class QuoteBook:
 
     # --- the clock ----------------------------------------------------------------------------
 
-    def due(self, now: datetime, *, grace: timedelta, wait: timedelta) -> list[Decision]:
-        """Expire pending quotes whose deadline and grace passed; refuse statuses that waited too long."""
+    def due(
+        self,
+        now: datetime,
+        *,
+        grace: timedelta,
+        wait: timedelta,
+        statuses_read: datetime | None = None,
+        quotes_read: datetime | None = None,
+    ) -> list[Decision]:
+        """Expire pending quotes whose deadline and grace passed (or, reconciling, ask about them); refuse
+        statuses that waited too long. `statuses_read`, `quotes_read`: each input partition has been read
+        through that instant (None: through `now`)."""
         decisions = []
-        while self._deadlines and self._deadlines[0][0] + grace <= now:
+        expire_by = now if statuses_read is None else min(now, statuses_read)
+        while self._deadlines and self._deadlines[0][0] + grace <= expire_by:
             _, quote_hash = heapq.heappop(self._deadlines)
-            quote = self.pending.pop(quote_hash, None)
-            if quote is None:
+            if quote_hash not in self.pending:
                 continue  # filled meanwhile
+            if self.reconcile is not None:
+                self.reconcile.add(quote_hash, now)
+                continue
+            quote = self.pending.pop(quote_hash)
             expired = expired_settlement(quote_hash, quote, grace=grace, now=now)
             changes = (Change(PENDING, quote_hash, None), self._settle(quote_hash, _EXPIRED, now))
             decisions.append(Decision(Publish((expired,)), changes))
-        limit = utc_timestamp(now - wait)
+        refuse_by = now if quotes_read is None else min(now, quotes_read)
+        if refuse_by - _LONG_AGO <= wait:
+            return decisions  # the quote partition is not read through any wait yet
+        limit = utc_timestamp(refuse_by - wait)
         while self._arrivals and self._arrivals[0][0] <= limit:
             _, quote_hash = heapq.heappop(self._arrivals)
             status = self.waiting.pop(quote_hash, None)
@@ -221,6 +249,51 @@ class QuoteBook:
             refusal = Refuse(DeadLetterReason.UNKNOWN_QUOTE_HASH, (_pointer(text),))
             decisions.append(Decision(refusal, (Change(WAITING, quote_hash, None),), status))
         return decisions
+
+    def next_expiry(self, grace: timedelta) -> datetime | None:
+        """When the earliest pending quote not yet asked about reaches its deadline and grace."""
+        while self._deadlines and self._deadlines[0][1] not in self.pending:
+            heapq.heappop(self._deadlines)
+        return self._deadlines[0][0] + grace if self._deadlines else None
+
+    def next_refusal(self, wait: timedelta) -> datetime | None:
+        """When the earliest waiting status has waited `wait`."""
+        while self._arrivals and self._arrivals[0][1] not in self.waiting:
+            heapq.heappop(self._arrivals)
+        return (_instant(self._arrivals[0][0]) or _LONG_AGO) + wait if self._arrivals else None
+
+    # --- reconciliation ---------------------------------------------------------------------------
+
+    def asks(self, now: datetime, limit: int) -> list[str]:
+        """The quote hashes to ask the relay about now (none without reconciliation)."""
+        return [] if self.reconcile is None else self.reconcile.to_ask(now, limit)
+
+    def reconciled(self, answer: IntentStatus, now: datetime) -> Decision | None:
+        """The relay's answer about a quote asked about: SETTLED fills it, NOT_FOUND_OR_NOT_VALID expires
+        it; PENDING and TX_BROADCASTED ask again later. None when nothing is decided now."""
+        quote_hash = answer.intent_hash
+        if self.reconcile is None or quote_hash not in self.reconcile or quote_hash not in self.pending:
+            return None  # settled meanwhile by its quote_status, or not asked here
+        final = answer.state in (IntentState.SETTLED, IntentState.NOT_FOUND_OR_NOT_VALID)
+        self.reconcile.answered(quote_hash, now, final=final)
+        if not final:
+            return None
+        quote = self.pending.pop(quote_hash)
+        outcome = _FILLED if answer.state is IntentState.SETTLED else _EXPIRED
+        event = reconciled_settlement(quote_hash, quote, answer, now=now)
+        return Decision(
+            Publish((event,)), (Change(PENDING, quote_hash, None), self._settle(quote_hash, outcome, now))
+        )
+
+    def unreachable(self, quote_hash: str, now: datetime) -> None:
+        """The relay could not be asked about `quote_hash`: it stays pending, unknown, asked again later."""
+        if self.reconcile is not None:
+            self.reconcile.unreachable(quote_hash, now)
+
+    @property
+    def unknown(self) -> int:
+        """Pending quotes the relay could not be asked about yet: "unknown, reconcile"."""
+        return 0 if self.reconcile is None else self.reconcile.unknown
 
     # --- the view -------------------------------------------------------------------------------
 

@@ -15,9 +15,10 @@ from doran.contracts import (
     QuoteSettlementEvent,
     SettlementOutcome,
 )
+from doran.relay.intent_status import IntentState, IntentStatus
 from doran.wire import build, derive_event_id, max_length, utc_timestamp
 
-__all__ = ["SOURCE", "expired_settlement", "filled_settlement"]
+__all__ = ["SOURCE", "expired_settlement", "filled_settlement", "reconciled_settlement"]
 
 SOURCE = "doran.settle"
 _NOTE_MAX = max_length(QuoteSettlement, "note")
@@ -41,6 +42,27 @@ def expired_settlement(
     """The quote expired: no quote_status by its deadline and the grace after it."""
     note = f"no settlement by its deadline {quote['quote_deadline']} and {grace.total_seconds():g} s after"
     return _event(quote_hash, quote, SettlementOutcome.EXPIRED, note, now, None, {}, {})
+
+
+def reconciled_settlement(
+    quote_hash: str, quote: Mapping[str, str], answer: IntentStatus, *, now: datetime
+) -> QuoteSettlementEvent:
+    """The quote's fate as the relay's get_status told it, no quote_status having been read: SETTLED is
+    filled (the transaction from its answer; the user's intent hash unknown), anything else final is
+    expired. The note says so, and `raw` holds the relay's answer as received."""
+    raw = {"get_status": answer.answer}
+    if answer.state is IntentState.SETTLED:
+        note = (
+            "reconciled: no quote_status was read; the relay's get_status answered SETTLED "
+            f"(tx {answer.tx_hash})"
+        )
+        hashes = {} if answer.tx_hash is None else {"tx_hash": answer.tx_hash}
+        return _event(quote_hash, quote, SettlementOutcome.FILLED, note, now, None, raw, hashes)
+    note = (
+        f"reconciled: no quote_status by its deadline {quote['quote_deadline']} and the grace; the relay's "
+        f"get_status answered {answer.state.value}"
+    )
+    return _event(quote_hash, quote, SettlementOutcome.EXPIRED, note, now, None, raw, {})
 
 
 def _event(

@@ -90,6 +90,7 @@ class StageMetrics(Collector):
         self.timed: Counter[str] = Counter()  # by kind
         self.protocol: Counter[str] = Counter()  # ingest: relay frames that are protocol traffic, by kind
         self.awaiting_settlement: int | None = None  # settle: signed quotes not yet filled or expired
+        self.unknown_reconcile: int | None = None  # settle: of those, the relay could not be asked about
         self.handler_seconds = LatencyHistogram()
         self.batch_seconds = LatencyHistogram()
         self.registry = CollectorRegistry(auto_describe=False)
@@ -135,6 +136,7 @@ class StageMetrics(Collector):
             "timed": dict(self.timed),
             "protocol_frames": dict(self.protocol),
             "awaiting_settlement": self.awaiting_settlement,
+            "unknown_reconcile": self.unknown_reconcile,
         }
 
     def collect(self) -> Iterator[Any]:
@@ -171,6 +173,15 @@ class StageMetrics(Collector):
             )
             awaiting.add_metric(stage, self.awaiting_settlement)
             yield awaiting
+        if self.unknown_reconcile is not None:
+            unknown = GaugeMetricFamily(
+                "doran_quotes_unknown_reconcile",
+                "Signed quotes past their deadline and grace with no status, that the relay's get_status "
+                "could not be asked about yet: unknown, to reconcile.",
+                labels=["stage"],
+            )
+            unknown.add_metric(stage, self.unknown_reconcile)
+            yield unknown
         if self.monitor is not None:
             lag = GaugeMetricFamily(
                 "doran_consumer_lag",
@@ -207,12 +218,15 @@ def parse_counts(exposition: str) -> dict[str, Any]:
         protocol_frames={},
         produced_by_topic={},
         awaiting_settlement=None,
+        unknown_reconcile=None,
     )
     labelled = {"declined": "reason", "dead_lettered": "reason", "protocol_frames": "kind", "timed": "kind"}
     for family in text_string_to_metric_families(exposition):
         for sample in family.samples:
             if sample.name == "doran_quotes_awaiting_settlement":
                 counts["awaiting_settlement"] = int(sample.value)
+            if sample.name == "doran_quotes_unknown_reconcile":
+                counts["unknown_reconcile"] = int(sample.value)
             if not sample.name.endswith("_total"):
                 continue
             name = sample.name.removeprefix("doran_").removesuffix("_total")

@@ -5,6 +5,10 @@ Like the executor it keeps a working store per input partition under DORAN_SETTL
 restored from its changelog `<group>.changelog` on assignment, and each replica has a stable
 transactional.id (DORAN_REPLICA). Its two inputs must have the same partitions (same key, same
 partitioner): it refuses to start otherwise. Run it with `doran stage settle`.
+
+With DORAN_SETTLEMENT_RECONCILE=relay it asks the relay's get_status (DORAN_RELAY_RPC_URL, derived from
+DORAN_RELAY_URL when unset) about each quote no quote_status settled by its deadline and the grace,
+on threads of its own (`doran.relay.intent_status`).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from contextlib import ExitStack
 from datetime import timedelta
 
 from doran.contracts import EXEC_QUOTE_SETTLEMENT, EXEC_QUOTE_SIGNED, RAW_NEAR_INTENTS_QUOTE_STATUS
+from doran.relay.intent_status import IntentStatusAsker, IntentStatusClient, rpc_url
 from doran.settings import Settings
 from doran.settlement import REDELIVERING_TOPICS, TABLES
 from doran.stages.metrics import ConsumerMonitor, StageMetrics
@@ -27,6 +32,8 @@ __all__ = ["STAGE", "run_settle_stage"]
 
 STAGE = "settle"
 logger = logging.getLogger("doran.settle")
+_RPC_TIMEOUT_S = 5.0  # one get_status; the stage's loop never waits for it
+_RPC_WORKERS = 4  # get_status requests in flight at most
 
 
 def run_settle_stage(
@@ -60,10 +67,18 @@ def run_settle_stage(
             on_assigned=on_assigned,
             on_state_failure=on_state_failure,
         )
+        asker = None
+        if settings.settlement_reconcile == "relay":
+            url = settings.relay_rpc_url or rpc_url(settings.relay_url)
+            client = IntentStatusClient(url, api_key=settings.relay_api_key, timeout_s=_RPC_TIMEOUT_S)
+            asker = stack.enter_context(IntentStatusAsker(client, workers=_RPC_WORKERS))
+            logger.info("reconciling quotes without a quote_status through the relay's get_status at %s", url)
         loop = SettleLoop(
             parts,
             grace=timedelta(milliseconds=settings.settlement_grace_ms),
             unmatched_wait=timedelta(milliseconds=settings.settlement_unmatched_wait_ms),
+            asker=asker,
+            reconcile_retry=timedelta(milliseconds=settings.settlement_reconcile_retry_ms),
         )
         loop.run(stop)
         logger.info("stopped")

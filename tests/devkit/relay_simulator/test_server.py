@@ -25,6 +25,7 @@ from doran.devkit.relay_simulator import (
 )
 from doran.nep413 import SignedData, SigningKey
 from doran.nep413.base58 import b58decode, b58encode
+from doran.relay.intent_status import IntentState, IntentStatusClient
 
 TOKEN = "s3cr3t-relay-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -329,3 +330,37 @@ def test_quotes_are_paced_and_each_send_time_recorded(relay: SimulatorThread, ma
     sends = [e.sent.monotonic for e in events]
     assert sends == sorted(sends)
     assert sends[-1] - sends[0] >= 9 / 100 - 0.002  # never ahead of the schedule (1 ms timer slack)
+
+
+def test_get_status_follows_a_settlement_whose_status_frame_is_lost(
+    solver_key: SigningKey, salt: bytes, make_quote: MakeQuote, make_response: MakeResponse
+) -> None:
+    simulator = RelaySimulator(
+        solver_keys={"solver.near": [solver_key.public_key]},
+        valid_salts=[salt],
+        settles=lambda q: q == "q-1",
+        drop_statuses=lambda _: True,
+        settle_delay_s=2.0,
+    )
+    with SimulatorThread(simulator) as relay, _client(relay, "quote_status") as (ingest, _):
+        with connect(relay.url) as executor, IntentStatusClient(relay.rpc_url, timeout_s=TIMEOUT_S) as rpc:
+            for quote_id in ("q-1", "q-2"):
+                quote = make_quote(quote_id, max_wait_ms=100)
+                relay.publish_quote(quote)
+                assert _ask(executor, make_response(quote, 1992))["result"] == "OK"
+            settled, unused = (r.quote_hash for r in relay.responses())
+            assert settled is not None and unused is not None
+            states, deadline = [], time.monotonic() + TIMEOUT_S
+            while IntentState.SETTLED not in states:  # PENDING inside the settle delay, then SETTLED
+                assert time.monotonic() < deadline, states
+                state = rpc.get_status(settled).state
+                if not states or states[-1] is not state:
+                    states.append(state)
+                time.sleep(0.05)
+            other = rpc.get_status(unused)
+        with pytest.raises(TimeoutError):
+            ingest.recv(timeout=0.5)  # the frame was lost
+
+    assert states[-2:] == [IntentState.PENDING, IntentState.SETTLED]
+    assert other.state is IntentState.NOT_FOUND_OR_NOT_VALID
+    assert relay.statuses() == () and [d["quote_hash"] for d in relay.simulator.dropped] == [settled]

@@ -151,6 +151,7 @@ def run_demo(recording: Path, work_dir: Path, settings: Settings, options: DemoO
             **settings_environment(broker_settings),
             "DORAN_BROKER_ADDRESS": address,
             "DORAN_RELAY_URL": relay.url,
+            "DORAN_RELAY_RPC_URL": relay.rpc_url,  # settle reconciles through the simulator's get_status
             "DORAN_CONSUMER_GROUP_PREFIX": prefix,
             "DORAN_SETTLEMENT_GRACE_MS": str(options.settlement_grace_ms),
         }

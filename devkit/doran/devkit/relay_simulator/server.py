@@ -37,6 +37,7 @@ from doran.devkit.relay_simulator.records import (
     Summary,
 )
 from doran.devkit.relay_simulator.requests import RequestHandler
+from doran.devkit.relay_simulator.rpc import RpcServer, intent_status
 from doran.devkit.relay_simulator.settlement import Settles, default_settles, settlement, unknown_status_data
 from doran.devkit.relay_simulator.verdicts import ContractState
 from doran.nep413 import INTENTS_CONTRACT, PublicKey
@@ -65,7 +66,10 @@ class RelaySimulator:
     first quote subscriber's connection once it was sent that many stream frames; `refuse_connections`
     answers every handshake with 503 while set (an outage). A client that connects with `?instance_id=`
     and subscribes to quote_status with the guaranteed flag gets the statuses sent while it was away when
-    it subscribes again (`status_queues`, the relay's guaranteed delivery). `clock` stamps events
+    it subscribes again (`status_queues`, the relay's guaranteed delivery). `drop_statuses(quote_id)`
+    picks settlements whose quote_status frame is lost (settled on chain, never sent: `dropped`).
+    `rpc_url` serves the relay's HTTP `get_status`, answered from what was settled (`settled`, and
+    `settling` inside the settle delay); `rpc.refuse` answers it 503 while set. `clock` stamps events
     and judges deadlines; its monotonic reading must be `time.monotonic`'s (timers run on the event loop),
     while its wall reading may be shifted to move the chain's time.
     """
@@ -84,6 +88,7 @@ class RelaySimulator:
         settles: Settles = default_settles,
         settle_delay_s: float = 0.2,
         duplicate_statuses: Settles = _never,
+        drop_statuses: Settles = _never,
         answer_responses: bool = True,
         clock: Clock = system_clock,
         host: str = "127.0.0.1",
@@ -114,6 +119,11 @@ class RelaySimulator:
         self._settles = settles
         self._settle_delay_s = settle_delay_s
         self._duplicate_statuses = duplicate_statuses
+        self._drop_statuses = drop_statuses
+        self.settled: dict[str, dict[str, str]] = {}  # quote_hash -> its quote_status data, sent or not
+        self.settling: dict[str, dict[str, str]] = {}  # inside the settle delay: get_status says PENDING
+        self.dropped: list[dict[str, str]] = []  # settled, their quote_status frames lost
+        self.rpc = RpcServer(self._rpc_answer, token=token, host=host)
         self._token = token
         self._clock = clock
         self._host = host
@@ -132,6 +142,15 @@ class RelaySimulator:
             )
         port = next(iter(self._server.sockets)).getsockname()[1]
         return f"ws://{self._host}:{port}/ws"
+
+    @property
+    def rpc_url(self) -> str:
+        """http:// URL of the running simulator's JSON-RPC endpoint (get_status)."""
+        if self._server is None:
+            raise SimulatorNotRunning(
+                "The relay simulator is not running: use it as an async context manager."
+            )
+        return self.rpc.url
 
     @property
     def subscribe_requests(self) -> list[dict[str, Any]]:
@@ -156,6 +175,7 @@ class RelaySimulator:
             process_request=self._authorize,
             logger=redacting_logger(f"{__name__}.websocket"),
         )
+        await self.rpc.start()
         return self
 
     async def __aexit__(
@@ -164,6 +184,7 @@ class RelaySimulator:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.rpc.stop()
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
@@ -287,6 +308,7 @@ class RelaySimulator:
     ) -> SentStatus:
         """Send a quote_status event with `data` to every quote_status subscriber."""
         data = dict(data)
+        self.settled.setdefault(data["quote_hash"], data)
         frames = self._hub.event_frames("quote_status", data)
         status = SentStatus(kind, data, self._clock(), len(frames), quote_id)
         self.journal.add_status(status)
@@ -295,14 +317,36 @@ class RelaySimulator:
         await self._hub.deliver(frames, stream=False)
         return status
 
+    def drop_status(self, data: Mapping[str, str]) -> None:
+        """Settle a quote on chain and lose its quote_status frame: no subscriber gets it, none is held
+        for guaranteed delivery; get_status says SETTLED."""
+        data = dict(data)
+        self.settled.setdefault(data["quote_hash"], data)
+        self.dropped.append(data)
+
+    def _rpc_answer(self, method: str, params: Any) -> Any:
+        if method != "get_status":
+            raise LookupError(method)
+        first = params[0] if isinstance(params, list) and params else params
+        intent_hash = first.get("intent_hash") if isinstance(first, dict) else None
+        if not isinstance(intent_hash, str):
+            raise ValueError('expected [{"intent_hash": "<base58>"}]')
+        return intent_status(intent_hash, self.settled, self.settling)
+
     async def send_unknown_status(self) -> SentStatus:
         """Send a quote_status for a quote_hash no solver signed (a foreign quote, or a stale replay)."""
         return await self.send_status(unknown_status_data(next(self._unknown_statuses)), "unknown")
 
     async def _settle_after_close(self, auction: Auction) -> None:
-        await asyncio.sleep(max(0.0, auction.closes_at - self._clock().monotonic) + self._settle_delay_s)
+        await asyncio.sleep(max(0.0, auction.closes_at - self._clock().monotonic))
         data = settlement(auction, self.book.bids(auction), self._settles)
         if data is None:
+            return
+        self.settling[data["quote_hash"]] = data
+        await asyncio.sleep(self._settle_delay_s)
+        del self.settling[data["quote_hash"]]
+        if self._drop_statuses(auction.quote_id):
+            self.drop_status(data)
             return
         await self.send_status(data, "settlement", auction.quote_id)
         if self._duplicate_statuses(auction.quote_id):

@@ -104,6 +104,27 @@ class SimulatorThread:
             )
         return self._url
 
+    @property
+    def rpc_url(self) -> str:
+        """http:// URL of the running simulator's JSON-RPC endpoint (get_status)."""
+        return self._call(lambda: self.simulator.rpc_url)
+
+    def drop_status(self, data: Mapping[str, str]) -> None:
+        """Settle a quote on chain and lose its quote_status frame (get_status says SETTLED)."""
+        self._call(lambda: self.simulator.drop_status(data))
+
+    def set_refuse_rpc(self, refuse: bool) -> None:
+        """Answer every get_status with HTTP 503 (the relay's RPC unreachable) while True."""
+
+        def apply() -> None:
+            self.simulator.rpc.refuse = refuse
+
+        self._call(apply)
+
+    def rpc_requests(self) -> int:
+        """How many HTTP RPC requests the simulator received so far."""
+        return self.simulator.rpc.requests
+
     def publish_quote(self, data: Mapping[str, Any]) -> PublishedQuote:
         """Send a quote event to the quote subscribers and open its auction."""
         return self._await(self.simulator.publish_quote(data), self._timeout_s)
