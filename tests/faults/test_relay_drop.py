@@ -7,7 +7,8 @@ that refuses ingest's token ends it with one line naming the setting, never the 
 The relay's guaranteed delivery is early access and its acknowledgement mechanism is unverified: the
 simulator counts a status as delivered once written to an open subscribed connection of the instance
 (doran.devkit.relay_simulator.guaranteed). A status the relay wrote just before a connection broke may
-still be lost on the real relay; the settlement stage reconciles such quotes (get_status, is_nonce_used).
+still be lost on the real relay; the settlement stage reconciles such quotes through the relay's
+get_status (DORAN_SETTLEMENT_RECONCILE).
 """
 
 from __future__ import annotations

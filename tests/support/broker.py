@@ -33,6 +33,7 @@ def stage_settings(tmp_path: Path, broker: str, **overrides: Any) -> Settings:
         "consumer_group_prefix": f"test-{uuid.uuid4().hex[:8]}",
         "quix_state_dir": tmp_path / "quix",
         "executor_state_dir": tmp_path / "executor-state",
+        "settlement_state_dir": tmp_path / "settlement-state",
         **EMBEDDED_BROKER_SETTINGS,
         **overrides,
     }
