@@ -242,7 +242,7 @@ def test_a_command_answered_again_under_an_override_of_lost_history_publishes_un
         ScriptedVenue(), store, TEST_FRAMING, answer_margin=MARGIN, incarnation=overridden.get
     )
     (item,) = recovered.admit([(0, value(1), None)], NOW).items
-    assert [event.event_id for event in events(item.verdict)][0] == second[0]
+    assert events(item.verdict)[0].event_id == second[0]
     # Another partition, not overridden, keeps the ids derived from the command's own.
     plain, _ = _answer(CommandFlow(ScriptedVenue(), Store(), TEST_FRAMING, answer_margin=MARGIN), 2)
     assert _answer(again(), 2, partition=1)[0] == plain != _answer(again(), 2, partition=0)[0]
