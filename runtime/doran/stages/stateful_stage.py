@@ -11,7 +11,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -114,16 +114,22 @@ def open_stateful_stage(
     framing = stage_framing(settings, [*outputs, DEAD_LETTER_TOPIC])
     changelog = changelog_topic(settings.stage_group(stage))
     create_topics(broker, [*inputs, *outputs, DEAD_LETTER_TOPIC])
+    partitions = co_partitions(broker, inputs)
     ensure_changelog(
         broker,
         changelog,
-        partitions=co_partitions(broker, inputs),
+        partitions=partitions,
         replication_factor=inputs[0].replication_factor,
         retention_ms=-1 if history is None else int(history.total_seconds() * 1000),
     )
-    watch.expect([*inputs, *outputs, DEAD_LETTER_TOPIC])
-    consumer, producer = stateful_clients(settings, broker, stage, watch)
+    # Its inputs as they are now (the changelog has as many partitions): the stage stops if they change.
+    watch.expect(replace(topic, partitions=partitions) for topic in inputs)
+    consumer_stats = _StatsGate(watch.consumer_monitor.on_stats)
+    consumer, producer = stateful_clients(settings, broker, stage, watch, consumer_stats)
     stack.callback(consumer.close)  # leaves the group; offsets are committed by transactions only
+    # A report served inside close() is not listened to: a listener's raise (a topic gone) would leave
+    # close() as a SystemError and hide why the stage stops.
+    stack.callback(consumer_stats.close)
     stores = PartitionStores(
         state_dir, tables, broker=broker, changelog=changelog, restore_timeout_s=settings.restore_timeout_s
     )
@@ -147,7 +153,13 @@ def open_stateful_stage(
         max_record_bytes=settings.max_message_bytes,
         history=history,
         on_assigned=on_assigned,
-        tender=StatefulTender(watch, producer, settings.broker_unavailable_timeout_s),
+        tender=StatefulTender(
+            watch,
+            producer,
+            consumer,
+            [topic.name for topic in (*inputs, *outputs, DEAD_LETTER_TOPIC)] + [changelog],
+            settings.broker_unavailable_timeout_s,
+        ),
         lifecycle=watch.lifecycle,
     )
 
@@ -174,13 +186,33 @@ def co_partitions(broker: str, inputs: Sequence[TopicShape]) -> int:
     return next(iter(found.values()))
 
 
+class _StatsGate:
+    """A client's `stats_cb` that stops passing the reports on once closed."""
+
+    def __init__(self, on_stats: Callable[[str], None]) -> None:
+        self._on_stats = on_stats
+        self._open = True
+
+    def __call__(self, stats_json: str) -> None:
+        if self._open:
+            self._on_stats(stats_json)
+
+    def close(self) -> None:
+        self._open = False
+
+
 def stateful_clients(
-    settings: Settings, broker: str, stage: str, watch: KafkaWatch
+    settings: Settings,
+    broker: str,
+    stage: str,
+    watch: KafkaWatch,
+    consumer_stats: Callable[[str], None] | None = None,
 ) -> tuple[Consumer, Producer]:
     """The consumer (read_committed, offsets committed by transactions only; a static member when
     DORAN_GROUP_INSTANCE_ID names it, so that a restart within the session timeout keeps its
     partitions) and the transactional producer (this replica's stable transactional.id) of a stateful
-    stage, both reporting their statistics to `watch`."""
+    stage, both reporting their statistics to `watch` (the consumer's through `consumer_stats` when
+    given)."""
     consumer: dict[str, Any] = {
         "bootstrap.servers": broker,
         "group.id": settings.stage_group(stage),
@@ -190,7 +222,7 @@ def stateful_clients(
         "isolation.level": "read_committed",
         **settings.consumer_config(),
         **settings.group_membership(),
-        "stats_cb": watch.consumer_monitor.on_stats,
+        "stats_cb": consumer_stats or watch.consumer_monitor.on_stats,
         "statistics.interval.ms": settings.statistics_interval_ms,
     }
     producer = {

@@ -2,8 +2,9 @@
 transactional producer is polled (its statistics give readiness `producer`, whether or not a transaction
 is under way), the relay connection gives readiness `relay` and the lifecycle events `relay_connected` /
 `relay_lost`, and what cannot get better by waiting stops the stage with one line: a relay that refuses
-the token (only a restart with another DORAN_RELAY_API_KEY fixes it, as for ingest), or no broker for
-longer than DORAN_BROKER_UNAVAILABLE_TIMEOUT_S.
+the token (only a restart with another DORAN_RELAY_API_KEY fixes it, as for ingest), no broker for
+longer than DORAN_BROKER_UNAVAILABLE_TIMEOUT_S, or a topic it uses gone from the broker (a broker that
+lost its data: the stage's consumer is then assigned nothing, and says nothing else).
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from confluent_kafka import Producer
+from confluent_kafka import Consumer, Producer
 
 from doran.relay import RelayRejectedError
-from doran.stages.broker_failure import BrokerFailure
+from doran.stages.broker_failure import BrokerFailure, TopicGone
 from doran.stages.kafka_watch import KafkaWatch
 from doran.stages.lifecycle import Lifecycle
 from doran.stages.readiness import Readiness
@@ -27,6 +28,8 @@ __all__ = ["CONSUMER_READINESS", "EXECUTE_READINESS", "RelayLink", "StatefulTend
 #: relay too.
 CONSUMER_READINESS = ("assigned", "broker", "producer")
 EXECUTE_READINESS = (*CONSUMER_READINESS, "relay")
+#: Unassigned this long with a broker up, the stage asks the broker whether its topics are still there.
+_UNASSIGNED_S = 5.0
 
 
 def stateful_watch(stage: str, conditions: Sequence[str]) -> KafkaWatch:
@@ -57,11 +60,17 @@ class StatefulTender:
         self,
         watch: KafkaWatch,
         producer: Producer,
+        consumer: Consumer,
+        topics: Sequence[str],
         broker_timeout_s: float,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._watch = watch
         self._producer = producer
+        self._consumer = consumer
+        self._topics = tuple(topics)
+        self._unassigned_since: float | None = None
+        self._next_topic_check = 0.0
         self._broker_timeout_s = broker_timeout_s
         self._clock = clock
         self._without_broker_since: float | None = None
@@ -90,11 +99,13 @@ class StatefulTender:
             )
 
     def tend(self) -> None:
-        """Poll the producer (its statistics, its errors), follow the relay, check the broker's absence."""
+        """Poll the producer (its statistics, its errors), follow the relay, check the broker's absence
+        and, while nothing is assigned, that the topics are there."""
         self._producer.poll(0)
         if self._follows_relay:
             self._follow_relay()
         self._check_broker()
+        self._check_topics()
 
     def _follow_relay(self) -> None:
         relay = self._relay
@@ -120,4 +131,21 @@ class StatefulTender:
             raise BrokerFailure(
                 f"no Kafka broker reachable for {self._broker_timeout_s:g} s "
                 "(DORAN_BROKER_UNAVAILABLE_TIMEOUT_S); exiting to be restarted"
+            )
+
+    def _check_topics(self) -> None:
+        watch, now = self._watch, self._clock()
+        if not watch.broker_up or "assigned" not in watch.readiness.missing():
+            self._unassigned_since = None
+            return
+        self._unassigned_since = self._unassigned_since or now
+        if now - self._unassigned_since < _UNASSIGNED_S or now < self._next_topic_check:
+            return
+        self._next_topic_check = now + _UNASSIGNED_S
+        found = self._consumer.list_topics(timeout=_UNASSIGNED_S).topics  # every topic: creates none
+        missing = [t for t in self._topics if t not in found or found[t].error is not None]
+        if missing:
+            raise TopicGone(
+                f"{', '.join(missing)} gone from the broker: the broker lost its topics (restarted without "
+                "persistent storage?) or they were deleted; exiting to be restarted, which creates them again"
             )
