@@ -106,6 +106,7 @@ def test_the_executor_is_unready_while_the_relay_is_away_and_ready_again_when_it
 
     events = lifecycle_events(execute)
     assert events.count("relay_connected") == 2 and "relay_lost" in events, events
+    assert events.count("restored") == 3 and events[-2:] == ["stopping", "stopped"], events
     assert (
         events.index("relay_lost") < events.index("unready") < len(events) - 1 - events[::-1].index("ready")
     )
@@ -123,7 +124,7 @@ def test_execute_and_settle_are_unready_or_exit_while_the_broker_is_away_and_wor
             with TopicWatch(broker.address, EXEC_TRADE_RESULT.name, from_start=True) as results:
                 _produce_commands(broker.address, 0, 20)
                 wait_until(lambda: results.count() >= 20, CHANGE_S, "results before the broker stops")
-                _produce_commands(broker.address, 20, 2000)  # the executor's transactions under way
+                _produce_commands(broker.address, 20, 20_000)  # the executor busy: a transaction under way
                 wait_until(lambda: results.count() >= 40, CHANGE_S, "more results")
             broker.stop()
             wait_until(

@@ -4,6 +4,7 @@ a lost state directory, a lost changelog, dead letters, an aborted transaction."
 from __future__ import annotations
 
 import base64
+import logging
 import os
 import subprocess
 import sys
@@ -240,8 +241,9 @@ def begun_by_a_replica_that_died(settings: Settings, commands: list[ExecuteTrade
 
 
 def test_a_command_a_dead_replica_left_processing_is_recovered_not_executed_again(
-    fresh_broker: str, tmp_path: Path
+    fresh_broker: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="doran.lifecycle")
     settings = settings_for(fresh_broker, tmp_path)
     interrupted = [command(n) for n in range(3)]
     begun_by_a_replica_that_died(settings, interrupted)
@@ -261,6 +263,11 @@ def test_a_command_a_dead_replica_left_processing_is_recovered_not_executed_agai
         (TradeStatus.RECOVERED, ResultCode.RECOVERED_NOT_EXECUTED),
     ]
     assert venue_counts(settings) == {"cmd-q-00000": 1}
+    lines = [r.getMessage() for r in caplog.records if r.name == "doran.lifecycle"]
+    recovered = [line for line in lines if line.startswith("event=recovered stage=execute partition=0 ")]
+    assert sum(int(line.rsplit("commands=", 1)[1]) for line in recovered) == 3, lines
+    restored = [line for line in lines if line.startswith("event=restored") and "partition=0" in line]
+    assert restored and "history=restored" in restored[0], restored
 
 
 def test_a_deleted_state_directory_is_restored_from_the_changelog_without_an_operator(

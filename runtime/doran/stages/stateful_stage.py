@@ -53,6 +53,8 @@ __all__ = [
 ]
 
 logger = logging.getLogger("doran.stateful")
+#: librdkafka's own log lines, served by the clients' polls: none comes after a stage's last line.
+_KAFKA_LOG = logging.getLogger("doran.kafka")
 
 #: A change to commit: the partition it belongs to, the change, and the input record that caused it.
 PendingChange = tuple[int, Change, tuple[str, int] | None]
@@ -222,6 +224,7 @@ def stateful_clients(
         "isolation.level": "read_committed",
         **settings.consumer_config(),
         **settings.group_membership(),
+        "logger": _KAFKA_LOG,
         "stats_cb": consumer_stats or watch.consumer_monitor.on_stats,
         "statistics.interval.ms": settings.statistics_interval_ms,
     }
@@ -231,6 +234,7 @@ def stateful_clients(
         "transaction.timeout.ms": settings.transaction_timeout_ms,
         "message.max.bytes": settings.max_message_bytes + 100_000,  # room for a record's framing
         **settings.producer_config(),
+        "logger": _KAFKA_LOG,
         "stats_cb": watch.producer_monitor.on_stats,
         "statistics.interval.ms": settings.statistics_interval_ms,
     }
