@@ -155,8 +155,12 @@ def test_execute_and_settle_are_unready_or_exit_while_the_broker_is_away_and_wor
                 assert events[-1] == "failed" and "unready" in events, (label, events)
                 assert events.index("ready") < events.index("unready"), (label, events)
 
-            # Kubernetes restarts them: they create their topics again and execute commands.
-            stages = {label: processes.start(label, label) for label in ("execute", "settle")}
+            # Kubernetes restarts them: they create their topics again and execute commands. Under another
+            # group prefix: a member that left tansu 0.6.0's group while its JoinGroup was pending (a stage
+            # exiting just after the broker came back) was seen to leave the group unable to complete any
+            # join for minutes (describe: state UNKNOWN), a broker fault not under test here.
+            again = {"DORAN_CONSUMER_GROUP_PREFIX": "after-restart"}
+            stages = {label: processes.start(label, label, again) for label in ("execute", "settle")}
             processes.wait_until_ready(READY_S)
             with TopicWatch(broker.address, EXEC_TRADE_RESULT.name, from_start=True) as results:
                 _produce_commands(broker.address, 100, 5)
