@@ -56,8 +56,8 @@ bench-contracts: $(STAMP) ## hot-path validator vs the jsonschema reference, us/
 bench: $(STAMP) ## issue 9 and 16 targets: throughput vs a Quix identity app, quote -> answer latency via the relay simulator; writes reports/
 	$(BIN)/python -m benchmarks.pipeline
 
-bench-restart: $(STAMP) ## seconds a killed or rolled stage is away, with the production consumer settings (SETTINGS=embedded: tansu's); writes reports/
-	$(BIN)/python -m benchmarks.restart --settings $(or $(SETTINGS),production)
+bench-restart: $(STAMP) ## seconds a killed or rolled stage is away, production consumer settings (SETTINGS=embedded: tansu's; MODES=execute-kill,...); writes reports/
+	$(BIN)/python -m benchmarks.restart --settings $(or $(SETTINGS),production) $(if $(MODES),--modes $(MODES))
 
 AGAINST ?= HEAD~1
 compat: $(STAMP) ## breaking-change gate: schemas/ against AGAINST (a git ref or a folder; default HEAD~1)

@@ -20,7 +20,7 @@ from benchmarks._stopwatch import Stopwatch
 from doran.contracts import RAW_NEAR_INTENTS_QUOTE
 from doran.stages.execute import run_execute_stage
 from doran.stages.ingest import run_ingest
-from doran.stages.metrics import ConsumerMonitor, StageMetrics
+from doran.stages.metrics import StageMetrics
 
 __all__ = ["main", "run_job"]
 
@@ -45,11 +45,8 @@ def _ingest(job: AppJob, watch: Stopwatch) -> None:
 
 def _execute(job: AppJob) -> dict[str, Any]:
     """The execute stage as `doran stage execute` runs it, until SIGTERM; its counts for the record."""
-    monitor = ConsumerMonitor()
-    metrics = StageMetrics("execute", monitor)
-    run_execute_stage(
-        app_settings(job.broker, job.run_dir, job.registry), job.broker, metrics=metrics, monitor=monitor
-    )
+    metrics = StageMetrics("execute")
+    run_execute_stage(app_settings(job.broker, job.run_dir, job.registry), job.broker, metrics=metrics)
     return metrics.snapshot()
 
 

@@ -326,7 +326,7 @@ def test_network_is_deny_by_default(objects: Objects) -> None:
 
 def test_consumer_stages_are_static_members_under_their_stable_pod_name(objects: Objects) -> None:
     # group.instance.id must survive a restart and a rollout: a StatefulSet's pod name does.
-    for stage in ("normalize", "decide"):
+    for stage in ("normalize", "decide", "execute", "settle"):
         workload = _stage(objects, stage)
         assert workload["kind"] == "StatefulSet", stage
         (container,) = workload["spec"]["template"]["spec"]["containers"]

@@ -208,3 +208,41 @@ def test_lookups_say_when_the_command_could_first_have_been_seen() -> None:
     flow = CommandFlow(ScriptedVenue(lambda _: ACCEPTED), lookup, TEST_FRAMING, answer_margin=MARGIN)
     flow.admit([(0, value(9), None)], NOW)
     assert seen == [datetime(2026, 3, 28, 19, 59, 59, 800_000, tzinfo=UTC)]  # the command's ingested_at
+
+
+def _answer(flow: CommandFlow, n: int, partition: int = 0) -> tuple[list[str], CommandRecord]:
+    """Answer command n: the event ids it published, and its `processing` record."""
+    batch = flow.admit([(partition, value(n), None)], NOW)
+    ((_, _, begun),) = batch.begun
+    flow.send(batch, NOW)
+    flow.conclude(batch, NOW)
+    (item,) = batch.items
+    return [event.event_id for event in events(item.verdict)], begun
+
+
+def test_a_command_answered_again_under_an_override_of_lost_history_publishes_under_new_ids() -> None:
+    first, _ = _answer(CommandFlow(ScriptedVenue(), Store(), TEST_FRAMING, answer_margin=MARGIN), 1)
+    overridden = {0: "overridden-at-7"}
+
+    def again() -> CommandFlow:
+        return CommandFlow(
+            ScriptedVenue(), Store(), TEST_FRAMING, answer_margin=MARGIN, incarnation=overridden.get
+        )
+
+    second, begun = _answer(again(), 1)
+    replayed, _ = _answer(again(), 1)
+
+    assert len(first) == len(second) == 2  # its result and its signed quote
+    assert not set(first) & set(second), "a consumer deduping by event_id would drop the second answer"
+    assert second == replayed, "the same input under the same override gets the same ids"
+    # A crash after signing: its recovery derives from the record, so it keeps the ids of its answer.
+    store = Store()
+    store.records[(0, "cmd-q-00001")] = begun
+    recovered = CommandFlow(
+        ScriptedVenue(), store, TEST_FRAMING, answer_margin=MARGIN, incarnation=overridden.get
+    )
+    (item,) = recovered.admit([(0, value(1), None)], NOW).items
+    assert events(item.verdict)[0].event_id == second[0]
+    # Another partition, not overridden, keeps the ids derived from the command's own.
+    plain, _ = _answer(CommandFlow(ScriptedVenue(), Store(), TEST_FRAMING, answer_margin=MARGIN), 2)
+    assert _answer(again(), 2, partition=1)[0] == plain != _answer(again(), 2, partition=0)[0]

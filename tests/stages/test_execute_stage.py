@@ -4,6 +4,7 @@ a lost state directory, a lost changelog, dead letters, an aborted transaction."
 from __future__ import annotations
 
 import base64
+import logging
 import os
 import subprocess
 import sys
@@ -48,10 +49,11 @@ from doran.settings import Settings
 from doran.stages import stateful_stage
 from doran.stages.execute import run_execute_stage
 from doran.stages.health import HealthServer
-from doran.stages.metrics import ConsumerMonitor, StageMetrics
+from doran.stages.metrics import StageMetrics
+from doran.stages.stateful_tender import EXECUTE_READINESS, stateful_watch
 from doran.state import Change, Row, changelog_record, changelog_topic, ensure_changelog
 from doran.venues import SimulatedVenue, simulated_venue_log
-from doran.wire import CONTRACT_HEADER, encode, encoded_object, kafka_record, utc_timestamp
+from doran.wire import CONTRACT_HEADER, derive_event_id, encode, encoded_object, kafka_record, utc_timestamp
 
 pytestmark = pytest.mark.integration
 
@@ -194,15 +196,16 @@ def test_a_duplicated_command_is_skipped_and_counted(
 ) -> None:
     settings = settings_for(fresh_broker, tmp_path, statistics_interval_ms=100)
     produce_commands(fresh_broker, [command(n) for n in range(20)])
-    monitor = ConsumerMonitor()
+    watch = stateful_watch("execute", EXECUTE_READINESS)
+    monitor = watch.consumer_monitor
     metrics = StageMetrics("execute", monitor)
     health = HealthServer(
         unused_port,
         registry=metrics.registry,
         live=lambda: monitor.polled_within(5),
-        ready=lambda: bool(monitor.assigned),
+        ready=watch.readiness.probe,
     )
-    with health, running_executor(settings, metrics=metrics, monitor=monitor):
+    with health, running_executor(settings, metrics=metrics, watch=watch):
         wait_for_consumed(metrics, 20)
         wait_until(lambda: http_status(unused_port, "/readyz") == 200, "ready once partitions are assigned")
         assert http_status(unused_port, "/healthz") == 200
@@ -238,8 +241,9 @@ def begun_by_a_replica_that_died(settings: Settings, commands: list[ExecuteTrade
 
 
 def test_a_command_a_dead_replica_left_processing_is_recovered_not_executed_again(
-    fresh_broker: str, tmp_path: Path
+    fresh_broker: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="doran.lifecycle")
     settings = settings_for(fresh_broker, tmp_path)
     interrupted = [command(n) for n in range(3)]
     begun_by_a_replica_that_died(settings, interrupted)
@@ -259,6 +263,11 @@ def test_a_command_a_dead_replica_left_processing_is_recovered_not_executed_agai
         (TradeStatus.RECOVERED, ResultCode.RECOVERED_NOT_EXECUTED),
     ]
     assert venue_counts(settings) == {"cmd-q-00000": 1}
+    lines = [r.getMessage() for r in caplog.records if r.name == "doran.lifecycle"]
+    recovered = [line for line in lines if line.startswith("event=recovered stage=execute partition=0 ")]
+    assert sum(int(line.rsplit("commands=", 1)[1]) for line in recovered) == 3, lines
+    restored = [line for line in lines if line.startswith("event=restored") and "partition=0" in line]
+    assert restored and "history=restored" in restored[0], restored
 
 
 def test_a_deleted_state_directory_is_restored_from_the_changelog_without_an_operator(
@@ -286,7 +295,7 @@ def test_a_lost_changelog_with_committed_offsets_refuses_to_start_unless_overrid
     fresh_broker: str, tmp_path: Path
 ) -> None:
     settings = settings_for(fresh_broker, tmp_path)
-    produce_commands(fresh_broker, [command(n) for n in range(10)])
+    produce_commands(fresh_broker, [command(n) for n in range(10)], partition=0)
     with running_executor(settings) as metrics:
         wait_for_consumed(metrics, 10)
     admin = AdminClient({"bootstrap.servers": fresh_broker})
@@ -308,13 +317,25 @@ def test_a_lost_changelog_with_committed_offsets_refuses_to_start_unless_overrid
     assert child.returncode == 2
     assert "idempotency history is gone" in child.stderr
 
+    first_answer = {e.event_id for _, e in results_by_command(fresh_broker)["cmd-q-00003"]}
     overridden = settings_for(fresh_broker, tmp_path, executor_allow_missing_state=True)
-    produce_commands(fresh_broker, [command(10)])
+    # Command 3 again (a rewound decide): with its history gone, it is answered again.
+    produce_commands(fresh_broker, [command(3), command(10)], partition=0)
     with running_executor(overridden) as metrics:
-        counters = wait_for_consumed(metrics, 1)
-    # It resumed after the committed offsets: only the new command ran; the first ten were not re-executed.
-    assert (counters["consumed"], counters["published"]) == (1, 1)
-    assert venue_counts(settings) == {f"cmd-q-{n:05d}": 1 for n in range(11)}
+        counters = wait_for_consumed(metrics, 2)
+    # It resumed after the committed offsets: the first ten were not read again.
+    assert (counters["consumed"], counters["published"]) == (2, 2)
+    assert venue_counts(settings) == {**{f"cmd-q-{n:05d}": 1 for n in range(11)}, "cmd-q-00003": 2}
+    answers = [e.event_id for _, e in results_by_command(fresh_broker)["cmd-q-00003"]]
+    assert len(answers) == 2 and set(answers) - first_answer, "answered again under a new event_id"
+
+    # Restarted without the override: the partition's changelog keeps the override's incarnation, so
+    # what it answers next still derives new ids (a command answered before could come again).
+    produce_commands(fresh_broker, [command(11)], partition=0)
+    with running_executor(settings) as metrics:
+        wait_for_consumed(metrics, 1)
+    ((_, result),) = results_by_command(fresh_broker)["cmd-q-00011"]
+    assert result.event_id != derive_event_id(EXEC_TRADE_RESULT.event_type, command(11).event_id)
 
 
 def test_malformed_commands_are_dead_lettered_and_the_stage_keeps_running(

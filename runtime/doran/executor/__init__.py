@@ -5,20 +5,29 @@
   the `done` records to commit with the results
 - `CommandRecord`, `CommandState`, `TABLE`  what the executor keeps per command_id
 - `Venue`, `Ticket`, `Prepared`, `Sending`, `VenueOutcome`  the venue boundary (adapters: `doran.venues`)
-- `trade_result_event`, `quote_signed_event`  what it publishes for a command
+- `trade_result_event`, `quote_signed_event`  what it publishes for a command; `answered_again` the id
+  they derive from on a partition whose history was overridden as missing
 - `REDELIVERING_TOPICS`  the topics that can bring a command back: the history outlives them
 No Kafka and no disk here: the execute stage (`doran.stages.execute`) wires these.
 """
 
-from doran.executor.command_flow import Batch, CommandFlow, Handling, Lookup
-from doran.executor.command_record import DONE, REDELIVERING_TOPICS, TABLE, CommandRecord, CommandState
+from doran.executor.command_flow import Batch, CommandFlow, Handling, Incarnation, Lookup
+from doran.executor.command_record import (
+    DONE,
+    INCARNATION_KEY,
+    REDELIVERING_TOPICS,
+    TABLE,
+    CommandRecord,
+    CommandState,
+)
 from doran.executor.errors import ExecutorError, ExecutorStateError, IdempotencyHistoryLost
-from doran.executor.events import SOURCE, quote_signed_event, trade_result_event
+from doran.executor.events import SOURCE, answered_again, quote_signed_event, trade_result_event
 from doran.executor.venue import AWAITS_SETTLEMENT, Prepared, Sending, Sent, Ticket, Venue, VenueOutcome
 
 __all__ = [
     "AWAITS_SETTLEMENT",
     "DONE",
+    "INCARNATION_KEY",
     "REDELIVERING_TOPICS",
     "SOURCE",
     "TABLE",
@@ -30,6 +39,7 @@ __all__ = [
     "ExecutorStateError",
     "Handling",
     "IdempotencyHistoryLost",
+    "Incarnation",
     "Lookup",
     "Prepared",
     "Sending",
@@ -37,6 +47,7 @@ __all__ = [
     "Ticket",
     "Venue",
     "VenueOutcome",
+    "answered_again",
     "quote_signed_event",
     "trade_result_event",
 ]

@@ -11,6 +11,8 @@ transactions:
    - its auction closes within the answer margin    -> Publish QUOTE_EXPIRED; nothing signed
    - new                                            -> signed now (`venue.prepare`); its `processing`
      record (`Batch.begun`) must be committed before it may leave the process
+   On a partition whose history was overridden as missing (`incarnation`), a command not in the store
+   may have been answered before: its outputs derive their ids from `answered_again` (new ids).
 2. `send(batch, now)`, once those records are committed: what is still inside its window is sent at
    once, the most urgent first; what is not ends QUOTE_EXPIRED, signed but never sent. Inside its
    window means: sent now, before answer_by less the answer margin and the longest time the venue
@@ -31,12 +33,12 @@ from datetime import datetime, timedelta
 
 from doran.contracts import CMD_EXECUTE_TRADE, ExecuteTradeEvent, ResultCode, TradeStatus
 from doran.executor.command_record import DONE, CommandRecord, CommandState
-from doran.executor.events import quote_signed_event, trade_result_event
+from doran.executor.events import answered_again, quote_signed_event, trade_result_event
 from doran.executor.venue import Prepared, Sending, Ticket, Venue, VenueOutcome
 from doran.verdicts import Event, Publish, Refuse, Skip, Verdict
 from doran.wire import ContractViolation, Framing, Headers, parse_timestamp
 
-__all__ = ["Batch", "CommandFlow", "Handling", "Lookup"]
+__all__ = ["Batch", "CommandFlow", "Handling", "Incarnation", "Lookup"]
 
 #: How long a venue's answer time counts: the longest of this span is allowed for (a relay with a
 #: queue takes a quote later than it was sent); older says nothing of its queue now.
@@ -45,6 +47,12 @@ _LAG_KEPT = timedelta(seconds=5)
 #: The command's record in the store of its partition, or None; `born_at` bounds when it could first
 #: have been written (the command's ingested_at), so the store can answer a miss from memory.
 Lookup = Callable[[int, str, datetime | None], CommandRecord | None]
+#: The incarnation of a partition whose history was overridden as missing, or None.
+Incarnation = Callable[[int], str | None]
+
+
+def _none(_partition: int) -> str | None:
+    return None
 
 
 @dataclass(eq=False, slots=True)
@@ -56,6 +64,7 @@ class Handling:
     verdict: Verdict | None = None
     record: CommandRecord | None = None  # committed with the verdict: `done` when it published
     ticket: Ticket | None = None  # signed, to be sent
+    recovered: bool = False  # found `processing`: its verdict is what `venue.recover` knows
 
     @property
     def command_id(self) -> str:
@@ -90,9 +99,18 @@ class Batch:
 class CommandFlow:
     """Admits, sends and concludes batches of commands on one venue; remembers what is in flight."""
 
-    def __init__(self, venue: Venue, lookup: Lookup, framing: Framing, *, answer_margin: timedelta) -> None:
+    def __init__(
+        self,
+        venue: Venue,
+        lookup: Lookup,
+        framing: Framing,
+        *,
+        answer_margin: timedelta,
+        incarnation: Incarnation = _none,
+    ) -> None:
         self._venue = venue
         self._lookup = lookup
+        self._incarnation = incarnation
         self._framing = framing
         self._margin = answer_margin
         self._venue_lags: deque[tuple[datetime, timedelta]] = deque()  # (measured when, how long)
@@ -131,8 +149,14 @@ class CommandFlow:
         if record is not None:
             begun = command.model_copy(update={"event_id": record.event_id or command.event_id})
             outcome = self._venue.recover(command.payload, record.ticket)
+            item.recovered = True
             self._finish(item, begun, outcome, record.ticket, now)
-        elif not self._open(command, now):
+            return item
+        incarnation = self._incarnation(partition)
+        if incarnation is not None:  # its `processing` record keeps the id its outputs derive from
+            command = command.model_copy(update={"event_id": answered_again(command.event_id, incarnation)})
+            item.command = command
+        if not self._open(command, now):
             self._finish(item, command, _closed(command, signed=False), Ticket(), now)
         else:
             item.ticket = self._venue.prepare(command.payload, now)

@@ -5,6 +5,10 @@
   its offset is committed only with its result).
 - `done`: it has its one result; kept (a few bytes) as long as the command can come again
   (`REDELIVERING_TOPICS`, DORAN_HISTORY_DAYS).
+
+Besides the commands, the row `INCARNATION_KEY` (never a command_id: those start with `cmd-`) keeps the
+incarnation of a partition whose history was overridden as missing (`doran.executor.answered_again`),
+for as long as a command answered before the override can come again.
 """
 
 from __future__ import annotations
@@ -17,9 +21,10 @@ from doran.contracts import CMD_EXECUTE_TRADE, NORM_SWAP_DEMAND, RAW_NEAR_INTENT
 from doran.executor.errors import ExecutorStateError
 from doran.executor.venue import Ticket
 
-__all__ = ["DONE", "REDELIVERING_TOPICS", "TABLE", "CommandRecord", "CommandState"]
+__all__ = ["DONE", "INCARNATION_KEY", "REDELIVERING_TOPICS", "TABLE", "CommandRecord", "CommandState"]
 
 TABLE = "commands"
+INCARNATION_KEY = "~incarnation"
 #: Topics whose records can bring a command back, rewound or re-derived: the history outlives them.
 REDELIVERING_TOPICS = (RAW_NEAR_INTENTS_QUOTE, NORM_SWAP_DEMAND, CMD_EXECUTE_TRADE)
 

@@ -2,6 +2,10 @@
 quote awaits a settlement. Both derive their event_id from the command event's, so a command begun
 once yields the same ids whoever publishes them (a recovery after a crash included).
 
+A command answered again because its history was declared lost (DORAN_EXECUTOR_ALLOW_MISSING_STATE)
+derives them from `answered_again(event_id, incarnation)` instead: ids of their own, never those of its
+first answer, which consumers that dedupe by event_id would drop.
+
 They are built as the JSON objects of their events (`doran.wire.event_object`), without validating
 what was just built: on the per-command path that costs more than the rest of the executor (the
 command's raw quote is carried over). tests/executor/test_events_hold_their_contracts.py proves
@@ -17,10 +21,17 @@ from doran.contracts import EXEC_QUOTE_SIGNED, EXEC_TRADE_RESULT, ExecuteTradeEv
 from doran.executor.venue import Ticket, VenueOutcome
 from doran.wire import derive_event_id, event_object, max_length, utc_timestamp
 
-__all__ = ["SOURCE", "quote_signed_event", "trade_result_event"]
+__all__ = ["SOURCE", "answered_again", "quote_signed_event", "trade_result_event"]
 
 SOURCE = "doran.execute"
 _NOTE_MAX = max_length(TradeResult, "note")
+
+
+def answered_again(event_id: str, incarnation: str) -> str:
+    """The id a command's outputs derive from when its partition's history was overridden as missing:
+    the command event's id with the override's `incarnation` (the same for a replay of the same input
+    under the same override, so the ids stay deterministic)."""
+    return f"{event_id}~{incarnation}"
 
 
 def trade_result_event(

@@ -25,10 +25,10 @@ from typing import Any, Literal, Self
 
 from pydantic import SecretStr
 from websockets.asyncio.client import ClientConnection
-from websockets.exceptions import WebSocketException
+from websockets.exceptions import InvalidStatus, WebSocketException
 
 from doran.relay._backoff import Backoff
-from doran.relay._endpoint import RelayEndpoint, failure_reason
+from doran.relay._endpoint import RelayEndpoint, failure_reason, rejected_credentials
 from doran.relay._frames import ErrorAnswer, ResultAnswer, parse_frame, request_text
 
 __all__ = ["Answer", "NoAnswer", "PendingAnswers", "RelaySession"]
@@ -105,6 +105,8 @@ class RelaySession:
         self.connections = 0
         self.unmatched_answers = 0  # answers to no request in flight (late, or unknown ids)
         self.last_error = ""
+        #: Why the relay refused the latest handshake's credentials (401/403); None once connected.
+        self.refused: str | None = None
 
     def __repr__(self) -> str:
         # Never show the API key, not even masked, so it cannot reach a log line.
@@ -147,7 +149,7 @@ class RelaySession:
         while not self._stopping:
             try:
                 async with self._endpoint.open() as socket:
-                    self._socket, failures = socket, 0
+                    self._socket, failures, self.refused = socket, 0, None
                     self.connections += 1
                     self._connected.set()
                     logger.info("Relay session connected to %s", self.url)
@@ -156,6 +158,8 @@ class RelaySession:
                 reason = "closed by the relay"
             except (OSError, TimeoutError, WebSocketException) as exc:  # InvalidStatus included
                 reason = failure_reason(exc)
+                if isinstance(exc, InvalidStatus) and rejected_credentials(exc):
+                    self.refused = reason
             finally:
                 self._connected.clear()
                 self._socket = None

@@ -34,8 +34,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from doran.contracts import CMD_EXECUTE_TRADE, DeadLetterStage
-from doran.executor import TABLE, Batch, CommandFlow, CommandRecord, IdempotencyHistoryLost, Venue
+from doran.executor import (
+    INCARNATION_KEY,
+    TABLE,
+    Batch,
+    CommandFlow,
+    CommandRecord,
+    IdempotencyHistoryLost,
+    Venue,
+)
 from doran.stages.handling import Consumed, Handled, handled
+from doran.stages.lifecycle import Value
 from doran.stages.stateful_loop import StatefulLoop, Transaction
 from doran.stages.stateful_stage import PendingChange, StageParts
 from doran.state import Change, RestoreReport, Row
@@ -76,8 +85,16 @@ class ExecuteLoop(StatefulLoop):
         self, parts: StageParts, *, venue: Venue, answer_margin: timedelta, allow_missing_state: bool
     ) -> None:
         super().__init__(parts, history_tables=(TABLE,))
-        self._flow = CommandFlow(venue, self.lookup, self._framing, answer_margin=answer_margin)
+        self._incarnations: dict[int, str] = {}  # partitions whose history was overridden as missing
+        self._flow = CommandFlow(
+            venue,
+            self.lookup,
+            self._framing,
+            answer_margin=answer_margin,
+            incarnation=self._incarnations.get,
+        )
         self._allow_missing_state = allow_missing_state
+        self._markers: list[PendingChange] = []  # incarnations to write with the next transaction
         self._committer = ThreadPoolExecutor(1, thread_name_prefix="execute-committer")
         self._admitted: list[_Polled] = []
         self._under: _Under | None = None
@@ -125,6 +142,7 @@ class ExecuteLoop(StatefulLoop):
             for polled in under.concluded:
                 self._flow.release(polled.batch)
         self._committed_work(under.work, written)
+        self._log_recovered(under.concluded)
         if not send:
             self._abandon(under.begun)
             return
@@ -173,6 +191,8 @@ class ExecuteLoop(StatefulLoop):
                             source,
                         )
                     )
+        # An override's incarnation goes first into its partition's changelog, before any command.
+        changes[:0], self._markers = self._markers, []
         for polled in begun:
             for partition, command_id, record in polled.batch.begun:
                 changes.append((partition, Change(TABLE, command_id, Row(at, record.to_json())), None))
@@ -212,9 +232,31 @@ class ExecuteLoop(StatefulLoop):
         finally:
             self._committer.shutdown(wait=True)
 
-    def _ready(self, partition: int, report: RestoreReport, committed: Mapping[str, int]) -> None:
+    def _log_recovered(self, concluded: list[_Polled]) -> None:
+        """One `recovered` line per partition whose commands, found `processing`, were concluded."""
+        by_partition: dict[int, int] = {}
+        for polled in concluded:
+            for item in polled.batch.items:
+                if item.recovered:
+                    by_partition[item.partition] = by_partition.get(item.partition, 0) + 1
+        for partition, count in sorted(by_partition.items()):
+            self._lifecycle.log("recovered", partition=partition, commands=count)
+
+    def _ready(
+        self, partition: int, report: RestoreReport, committed: Mapping[str, int]
+    ) -> Mapping[str, Value]:
+        """Refuse a partition whose history is gone unless overridden; under the override, the
+        partition gets an incarnation (its committed offset: the same for a replay of the same input),
+        written to its changelog first, from which the ids of every answer it gives derive."""
         consumed = committed.get(CMD_EXECUTE_TRADE.name, 0)
-        if report.end == 0 and consumed > 0 and not self._allow_missing_state:
+        self._incarnations.pop(partition, None)
+        if report.end == 0 and consumed > 0:
+            if self._allow_missing_state:
+                incarnation = f"overridden-at-{consumed}"
+                self._incarnations[partition] = incarnation
+                row = Row(utc_timestamp(self._clock()), {"incarnation": incarnation})
+                self._markers.append((partition, Change(TABLE, INCARNATION_KEY, row), None))
+                return {"history": "overridden", "resumed_at": consumed, "incarnation": incarnation}
             raise IdempotencyHistoryLost(
                 f"The executor's changelog holds nothing for partition {partition}, but its consumer group "
                 f"committed offset {consumed} on {CMD_EXECUTE_TRADE.name}[{partition}]: commands were "
@@ -223,6 +265,14 @@ class ExecuteLoop(StatefulLoop):
                 "Restore the changelog topic; or, accepting that risk, start once with "
                 "DORAN_EXECUTOR_ALLOW_MISSING_STATE=true."
             )
+        marker = self._stores[partition].get(TABLE, INCARNATION_KEY)
+        if marker is not None:
+            self._incarnations[partition] = str(marker.value["incarnation"])
+        return {
+            "history": "restored" if report.end else "new",
+            "resumed_at": consumed,
+            "incarnation": self._incarnations.get(partition),
+        }
 
     def _revoking(self, partitions: set[int]) -> None:
         # Inside the rebalance, before the partitions move: what was begun is sent, answered and
@@ -233,6 +283,7 @@ class ExecuteLoop(StatefulLoop):
         self._drain()
         self._abandon(self._admitted)
         self._admitted = []
+        self._markers = [marker for marker in self._markers if marker[0] not in partitions]
         logger.info("revoking %s: concluded and committed %d commands in flight", sorted(partitions), sent)
 
     def _losing(self, partitions: set[int]) -> None:
@@ -245,6 +296,7 @@ class ExecuteLoop(StatefulLoop):
             self._abandon(self._sent)
             self._abandon(self._admitted)
             self._sent, self._admitted = [], []
+            self._markers = [marker for marker in self._markers if marker[0] not in partitions]
         logger.warning(
             "lost %s: %d commands in flight abandoned; their next owner recovers them",
             sorted(partitions),

@@ -3,9 +3,11 @@
 Every stage serves /healthz ("my loop is alive"), /readyz ("I can do my job now") and /metrics on
 DORAN_HEALTH_PORT, and logs its lifecycle at INFO, one structured line per event
 (`doran.stages.lifecycle`). A consuming stage is ready while it holds partitions in a settled group
-and its consumer and producer reach a broker; ingest while it is subscribed to the relay and its
-producer reaches a broker. When the broker can no longer serve a stage as it is, the stage exits with
-one line saying why (`doran.stages.broker_failure`), so that Kubernetes restarts it.
+and its consumer and producer reach a broker (execute and settle: their transactional producer, their
+partitions restored, their loop turning; execute: its relay session connected too); ingest while it is
+subscribed to the relay and its producer reaches a broker. When the broker can no longer serve a stage as
+it is, the stage exits with one line saying why (`doran.stages.broker_failure`), so that Kubernetes
+restarts it.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from doran.stages.kafka_watch import KafkaWatch
 from doran.stages.lifecycle import Lifecycle, configure_logging
 from doran.stages.metrics import StageMetrics
 from doran.stages.readiness import Readiness
+from doran.stages.stateful_tender import CONSUMER_READINESS, EXECUTE_READINESS, STATEFUL_READINESS
 from doran.stages.stop_signals import stop_on_signals
 from doran.wire import check_written_versions
 
@@ -34,8 +37,18 @@ __all__ = ["CONSUMER_READINESS", "STAGES", "BrokerNotConfigured", "StageName", "
 
 StageName = Literal["ingest", "normalize", "decide", "execute", "settle"]
 STAGES: tuple[StageName, ...] = ("ingest", "normalize", "decide", "execute", "settle")
-#: What a consuming stage needs to do its job.
-CONSUMER_READINESS = ("assigned", "broker", "producer")
+
+
+#: A stateful stage whose loop has not polled for this long is unready, whatever it said before.
+_STALLED_S = 5.0
+
+
+def _turning(watch: KafkaWatch, stalled_s: float) -> tuple[bool, str]:
+    """/readyz of a stateful stage: its readiness, while its loop polls."""
+    ready, text = watch.readiness.probe()
+    if ready and not watch.consumer_monitor.polled_within(stalled_s):
+        return False, f"not ready: the loop has not polled for {stalled_s:g} s (a transaction or a restore)"
+    return ready, text
 
 
 class BrokerNotConfigured(DoranError):
@@ -89,28 +102,25 @@ def _run(name: StageName, settings: Settings, broker: str, lifecycle: Lifecycle)
         with _health(settings, metrics, alive, watch.readiness.probe), stop_on_signals(stop, lifecycle):
             run_ingest(settings, broker, feed, metrics, should_stop=stop.is_set, watch=watch)
         return
-    # The stateful stages' transactional producers are their own: their consumer is watched alone;
-    # `state` holds until a working store fails (doran.state.StoreFailed), which stops the stage.
-    needs = ("assigned", "broker", "state") if name in ("execute", "settle") else CONSUMER_READINESS
+    needs = {"execute": EXECUTE_READINESS, "settle": STATEFUL_READINESS}.get(name, CONSUMER_READINESS)
     watch = KafkaWatch(lifecycle, Readiness(lifecycle, needs))
-    if "state" in needs:
-        watch.readiness.set("state", True)
-    unready = lambda _error: watch.readiness.set("state", False)  # noqa: E731
     monitor = watch.consumer_monitor
     metrics = StageMetrics(name, monitor)
-    with _health(
-        settings, metrics, lambda: monitor.polled_within(settings.liveness_timeout_s), watch.readiness.probe
-    ):
-        if name == "execute":
-            from doran.stages.execute import run_execute_stage
+    alive = lambda: monitor.polled_within(settings.liveness_timeout_s)  # noqa: E731
+    if name in ("execute", "settle"):
+        # Their loop waits on transactions and restores: readiness said before it stalled is stale.
+        stalled_s = max(_STALLED_S, 3 * settings.statistics_interval_ms / 1000)
+        with _health(settings, metrics, alive, lambda: _turning(watch, stalled_s)):
+            if name == "execute":
+                from doran.stages.execute import run_execute_stage
 
-            run_execute_stage(settings, broker, metrics=metrics, monitor=monitor, on_state_failure=unready)
-            return
-        if name == "settle":
-            from doran.stages.settle import run_settle_stage
+                run_execute_stage(settings, broker, metrics=metrics, watch=watch)
+            else:
+                from doran.stages.settle import run_settle_stage
 
-            run_settle_stage(settings, broker, metrics=metrics, monitor=monitor, on_state_failure=unready)
-            return
+                run_settle_stage(settings, broker, metrics=metrics, watch=watch)
+        return
+    with _health(settings, metrics, alive, watch.readiness.probe):
         if name == "normalize":
             from doran.stages.normalize import build_normalize_app as build
         else:

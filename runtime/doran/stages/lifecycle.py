@@ -17,11 +17,13 @@ from typing import Literal, get_args
 
 from pydantic import SecretStr
 
-__all__ = ["EVENTS", "Lifecycle", "LifecycleEvent", "configure_logging", "lifecycle_line"]
+__all__ = ["EVENTS", "Lifecycle", "LifecycleEvent", "Value", "configure_logging", "lifecycle_line"]
 
 LifecycleEvent = Literal[
     "start",
     "assigned",
+    "restored",
+    "recovered",
     "revoked",
     "ready",
     "unready",

@@ -23,10 +23,11 @@ from doran.contracts import EXEC_QUOTE_SETTLEMENT, EXEC_QUOTE_SIGNED, RAW_NEAR_I
 from doran.relay.intent_status import IntentStatusAsker, IntentStatusClient, rpc_url
 from doran.settings import Settings
 from doran.settlement import REDELIVERING_TOPICS, TABLES
-from doran.stages.metrics import ConsumerMonitor, StageMetrics
+from doran.stages.kafka_watch import KafkaWatch
+from doran.stages.metrics import StageMetrics
 from doran.stages.settle_loop import SettleLoop
 from doran.stages.stateful_stage import open_stateful_stage
-from doran.state import StateError
+from doran.stages.stateful_tender import STATEFUL_READINESS, stateful_watch
 
 __all__ = ["STAGE", "run_settle_stage"]
 
@@ -41,14 +42,15 @@ def run_settle_stage(
     broker: str,
     *,
     metrics: StageMetrics | None = None,
-    monitor: ConsumerMonitor | None = None,
+    watch: KafkaWatch | None = None,
     stop: threading.Event | None = None,
     on_assigned: Callable[[], None] = lambda: None,
-    on_state_failure: Callable[[StateError], None] = lambda _error: None,
 ) -> None:
-    """Settle quotes until `stop` is set or SIGTERM/SIGINT arrives; returns after a clean close."""
+    """Settle quotes until `stop` is set or SIGTERM/SIGINT arrives; returns after a clean close. `watch`
+    follows its clients (readiness, lifecycle); `doran stage settle` gives the one its probes read."""
     stop = stop if stop is not None else threading.Event()
-    metrics = metrics if metrics is not None else StageMetrics(STAGE, monitor)
+    watch = watch if watch is not None else stateful_watch(STAGE, STATEFUL_READINESS)
+    metrics = metrics if metrics is not None else StageMetrics(STAGE, watch.consumer_monitor)
     with ExitStack() as stack:
         parts = open_stateful_stage(
             stack,
@@ -61,11 +63,10 @@ def run_settle_stage(
             state_dir=settings.settlement_state_dir,
             redelivering=REDELIVERING_TOPICS,
             metrics=metrics,
-            monitor=monitor,
+            watch=watch,
             max_batch=settings.executor_max_batch,
             stop=stop,
             on_assigned=on_assigned,
-            on_state_failure=on_state_failure,
         )
         asker = None
         if settings.settlement_reconcile == "relay":

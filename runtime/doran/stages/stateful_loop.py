@@ -28,6 +28,7 @@ from confluent_kafka import KafkaException, Message, TopicPartition
 from doran.contracts import DeadLetterStage, Envelope
 from doran.schema_source.registry import TopicSpec
 from doran.stages.handling import Consumed, Handled
+from doran.stages.lifecycle import Value
 from doran.stages.quix_stage import tune_garbage_collector
 from doran.stages.stateful_stage import PendingChange, StageParts
 from doran.stages.transactions import StageTransactions
@@ -92,6 +93,8 @@ class StatefulLoop:
         self._on_assigned = parts.on_assigned
         self._on_state_failure = parts.on_state_failure
         self._state_failed = False  # once true, nothing more is committed, applied or sent
+        self._tender = parts.tender
+        self._lifecycle = parts.lifecycle
         self._callback_error: BaseException | None = None
         self._asking = threading.Lock()
         self._forgotten_at = datetime.min.replace(tzinfo=UTC)
@@ -114,6 +117,8 @@ class StatefulLoop:
                 if self._callback_error is not None:
                     raise self._callback_error
                 self._stores.check()  # a commit that failed on a store's thread stops the stage here
+                if self._tender is not None:
+                    self._tender.tend()
                 started = time.perf_counter()
                 self._step(consumed, self._clock())
                 if consumed:
@@ -162,8 +167,12 @@ class StatefulLoop:
     def _finish(self) -> None:
         """Finish the work in flight before stopping (the default has none)."""
 
-    def _ready(self, partition: int, report: RestoreReport, committed: Mapping[str, int]) -> None:
-        """The partition's store is up to date (a subclass checks it, loads what it keeps in memory)."""
+    def _ready(
+        self, partition: int, report: RestoreReport, committed: Mapping[str, int]
+    ) -> Mapping[str, Value] | None:
+        """The partition's store is up to date (a subclass checks it, loads what it keeps in memory);
+        what to add to the partition's `restored` lifecycle line."""
+        return None
 
     def _revoking(self, partitions: set[int]) -> None:
         """Finish or abandon in-flight work of these partitions: they are about to be taken away."""
@@ -252,7 +261,16 @@ class StatefulLoop:
             with ThreadPoolExecutor(max(1, len(new)), thread_name_prefix="restore") as restoring:
                 reports = list(restoring.map(lambda n: self._stores.open(n, lambda: self._committed(n)), new))
             for number, report in zip(new, reports, strict=True):
-                self._ready(number, report, committed[number])
+                said = self._ready(number, report, committed[number]) or {}
+                self._lifecycle.log(
+                    "restored",
+                    partition=number,
+                    changes=report.applied,
+                    skipped=report.skipped,
+                    changelog_end=report.end,
+                    seconds=round(report.seconds, 3),
+                    **said,
+                )
             logger.info("assigned partitions %s", sorted(set(self._stores)))
             self._on_assigned()
         except BaseException as exc:  # raised from the loop: a callback's exception is easily lost

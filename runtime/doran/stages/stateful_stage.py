@@ -1,20 +1,19 @@
 """How a stateful stage (execute, settle) is opened: its topics and its changelog (as many partitions as
 its inputs, which must agree), its Kafka clients (read_committed; this replica's stable
-transactional.id), the working store of each partition it will be assigned, and SIGTERM/SIGINT as a
-request to stop. `StageParts` is what its loop (`doran.stages.stateful_loop`) runs on.
+transactional.id; a static group member when DORAN_GROUP_INSTANCE_ID is set), the working store of each
+partition it will be assigned, and SIGTERM/SIGINT as a request to stop (logged as `stopping`).
+`StageParts` is what its loop (`doran.stages.stateful_loop`) runs on.
 """
 
 from __future__ import annotations
 
 import logging
-import signal
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from contextlib import ExitStack
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 from confluent_kafka import Consumer, Producer
@@ -25,7 +24,11 @@ from doran.contracts import DEAD_LETTER_TOPIC, Envelope
 from doran.publish import stage_framing
 from doran.schema_source.registry import TopicSpec
 from doran.settings import Settings
-from doran.stages.metrics import ConsumerMonitor, StageMetrics
+from doran.stages.kafka_watch import KafkaWatch
+from doran.stages.lifecycle import Lifecycle
+from doran.stages.metrics import StageMetrics
+from doran.stages.stateful_tender import StatefulTender
+from doran.stages.stop_signals import stop_on_signals
 from doran.stages.transactions import StageTransactions
 from doran.state import (
     Change,
@@ -49,10 +52,11 @@ __all__ = [
     "input_partitions",
     "open_stateful_stage",
     "stateful_clients",
-    "stop_on_signals",
 ]
 
 logger = logging.getLogger("doran.stateful")
+#: librdkafka's own log lines, served by the clients' polls: none comes after a stage's last line.
+_KAFKA_LOG = logging.getLogger("doran.kafka")
 
 #: A change to commit: the partition it belongs to, the change, and the input record that caused it.
 PendingChange = tuple[int, Change, tuple[str, int] | None]
@@ -86,6 +90,9 @@ class StageParts:
     on_assigned: Callable[[], None] = _nothing
     on_state_failure: Callable[[StateError], None] = _no_report  # before the loop raises it: unready
     clock: Callable[[], datetime] = _utc_now
+    #: Follows the clients (and the relay) every turn of the loop; raises what must stop the stage.
+    tender: StatefulTender | None = None
+    lifecycle: Lifecycle = field(default_factory=lambda: Lifecycle("stateful"))
 
 
 def open_stateful_stage(
@@ -100,34 +107,43 @@ def open_stateful_stage(
     state_dir: Path,
     redelivering: Sequence[TopicSpec[Any]],
     metrics: StageMetrics,
-    monitor: ConsumerMonitor | None,
+    watch: KafkaWatch,
     max_batch: int,
     stop: threading.Event,
     on_assigned: Callable[[], None] = _nothing,
-    on_state_failure: Callable[[StateError], None] = _no_report,
 ) -> StageParts:
     """Everything the stage's loop needs, set up in order: the history horizon checked first (it
     raises HistoryTooShort before anything starts), the schema ids of the topics it writes looked up
     (fails closed: see `doran.publish.stage_framing`), the topics and changelog created, the clients
-    made (the consumer closes with `stack`: it leaves the group), the stores' directory chosen, and
-    SIGTERM/SIGINT set `stop` for as long as `stack` is open."""
+    made (the consumer closes with `stack`: it leaves the group, a static member included), the stores'
+    directory chosen, and SIGTERM/SIGINT set `stop` for as long as `stack` is open. `watch` follows the
+    clients: their statistics give its readiness conditions (`assigned`, `broker`, `producer`), its
+    lifecycle log, and the topics it expects; `state` holds until a working store fails."""
     history = history_horizon(settings.history_days, redelivering)
     framing = stage_framing(settings, [*outputs, DEAD_LETTER_TOPIC])
     changelog = changelog_topic(settings.stage_group(stage))
     create_topics(broker, [*inputs, *outputs, DEAD_LETTER_TOPIC])
+    partitions = co_partitions(broker, inputs)
     ensure_changelog(
         broker,
         changelog,
-        partitions=co_partitions(broker, inputs),
+        partitions=partitions,
         replication_factor=inputs[0].replication_factor,
         retention_ms=-1 if history is None else int(history.total_seconds() * 1000),
     )
-    consumer, producer = stateful_clients(settings, broker, stage, monitor)
+    # Its inputs as they are now (the changelog has as many partitions): the stage stops if they change.
+    watch.expect(replace(topic, partitions=partitions) for topic in inputs)
+    consumer_stats = _StatsGate(watch.consumer_monitor.on_stats)
+    consumer, producer = stateful_clients(settings, broker, stage, watch, consumer_stats)
     stack.callback(consumer.close)  # leaves the group; offsets are committed by transactions only
+    # A report served inside close() is not listened to: a listener's raise (a topic gone) would leave
+    # close() as a SystemError and hide why the stage stops.
+    stack.callback(consumer_stats.close)
     stores = PartitionStores(
         state_dir, tables, broker=broker, changelog=changelog, restore_timeout_s=settings.restore_timeout_s
     )
-    stack.enter_context(stop_on_signals(stop))
+    stack.enter_context(stop_on_signals(stop, watch.lifecycle))
+    watch.readiness.set("state", True)
     logger.info(
         "%s replica %s (transactional.id %s), state in %s, changelog %s",
         stage,
@@ -147,7 +163,16 @@ def open_stateful_stage(
         max_record_bytes=settings.max_message_bytes,
         history=history,
         on_assigned=on_assigned,
-        on_state_failure=on_state_failure,
+        # Unready before the loop raises the failure: the probe says so while the stage stops.
+        on_state_failure=lambda _error: watch.readiness.set("state", False),
+        tender=StatefulTender(
+            watch,
+            producer,
+            consumer,
+            [topic.name for topic in (*inputs, *outputs, DEAD_LETTER_TOPIC)] + [changelog],
+            settings.broker_unavailable_timeout_s,
+        ),
+        lifecycle=watch.lifecycle,
     )
 
 
@@ -173,33 +198,33 @@ def co_partitions(broker: str, inputs: Sequence[TopicShape]) -> int:
     return next(iter(found.values()))
 
 
-@contextmanager
-def stop_on_signals(stop: threading.Event) -> Iterator[None]:
-    """SIGTERM/SIGINT set `stop` (the work in flight is finished and committed); a second acts as usual."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+class _StatsGate:
+    """A client's `stats_cb` that stops passing the reports on once closed."""
 
-    def request_stop(signum: int, _frame: FrameType | None) -> None:
-        logger.info("signal %d: finishing the work in flight, then stopping", signum)
-        stop.set()
-        signal.signal(signum, previous[signal.Signals(signum)])
+    def __init__(self, on_stats: Callable[[str], None]) -> None:
+        self._on_stats = on_stats
+        self._open = True
 
-    for sig in previous:
-        signal.signal(sig, request_stop)
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+    def __call__(self, stats_json: str) -> None:
+        if self._open:
+            self._on_stats(stats_json)
+
+    def close(self) -> None:
+        self._open = False
 
 
 def stateful_clients(
-    settings: Settings, broker: str, stage: str, monitor: ConsumerMonitor | None
+    settings: Settings,
+    broker: str,
+    stage: str,
+    watch: KafkaWatch,
+    consumer_stats: Callable[[str], None] | None = None,
 ) -> tuple[Consumer, Producer]:
-    """The consumer (read_committed, offsets committed by transactions only) and the transactional
-    producer (this replica's stable transactional.id) of a stateful stage."""
+    """The consumer (read_committed, offsets committed by transactions only; a static member when
+    DORAN_GROUP_INSTANCE_ID names it, so that a restart within the session timeout keeps its
+    partitions) and the transactional producer (this replica's stable transactional.id) of a stateful
+    stage, both reporting their statistics to `watch` (the consumer's through `consumer_stats` when
+    given)."""
     consumer: dict[str, Any] = {
         "bootstrap.servers": broker,
         "group.id": settings.stage_group(stage),
@@ -208,17 +233,20 @@ def stateful_clients(
         "auto.offset.reset": "earliest",
         "isolation.level": "read_committed",
         **settings.consumer_config(),
+        **settings.group_membership(),
+        "logger": _KAFKA_LOG,
+        "stats_cb": consumer_stats or watch.consumer_monitor.on_stats,
+        "statistics.interval.ms": settings.statistics_interval_ms,
     }
-    if monitor is not None:
-        consumer.update(
-            {"stats_cb": monitor.on_stats, "statistics.interval.ms": settings.statistics_interval_ms}
-        )
     producer = {
         "bootstrap.servers": broker,
         "transactional.id": settings.transactional_id(stage),
         "transaction.timeout.ms": settings.transaction_timeout_ms,
         "message.max.bytes": settings.max_message_bytes + 100_000,  # room for a record's framing
         **settings.producer_config(),
+        "logger": _KAFKA_LOG,
+        "stats_cb": watch.producer_monitor.on_stats,
+        "statistics.interval.ms": settings.statistics_interval_ms,
     }
     return Consumer(consumer), Producer(producer)
 

@@ -23,6 +23,7 @@ from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 
+from doran.stages.broker_failure import BrokerFailure
 from doran.state import ChangelogRecord, progress_record
 from doran.wire import Framing, KafkaRecord
 
@@ -78,7 +79,7 @@ class StageTransactions:
                 if not (isinstance(error, KafkaError) and error.txn_requires_abort()) or attempt == _ATTEMPTS:
                     raise
                 logger.warning("transaction attempt %d aborted (%s); producing it again", attempt, error)
-                self._producer.abort_transaction(self._timeout_s)
+                self._abort(error)
                 time.sleep(min(0.05 * 2**attempt, 1.0))
                 continue
             if failures:  # cannot happen once committed; a guard against a silent loss all the same
@@ -87,6 +88,18 @@ class StageTransactions:
             self.seconds += time.perf_counter() - started
             return written
         raise AssertionError("unreachable")
+
+    def _abort(self, error: KafkaError) -> None:
+        try:
+            self._producer.abort_transaction(self._timeout_s)
+        except KafkaException as exc:  # the broker away, or back without this producer's state
+            cause = exc.args[0] if exc.args and isinstance(exc.args[0], KafkaError) else exc
+            what = cause.name() if isinstance(cause, KafkaError) else str(cause)
+            raise BrokerFailure(
+                f"a transaction failed ({error.name()}: {error.str()}) and its abort did not complete "
+                f"({what}): nothing of it is committed, so its input is read again after the restart and "
+                "what it began is recovered, never sent twice; exiting to be restarted"
+            ) from exc
 
     def _produce(
         self,

@@ -65,6 +65,11 @@ class NearIntentsVenue:
         self._timeout_s = answer_timeout_s
         self._random15 = random15
 
+    @property
+    def session(self) -> RequestSession:
+        """The relay connection the quotes go through (the stage follows it for its readiness)."""
+        return self._session
+
     def prepare(self, command: ExecuteTrade, now: datetime) -> Ticket:
         """Sign the command's quote: its hash and deadline go to disk before it is sent."""
         signer = self._signer
