@@ -58,7 +58,7 @@ def test_the_relay_connection_is_the_executors_relay_readiness_and_lifecycle(
     tender = StatefulTender(watch, *clients, topics=[], broker_timeout_s=60)
     relay = Relay()
     tender.follow_relay(relay)
-    for condition in ("assigned", "broker", "producer"):
+    for condition in STATEFUL_READINESS:
         watch.readiness.set(condition, True)
 
     tender.tend()

@@ -21,7 +21,14 @@ from doran.stages.kafka_watch import KafkaWatch
 from doran.stages.lifecycle import Lifecycle
 from doran.stages.readiness import Readiness
 
-__all__ = ["CONSUMER_READINESS", "EXECUTE_READINESS", "STATEFUL_READINESS", "RelayLink", "StatefulTender", "stateful_watch"]
+__all__ = [
+    "CONSUMER_READINESS",
+    "EXECUTE_READINESS",
+    "STATEFUL_READINESS",
+    "RelayLink",
+    "StatefulTender",
+    "stateful_watch",
+]
 
 #: What a consuming stage needs to do its job: its partitions assigned (a stateful stage's: restored) in
 #: a settled group, its consumer and its producer (transactional or not) connected; the executor its
