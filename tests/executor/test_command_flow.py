@@ -246,3 +246,22 @@ def test_a_command_answered_again_under_an_override_of_lost_history_publishes_un
     # Another partition, not overridden, keeps the ids derived from the command's own.
     plain, _ = _answer(CommandFlow(ScriptedVenue(), Store(), TEST_FRAMING, answer_margin=MARGIN), 2)
     assert _answer(again(), 2, partition=1)[0] == plain != _answer(again(), 2, partition=0)[0]
+
+
+def test_a_batch_the_venue_is_still_answering_counts_as_its_lag_before_any_answer_says_so() -> None:
+    # A relay whose queue grows answers late; the first sign is a batch still unanswered.
+    venue, store = ScriptedVenue(), Store()
+    flow = CommandFlow(venue, store, TEST_FRAMING, answer_margin=MARGIN)
+    first = flow.admit([(0, value(7), None)], NOW)
+    flow.send(first, NOW)  # sent; its answers not concluded yet
+    later = NOW + timedelta(milliseconds=800)
+    closes = later + MARGIN + timedelta(milliseconds=500)  # open by the margin alone
+    second = flow.admit([(0, value(8, answer_by=utc_timestamp(closes)), None)], later)
+
+    assert second.begun == []  # 800 ms waiting on the venue: it would reach the relay too late
+    (result,) = results(second.items[0].verdict)
+    assert result.payload.result_code is ResultCode.QUOTE_EXPIRED
+
+    flow.conclude(first, later)  # answered: what it took is the lag from now on (for 5 s)
+    third = flow.admit([(0, value(9, answer_by=utc_timestamp(closes)), None)], later)
+    assert len(third.begun) == 1  # the venue answered (at once, as scripted): open again

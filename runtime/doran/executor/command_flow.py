@@ -16,8 +16,9 @@ transactions:
 2. `send(batch, now)`, once those records are committed: what is still inside its window is sent at
    once, the most urgent first; what is not ends QUOTE_EXPIRED, signed but never sent. Inside its
    window means: sent now, before answer_by less the answer margin and the longest time the venue
-   took to answer a batch in the last seconds (a relay with a queue takes a quote later than it was
-   sent).
+   took to answer a batch in the last seconds, or has been taking for a batch it has not answered yet
+   (a relay with a queue takes a quote later than it was sent; a queue that grows shows first in the
+   batch still waiting, before any answer says so).
 3. `conclude(batch, now)` turns the venue's answers into verdicts: the result, and the signed quote
    when its settlement is awaited (`answered(batch)` says whether they are all in).
 Each handled record then has its verdict and, when it published, the `done` record to commit with it.
@@ -80,6 +81,7 @@ class Batch:
     to_send: list[Handling] = field(default_factory=list)
     sending: Sending | None = None
     sent: list[Handling] = field(default_factory=list)
+    sent_at: datetime | None = None  # when `sending` started
 
     @property
     def begun(self) -> list[tuple[int, str, CommandRecord]]:
@@ -114,6 +116,7 @@ class CommandFlow:
         self._framing = framing
         self._margin = answer_margin
         self._venue_lags: deque[tuple[datetime, timedelta]] = deque()  # (measured when, how long)
+        self._unanswered: list[Batch] = []  # sent, not concluded: oldest first
         self._in_flight: set[str] = set()
 
     @property
@@ -174,6 +177,9 @@ class CommandFlow:
             else:
                 self._finish(item, item.command, _closed(item.command, signed=True), item.ticket, now)
         batch.sending = self._venue.send(prepared)
+        if prepared:
+            batch.sent_at = now
+            self._unanswered.append(batch)
 
     def answered(self, batch: Batch) -> bool:
         """Whether the venue answered the batch (or never had to): `conclude` would not wait."""
@@ -189,13 +195,19 @@ class CommandFlow:
             if batch.sent and batch.sending.seconds is not None:
                 self._venue_lags.append((now, timedelta(seconds=batch.sending.seconds)))
             batch.sending = None
+        self._forget_sending(batch)
         assert batch.concluded
 
     def release(self, batch: Batch) -> None:
         """The batch's records are committed (or abandoned): its commands are no longer in flight."""
+        self._forget_sending(batch)
         for item in batch.items:
             if item.command is not None:
                 self._in_flight.discard(item.command_id)
+
+    def _forget_sending(self, batch: Batch) -> None:
+        if batch.sent_at is not None:
+            self._unanswered = [other for other in self._unanswered if other is not batch]
 
     def _open(self, command: ExecuteTradeEvent, now: datetime) -> bool:
         """Whether a quote sent now reaches the relay before its auction closes (answer_by)."""
@@ -203,7 +215,8 @@ class CommandFlow:
         lags = self._venue_lags
         while lags and now - lags[0][0] > _LAG_KEPT:
             lags.popleft()
-        margin = self._margin + max((lag for _, lag in lags), default=timedelta(0))
+        waiting = (now - batch.sent_at for batch in self._unanswered[:1] if batch.sent_at is not None)
+        margin = self._margin + max((*(lag for _, lag in lags), *waiting), default=timedelta(0))
         return closes is not None and now + margin < closes
 
     @staticmethod
