@@ -30,7 +30,7 @@ from doran.devkit.demo.broadcast import Broadcast, broadcast, plan_broadcast
 from doran.devkit.demo.options import DemoOptions
 from doran.devkit.demo.screen import demo_console, print_tables, progress
 from doran.devkit.demo.solver_identity import DemoSolver
-from doran.devkit.demo.summary import answer_latencies_ms, reconcile, summary_tables
+from doran.devkit.demo.summary import answer_latencies_ms, reconcile, stage_count_cells, summary_tables
 from doran.devkit.demo.topic_tally import read_topics
 from doran.devkit.embedded_broker import EMBEDDED_BROKER_SETTINGS, EmbeddedBroker, settings_environment
 from doran.devkit.recording import read_recording
@@ -95,17 +95,7 @@ def _progress(counts: Mapping[str, Mapping[str, Any]], started: float) -> Table:
         table.add_column(column, justify="right")
     for stage, c in counts.items():
         awaiting = c.get("awaiting_settlement")
-        table.add_row(
-            stage,
-            str(c.get("consumed", 0)),
-            str(c.get("published", 0)),
-            str(sum(c.get("declined", {}).values())),
-            str(sum(c.get("dead_lettered", {}).values())),
-            str(c.get("skipped_duplicates", 0)),
-            str(c.get("kept", 0)),
-            str(sum(c.get("produced_by_topic", {}).values())),
-            "" if awaiting is None else str(awaiting),
-        )
+        table.add_row(stage, *stage_count_cells(c), "" if awaiting is None else str(awaiting))
     table.caption = "awaiting: signed quotes neither filled nor expired yet"
     return table
 

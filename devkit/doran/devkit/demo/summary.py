@@ -34,7 +34,7 @@ from doran.devkit.demo.topic_tally import TopicTally
 from doran.devkit.relay_simulator import PublishedQuote, ReceivedResponse, Summary
 from doran.executor import AWAITS_SETTLEMENT
 
-__all__ = ["STAGE_RULE", "Check", "answer_latencies_ms", "reconcile", "summary_tables"]
+__all__ = ["STAGE_RULE", "Check", "answer_latencies_ms", "reconcile", "stage_count_cells", "summary_tables"]
 
 #: The one counting rule every stage keeps (doran.stages.metrics.StageMetrics.count).
 STAGE_RULE = "consumed = published + declined + dead-lettered + skipped + kept"
@@ -187,17 +187,7 @@ def _stages(counts: Mapping[str, Mapping[str, Any]], checks: list[Check]) -> Tab
     )
     verdicts = {check.name: check for check in checks}
     for stage, c in counts.items():
-        table.add_row(
-            stage,
-            str(c.get("consumed", 0)),
-            str(c.get("published", 0)),
-            str(sum(c.get("declined", {}).values())),
-            str(sum(c.get("dead_lettered", {}).values())),
-            str(c.get("skipped_duplicates", 0)),
-            str(c.get("kept", 0)),
-            str(sum(c.get("produced_by_topic", {}).values())),
-            _mark(verdicts[f"{stage}: {STAGE_RULE}"]),
-        )
+        table.add_row(stage, *stage_count_cells(c), _mark(verdicts[f"{stage}: {STAGE_RULE}"]))
     protocol = sum(counts.get("ingest", {}).get("protocol_frames", {}).values())
     table.caption = (
         f"consumed: messages read (ingest: relay frames; {protocol} protocol frames, subscription acks, are "
@@ -301,3 +291,17 @@ def _table(title: str, *columns: str, words: tuple[int, ...] = ()) -> Table:
     for n, column in enumerate(columns):
         table.add_column(column, justify="left" if n == 0 or n in words else "right")
     return table
+
+
+def stage_count_cells(counts: Mapping[str, Any]) -> tuple[str, ...]:
+    """A stage's counts (its /metrics, parsed) as the cells of a stage table: consumed, published,
+    declined, dead-lettered, skipped, kept, records written."""
+    return (
+        str(counts.get("consumed", 0)),
+        str(counts.get("published", 0)),
+        str(sum(counts.get("declined", {}).values())),
+        str(sum(counts.get("dead_lettered", {}).values())),
+        str(counts.get("skipped_duplicates", 0)),
+        str(counts.get("kept", 0)),
+        str(sum(counts.get("produced_by_topic", {}).values())),
+    )
