@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +23,7 @@ from support.committed_records import committed_records
 from support.executor_processes import ExecutorReplicas
 from support.solver import quote_request, registered_simulator
 from support.store_limits import page_limit_environment
+from support.waiting import wait_until
 
 from doran.broker import create_topics
 from doran.contracts import CMD_EXECUTE_TRADE, TOPICS, ExecuteTradeEvent
@@ -82,13 +82,6 @@ def logged_at(log: str, event: str) -> datetime:
     raise AssertionError(f"no event={event} in the log:\n{log[-3000:]}")
 
 
-def wait_for(condition: object, what: str, timeout_s: float) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():  # type: ignore[operator]
-        assert time.monotonic() < deadline, f"timed out after {timeout_s:g} s waiting for {what}"
-        time.sleep(0.05)
-
-
 @pytest.mark.timeout(600)
 def test_an_executor_whose_store_fills_up_turns_unready_exits_naming_the_file_and_sent_only_what_it_recorded(
     tmp_path: Path,
@@ -105,12 +98,12 @@ def test_an_executor_whose_store_fills_up_turns_unready_exits_naming_the_file_an
         try:
             offer(broker.address, relay, [command(i, execution_keys=11) for i in range(20)])
             replicas.start("r0")
-            wait_for(lambda: replicas.process("r0").ready(), "r0 ready", 120)
-            wait_for(lambda: relay.response_count() >= 20, "the first commands answered", 120)
+            wait_until(lambda: replicas.process("r0").ready(), "r0 ready", 120)
+            wait_until(lambda: relay.response_count() >= 20, "the first commands answered", 120)
             with polling(replicas, "r0") as readyz:
                 # Far more than its store has room for.
                 offer(broker.address, relay, [command(i, execution_keys=11) for i in range(20, 3_000)])
-                wait_for(lambda: replicas.process("r0").exited, "r0 to exit", 240)
+                wait_until(lambda: replicas.process("r0").exited, "r0 to exit", 240)
             code = replicas.process("r0").process.returncode
             log = replicas.log("r0")
         finally:

@@ -15,15 +15,14 @@ import json
 import os
 import subprocess
 import sys
-import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from confluent_kafka import Producer
 from support.generated import build_environment, generated_package, walkthrough_tree
+from support.waiting import wait_until
 
 from doran.broker import TopicReader
 from doran.contracts import CMD_EXECUTE_TRADE, DEAD_LETTER_TOPIC, NORM_SWAP_DEMAND, RAW_NEAR_INTENTS_QUOTE
@@ -61,14 +60,6 @@ def _send(address: str, batch: int) -> None:
     producer.flush()
 
 
-def _wait_for(condition: Callable[[], bool], what: str, timeout_s: float = 120) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.2)
-
-
 class _Rollout:
     """The stage processes of the rollout, and the counts of those already stopped."""
 
@@ -91,15 +82,18 @@ class _Rollout:
     def step(self, batch: int) -> None:
         """Send a batch once every running stage is ready; wait until both have handled all so far."""
         running = [p for label, p in self.stages.started.items() if label not in self.final]
-        _wait_for(lambda: all(p.ready() for p in running) or any(p.exited for p in running), "ready stages")
+        wait_until(
+            lambda: all(p.ready() for p in running) or any(p.exited for p in running), "ready stages", 120
+        )
         assert not [p.label for p in running if p.exited], "a stage of the rollout exited (see its log)"
         _send(self.address, batch)
         done = (batch + 1) * BATCH
-        _wait_for(
+        wait_until(
             lambda: (
                 self.counts("normalize", "consumed") >= done and self.counts("decide", "consumed") >= done
             ),
             f"batch {batch} through normalize and decide",
+            120,
         )
 
 

@@ -8,7 +8,6 @@ import logging
 import os
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -29,6 +28,7 @@ from confluent_kafka.serialization import MessageField, SerializationContext
 from support.broker import stage_settings
 from support.commands import command
 from support.registry import produced_event
+from support.waiting import stage_in_thread, wait_until
 
 from doran.broker import LogRecord, TopicReader
 from doran.contracts import (
@@ -110,27 +110,10 @@ def wait_for_consumed(metrics: StageMetrics, consumed: int, timeout_s: float = 9
 def running_executor(settings: Settings, **kwargs: Any) -> Iterator[StageMetrics]:
     """run_execute_stage in a thread, counting into the yielded metrics; stopped (and its exception
     re-raised) when the block ends."""
-    stop = threading.Event()
-    failure: list[BaseException] = []
     kwargs.setdefault("metrics", StageMetrics("execute", kwargs.get("monitor")))
-    metrics = kwargs["metrics"]
-
-    def target() -> None:
-        try:
-            run_execute_stage(settings, str(settings.broker_address), stop=stop, **kwargs)
-        except BaseException as exc:
-            failure.append(exc)
-
-    thread = threading.Thread(target=target, name="executor")
-    thread.start()
-    try:
-        yield metrics
-    finally:
-        stop.set()
-        thread.join(60)
-        assert not thread.is_alive(), "the executor did not stop within 60 s of its stop event"
-    if failure:
-        raise failure[0]
+    address = str(settings.broker_address)
+    with stage_in_thread("executor", lambda stop: run_execute_stage(settings, address, stop=stop, **kwargs)):
+        yield kwargs["metrics"]
 
 
 def venue_counts(settings: Settings) -> Counter[str]:
@@ -399,14 +382,6 @@ def http_status(port: int, path: str) -> int:
             return int(response.status)
     except urllib.error.HTTPError as exc:
         return int(exc.code)
-
-
-def wait_until(condition: Callable[[], bool], what: str, timeout_s: float = 60) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for: {what}")
-        time.sleep(0.05)
 
 
 class _Wrapped:

@@ -3,10 +3,8 @@ statuses too late or for no quote are dead-lettered, and a lost state directory 
 
 from __future__ import annotations
 
-import threading
-import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,6 +15,7 @@ from confluent_kafka import Producer
 from support.broker import stage_settings
 from support.registry import produced_event
 from support.venues import quote_status
+from support.waiting import stage_in_thread, wait_until
 
 from doran.broker import TopicReader
 from doran.contracts import (
@@ -89,31 +88,12 @@ def settle_settings(tmp_path: Path, broker: str, **overrides: Any) -> Settings:
 
 @contextmanager
 def running_settlement(settings: Settings) -> Iterator[StageMetrics]:
-    stop, failure = threading.Event(), []
     metrics = StageMetrics("settle")
-
-    def target() -> None:
-        try:
-            run_settle_stage(settings, str(settings.broker_address), metrics=metrics, stop=stop)
-        except BaseException as exc:
-            failure.append(exc)
-
-    thread = threading.Thread(target=target, name="settle")
-    thread.start()
-    try:
+    address = str(settings.broker_address)
+    with stage_in_thread(
+        "settle", lambda stop: run_settle_stage(settings, address, metrics=metrics, stop=stop)
+    ):
         yield metrics
-    finally:
-        stop.set()
-        thread.join(60)
-    if failure:
-        raise failure[0]
-
-
-def wait_until(condition: Callable[[], bool], what: str, timeout_s: float = 60) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
 
 
 def settlements(broker: str) -> dict[str, list[QuoteSettlementEvent]]:
