@@ -95,6 +95,7 @@ def test_the_client_streams_every_frame_in_order_across_a_dropped_connection() -
     assert client.connections == 2
     assert sleeps.delays == [0.25]
     assert relay.authorizations == [f"Bearer {TOKEN}"] * 2
+    assert relay.extensions_offered == [None] * 2  # no permessage-deflate: no compression CPU per frame
     subscribe = {"jsonrpc": "2.0", "id": 1, "method": "subscribe", "params": ["quote"]}
     assert relay.subscribe_requests == [subscribe] * 2
     assert client.connected is False  # the stream ended

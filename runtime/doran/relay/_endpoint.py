@@ -47,6 +47,9 @@ class RelayEndpoint:
             open_timeout=self.open_timeout_s,
             max_size=self.max_frame_bytes,
             logger=_socket_logger,
+            # No permessage-deflate: frames of a few hundred bytes gain little, and compressing each
+            # one (both ends, every quote event and answer) took CPU on the quote's way.
+            compression=None,
         )
 
 

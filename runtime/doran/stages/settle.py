@@ -35,6 +35,9 @@ STAGE = "settle"
 logger = logging.getLogger("doran.settle")
 _RPC_TIMEOUT_S = 5.0  # one get_status; the stage's loop never waits for it
 _RPC_WORKERS = 4  # get_status requests in flight at most
+# Settling is not on a quote's way (the quote was answered before its signed record is published, and a
+# fill takes seconds): its inputs are read in batches, a fetch a quarter second, not a fetch a record.
+_READ_IN_BATCHES_MS = 250
 
 
 def run_settle_stage(
@@ -67,6 +70,7 @@ def run_settle_stage(
             max_batch=settings.executor_max_batch,
             stop=stop,
             on_assigned=on_assigned,
+            read_in_batches_ms=_READ_IN_BATCHES_MS,
         )
         asker = None
         if settings.settlement_reconcile == "relay":

@@ -98,6 +98,7 @@ class RelaySimulator:
         self.scripted = frames is not None
         self.subscription_id = SIMULATED_SUBSCRIPTION_ID
         self.authorizations: list[str | None] = []  # what the scripted simulator recorded; never logged
+        self.extensions_offered: list[str | None] = []  # each handshake's Sec-WebSocket-Extensions
         self.frames_sent = 0  # scripted frames sent so far
         self.journal = Journal()
         self.book = AuctionBook(default_max_wait_ms)
@@ -219,6 +220,7 @@ class RelaySimulator:
             return connection.respond(503, "relay unavailable\n")
         given = request.headers.get("Authorization")
         self.authorizations.append(given)
+        self.extensions_offered.append(request.headers.get("Sec-WebSocket-Extensions"))
         # Constant-time: the comparison must not tell how much of the token a guess got right.
         expected = f"Bearer {self._token}".encode()
         if self._token is not None and not hmac.compare_digest((given or "").encode(), expected):
