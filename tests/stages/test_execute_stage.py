@@ -403,8 +403,8 @@ def wrap_producers(monkeypatch: pytest.MonkeyPatch, wrap: Callable[[Producer], W
     real = stateful_stage.stateful_clients
     wrapped: list[W] = []
 
-    def clients(*args: Any) -> tuple[Any, Any]:
-        consumer, producer = real(*args)
+    def clients(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
+        consumer, producer = real(*args, **kwargs)
         wrapped.append(wrap(producer))
         return consumer, wrapped[-1]
 
