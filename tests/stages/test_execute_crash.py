@@ -182,7 +182,15 @@ def each_answered_once_with_one_result(
         r for r in refused if opened and r.quote_id in opened and r.received.monotonic < opened[r.quote_id]
     ]
     assert early == [], f"{len(early)} responses came before their auction opened: the harness fell behind"
-    assert refused == [], Counter(r.verdict for r in refused)
+    assert refused == [], (
+        Counter(r.verdict for r in refused),
+        "received this long after the auction opened (s):",
+        sorted(
+            round(r.received.monotonic - opened[r.quote_id], 3)
+            for r in refused
+            if opened and r.quote_id in opened
+        )[:20],
+    )
     results: dict[str, list[TradeResultEvent]] = {}
     for message in committed_records(run.broker, EXEC_TRADE_RESULT.name):
         event = produced_event(EXEC_TRADE_RESULT, message.value())
