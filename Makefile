@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml codegen/pyproject.toml d
 SRC    := runtime codegen devkit tests benchmarks
 
 .DEFAULT_GOAL := help
-.PHONY: help install codegen codegen-check lint image-check test test-fast bench-contracts bench bench-restart compat demo clean
+.PHONY: help install codegen codegen-check lint image-check test test-fast bench-contracts bench bench-floor bench-restart compat demo clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -55,6 +55,9 @@ bench-contracts: $(STAMP) ## hot-path validator vs the jsonschema reference, us/
 
 bench: $(STAMP) ## issue 9 and 16 targets: throughput vs a Quix identity app, quote -> answer latency via the relay simulator; writes reports/
 	$(BIN)/python -m benchmarks.pipeline
+
+bench-floor: $(STAMP) ## the embedded broker's own floor: the quote path's Kafka hops with no stage logic, p99 and broker CPU at 250 and 500 records/s
+	$(BIN)/python -m benchmarks.broker_floor
 
 bench-restart: $(STAMP) ## seconds a killed or rolled stage is away, production consumer settings (SETTINGS=embedded: tansu's; MODES=execute-kill,...); writes reports/
 	$(BIN)/python -m benchmarks.restart --settings $(or $(SETTINGS),production) $(if $(MODES),--modes $(MODES))
